@@ -1,0 +1,1 @@
+"""Floor 1: settings, errors, contracts, database, bus, LLM gateway, embedded servers."""

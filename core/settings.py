@@ -1,0 +1,165 @@
+"""Service settings: built once (pydantic-settings), nested per concern, prefix ``DCODER_``.
+
+Each concern reads its own prefix, so the environment names stay short and stable:
+``DCODER_NATS_URL``, ``DCODER_DATABASE_URL``, ``DCODER_RAY_ADDRESS``, ... Build one ``Settings``
+at a process's entry point and pass it (or the part a component needs) into constructors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.errors import SettingsError
+from core.paths import CONFIGS_DIR, PROJECT_ROOT
+
+
+def _config(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix=prefix, extra="ignore", validate_default=True)
+
+
+class NatsSettings(BaseSettings):
+    """NATS JetStream. Without ``url`` the service starts an embedded nats-server."""
+
+    model_config = _config("DCODER_NATS_")
+
+    url: str | None = Field(None, description="NATS URL; unset starts an embedded server")
+    embedded_port: int = Field(14222, ge=1, le=65535, description="port of the embedded server")
+    namespace: str = Field(
+        "dcoder",
+        pattern=r"^[a-z][a-z0-9_]{0,31}$",
+        description="prefix of every stream and subject, so environments can share a NATS",
+    )
+    connect_timeout_s: float = Field(2.0, gt=0, description="timeout of one connect attempt")
+    duplicate_window_s: int = Field(
+        7200, ge=1, description="JetStream message-id de-duplication window of event streams"
+    )
+
+
+class DatabaseSettings(BaseSettings):
+    """PostgreSQL. Without ``url`` the service starts an embedded PostgreSQL."""
+
+    model_config = _config("DCODER_DATABASE_")
+
+    url: str | None = Field(None, description="PostgreSQL DSN; unset starts an embedded server")
+    embedded_port: int = Field(15432, ge=1, le=65535, description="port of the embedded server")
+    pool_min: int = Field(1, ge=0, description="minimum connections per process pool")
+    pool_max: int = Field(10, ge=1, description="maximum connections per process pool")
+    command_timeout_s: float = Field(10.0, gt=0, description="timeout of one SQL command")
+
+
+class RaySettings(BaseSettings):
+    """Ray. Without ``address`` `up` starts a local head node."""
+
+    model_config = _config("DCODER_RAY_")
+
+    address: str | None = Field(None, description="Ray address (ray://... or host:port); unset starts a local head")
+    namespace: str = Field("dcoder", description="Ray namespace of every named actor")
+    dashboard_port: int = Field(8265, ge=1, le=65535, description="Ray dashboard port of a local head")
+    head_port: int = Field(16379, ge=1, le=65535, description="GCS port of a local head")
+    num_cpus: int | None = Field(None, ge=1, description="logical CPUs of a local head (default: all)")
+    sandbox_slots: int = Field(2, ge=0, description="`sandbox` resource of a local head (parallel reviews)")
+
+
+class HttpSettings(BaseSettings):
+    """The HTTP API served by Ray Serve."""
+
+    model_config = _config("DCODER_HTTP_")
+
+    host: str = Field("127.0.0.1", description="address the Serve proxy listens on")
+    port: int = Field(8085, ge=1, le=65535, description="port of the HTTP API")
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="largest accepted request body")
+
+
+class SecuritySettings(BaseSettings):
+    """Keys of the operator and of secret encryption."""
+
+    model_config = _config("DCODER_")
+
+    operator_key: SecretStr | None = Field(
+        None, description="operator API key; unset generates one into <data dir>/operator.key"
+    )
+    secrets_key: SecretStr | None = Field(
+        None,
+        description="base64 AES-256 key(s) for secrets at rest, comma-separated, newest first; "
+        "unset generates one into <data dir>/secrets.key",
+    )
+
+
+class FlagsmithSettings(BaseSettings):
+    """Feature flags through the flagsmith SDK."""
+
+    model_config = _config("DCODER_FLAGSMITH_")
+
+    environment_key: SecretStr | None = Field(
+        None, description="server-side environment key; unset evaluates offline from configs/"
+    )
+    api_url: str | None = Field(None, description="Flagsmith API URL (self-hosted)")
+    local_evaluation: bool = Field(False, description="evaluate flags locally (server-side key)")
+    offline_document: Path = Field(
+        CONFIGS_DIR / "flags.json", description="environment document used without a key"
+    )
+
+
+class LlmSettings(BaseSettings):
+    """The LLM gateway (litellm). Without a model every agent still does its deterministic work."""
+
+    model_config = _config("DCODER_LLM_")
+
+    model: str | None = Field(None, description="litellm model name, e.g. openai/gpt-4o-mini; unset disables the LLM")
+    api_base: str | None = Field(None, description="base URL of an OpenAI-compatible endpoint")
+    api_key: SecretStr | None = Field(None, description="API key of the provider")
+    timeout_s: float = Field(60.0, gt=0, description="timeout of one completion")
+
+
+class SandboxSettings(BaseSettings):
+    """Sandboxed code analysis."""
+
+    model_config = _config("DCODER_SANDBOX_")
+
+    backend: Literal["auto", "docker", "bwrap"] = Field("auto", description="sandbox backend")
+    docker_image: str = Field("dcoder-analyzers:latest", description="analysis image of the Docker backend")
+    tools_dir: Path = Field(PROJECT_ROOT / ".tools", description="analyzer virtualenv mounted read-only")
+    timeout_s: float = Field(300.0, gt=0, description="wall timeout of one analysis")
+    memory_mb: int = Field(2048, ge=64, description="memory limit of one analysis")
+    cpus: float = Field(1.0, gt=0, description="CPU limit of one analysis")
+    pids: int = Field(256, ge=8, description="process limit of one analysis")
+
+
+class Settings(BaseSettings):
+    """All settings of one process."""
+
+    model_config = _config("DCODER_")
+
+    env: Literal["dev", "test", "prod"] = Field("dev", description="deployment environment")
+    data_dir: Path = Field(PROJECT_ROOT / ".data", description="data of embedded servers, keys, pids")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
+    contracts_dir: Path = Field(
+        PROJECT_ROOT.parent / "shared" / "contracts",
+        description="official API specs and webhook samples (contract tests)",
+    )
+
+    nats: NatsSettings = Field(default_factory=NatsSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    ray: RaySettings = Field(default_factory=RaySettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
+    flagsmith: FlagsmithSettings = Field(default_factory=FlagsmithSettings)
+    llm: LlmSettings = Field(default_factory=LlmSettings)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+
+def load_settings() -> Settings:
+    """Build the settings from the environment, turning validation errors into a readable one."""
+    try:
+        return Settings()
+    except ValidationError as err:
+        raise SettingsError.from_validation(err) from err

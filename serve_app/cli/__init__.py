@@ -1,0 +1,1 @@
+"""The `dcoder-integrations` command line: one module per group of subcommands."""

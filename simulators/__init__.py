@@ -1,0 +1,1 @@
+"""Local Atlassian and Microsoft Graph simulators that speak the official contracts."""
