@@ -1,0 +1,132 @@
+"""Token endpoints: Atlassian OAuth 2.0 (3LO, refresh) and Microsoft identity client credentials."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+
+from simulators.auth import AuthError, Principal, TokenIssuer, demo_account_id, require_auth
+from simulators.config import SimulatorConfig
+
+REFRESH_TTL_S = 90 * 24 * 3600
+CODE_TTL_S = 600
+GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+
+
+def _oauth_error(error: str, description: str, status: int = 400) -> JSONResponse:
+    return JSONResponse({"error": error, "error_description": description}, status_code=status)
+
+
+async def _form_or_json(request: Request) -> dict[str, str]:
+    # Atlassian documents a JSON body; OAuth libraries send a form. Both are accepted.
+    if request.headers.get("content-type", "").startswith("application/json"):
+        body = await request.json()
+        return {str(k): str(v) for k, v in body.items()} if isinstance(body, dict) else {}
+    # Token requests are url-encoded forms; parsing them here avoids needing python-multipart.
+    return dict(parse_qsl((await request.body()).decode()))
+
+
+def _client_ok(config: SimulatorConfig, params: dict[str, str]) -> bool:
+    return hmac.compare_digest(
+        params.get("client_id", ""), config.oauth_client_id
+    ) and hmac.compare_digest(params.get("client_secret", ""), config.oauth_client_secret)
+
+
+def _grant(config: SimulatorConfig, params: dict[str, str]) -> dict[str, Any]:
+    """Check one token request and return the token response; raises ``AuthError``."""
+    issuer = TokenIssuer(config)
+    grant = params.get("grant_type", "")
+    scope = params.get("scope", "read:jira-work write:jira-work offline_access")
+    if grant == "authorization_code":
+        scope = issuer.verify(params.get("code", ""), ["code"]).scope or scope
+    elif grant == "refresh_token":
+        scope = issuer.verify(params.get("refresh_token", ""), ["refresh"]).scope or scope
+    elif grant != "client_credentials":
+        raise AuthError(f"unsupported grant_type {grant!r}")
+    subject = demo_account_id(config)
+    ttl = config.access_token_ttl_s
+    body: dict[str, Any] = {
+        "access_token": issuer.issue("atlassian", subject=subject, ttl_s=ttl, scope=scope),
+        "expires_in": ttl,
+        "token_type": "Bearer",
+        "scope": scope,
+    }
+    if grant != "client_credentials":
+        body["refresh_token"] = issuer.issue(
+            "refresh", subject=subject, ttl_s=REFRESH_TTL_S, scope=scope
+        )
+    return body
+
+
+def oauth_router(config: SimulatorConfig) -> APIRouter:
+    """Atlassian's ``auth.atlassian.com`` and ``api.atlassian.com`` OAuth endpoints."""
+    router = APIRouter(tags=["oauth"])
+    authenticated = Annotated[Principal, Depends(require_auth(config))]
+
+    @router.get("/authorize")
+    async def authorize(
+        client_id: str, redirect_uri: str, state: str = "", scope: str = ""
+    ) -> RedirectResponse:
+        """Consent is implicit: redirect straight back with a fresh authorization code."""
+        if client_id != config.oauth_client_id:
+            return RedirectResponse(f"{redirect_uri}?{urlencode({'error': 'invalid_client'})}")
+        code = TokenIssuer(config).issue(
+            "code", subject=demo_account_id(config), ttl_s=CODE_TTL_S, scope=scope
+        )
+        return RedirectResponse(f"{redirect_uri}?{urlencode({'code': code, 'state': state})}")
+
+    @router.post("/oauth/token")
+    async def token(request: Request) -> JSONResponse:
+        """Exchange a code, a refresh token or client credentials for an access token."""
+        params = await _form_or_json(request)
+        if not _client_ok(config, params):
+            return _oauth_error("invalid_client", "Unknown client or wrong secret", 401)
+        try:
+            return JSONResponse(_grant(config, params))
+        except AuthError as err:
+            return _oauth_error("invalid_grant", err.message)
+
+    @router.get("/oauth/token/accessible-resources")
+    async def accessible_resources(
+        principal: authenticated,
+    ) -> list[dict[str, Any]]:
+        """The one simulated site, as 3LO apps discover their cloud id."""
+        return [
+            {
+                "id": "sim-cloud-id",
+                "url": config.base_url,
+                "name": "simulator",
+                "scopes": ["read:jira-work", "write:jira-work", "read:confluence-content.all"],
+                "avatarUrl": f"{config.base_url}/static/avatar.png",
+            }
+        ]
+
+    return router
+
+
+def microsoft_router(config: SimulatorConfig) -> APIRouter:
+    """``login.microsoftonline.com``: the client-credentials grant for Microsoft Graph."""
+    router = APIRouter(tags=["microsoft-identity"])
+
+    @router.post("/login/{tenant}/oauth2/v2.0/token")
+    async def token(tenant: str, request: Request) -> JSONResponse:
+        """Issue a Graph access token for valid client credentials."""
+        params = await _form_or_json(request)
+        if params.get("grant_type") != "client_credentials":
+            return _oauth_error("unsupported_grant_type", "AADSTS70003: grant type not supported")
+        if not _client_ok(config, params):
+            return _oauth_error("invalid_client", "AADSTS7000215: Invalid client secret", 401)
+        if params.get("scope", "") != GRAPH_SCOPE:
+            return _oauth_error("invalid_scope", "AADSTS1002012: scope must end with /.default")
+        ttl = config.access_token_ttl_s
+        issued = TokenIssuer(config).issue(
+            "graph", subject=params["client_id"], ttl_s=ttl, scope=GRAPH_SCOPE
+        )
+        body = {"token_type": "Bearer", "expires_in": ttl, "ext_expires_in": ttl}
+        return JSONResponse({**body, "access_token": issued})
+
+    return router
