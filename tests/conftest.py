@@ -1,10 +1,23 @@
-"""Session-wide fixtures: environment for offline tools and one Ray cluster per test session."""
+"""Session-wide fixtures: backing services, one Ray cluster and one Serve app per test session.
+
+Backing services: ``DCODER_NATS_URL`` / ``DCODER_DATABASE_URL`` when set (a fresh database and a
+fresh NATS namespace are made for the session, so concurrent runs never collide), otherwise
+embedded nats-server and PostgreSQL started for the session in a temporary directory — the same
+code ``make run`` uses on a fresh machine. The environment is set before Ray starts, so every Ray
+worker (Serve replicas, actors) sees the same settings.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import secrets
+import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -15,8 +28,66 @@ os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 
+@dataclass
+class TestServices:
+    """The backing services of this test session."""
+
+    __test__ = False  # not a test class
+
+    nats_url: str
+    database_url: str
+    namespace: str
+    data_dir: Path
+    embedded_nats: object | None  # core.embedded.EmbeddedNats when we started it
+    embedded_postgres: object | None
+
+
+def _fresh_database(server_url: str, name: str) -> str:
+    from core.db import ensure_database
+
+    parts = urlsplit(server_url)
+    url = urlunsplit(parts._replace(path=f"/{name}"))
+    asyncio.run(ensure_database(url))
+    return url
+
+
 @pytest.fixture(scope="session")
-def ray_address() -> Iterator[str]:
+def test_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestServices]:
+    """NATS and PostgreSQL for the session, exported as DCODER_* environment variables."""
+    from core.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+
+    root = Path(tempfile.mkdtemp(prefix="dcoder-test-", dir="/tmp"))
+    suffix = secrets.token_hex(3)
+    namespace = f"t{suffix}"
+    nats = pg = None
+    nats_url = os.environ.get("DCODER_NATS_URL")
+    if not nats_url:
+        nats = EmbeddedNats(root / "nats", free_port())
+        nats_url = nats.start()
+    server_url = os.environ.get("DCODER_DATABASE_URL")
+    if not server_url:
+        pg = EmbeddedPostgres(root / "postgres", free_port())
+        server_url = pg.start()
+    database_url = _fresh_database(server_url, f"dcoder_test_{suffix}")
+    data_dir = root / "data"
+    data_dir.mkdir()
+    os.environ.update(
+        DCODER_NATS_URL=nats_url,
+        DCODER_DATABASE_URL=database_url,
+        DCODER_NATS_NAMESPACE=namespace,
+        DCODER_RAY_NAMESPACE=f"dcoder-{namespace}",
+        DCODER_DATA_DIR=str(data_dir),
+        DCODER_ENV="test",
+    )
+    yield TestServices(nats_url, database_url, namespace, data_dir, nats, pg)
+    for server in (nats, pg):
+        if server is not None:
+            server.stop()  # type: ignore[attr-defined]
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def ray_address(test_services: TestServices) -> Iterator[str]:
     """Address of the Ray cluster of this test session.
 
     Uses ``DCODER_RAY_ADDRESS`` when set; otherwise starts one local cluster (2 CPUs, a ``sandbox``
@@ -24,9 +95,10 @@ def ray_address() -> Iterator[str]:
     """
     import ray
 
+    namespace = os.environ["DCODER_RAY_NAMESPACE"]
     external = os.environ.get("DCODER_RAY_ADDRESS")
     if external:
-        ray.init(address=external, namespace="dcoder-test", log_to_driver=False)
+        ray.init(address=external, namespace=namespace, log_to_driver=False)
         yield external
         ray.shutdown()
         return
@@ -35,10 +107,46 @@ def ray_address() -> Iterator[str]:
         num_cpus=2,
         resources={"sandbox": 2},
         include_dashboard=False,
-        namespace="dcoder-test",
+        namespace=namespace,
         log_to_driver=False,
         _temp_dir=temp_dir,
         _node_ip_address="127.0.0.1",
     )
     yield context.address_info["address"]
     ray.shutdown()
+    shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def serve_url(ray_address: str) -> Iterator[str]:
+    """Base URL of the service's Serve application, deployed once for the session."""
+    from ray import serve
+
+    from core.embedded import free_port
+    from serve_app.app import AppArgs, build_app
+
+    port = free_port()
+    serve.start(http_options={"host": "127.0.0.1", "port": port})
+    serve.run(build_app(AppArgs()), name="dcoder", route_prefix="/", blocking=False)
+    _wait_ready(f"http://127.0.0.1:{port}")
+    yield f"http://127.0.0.1:{port}"
+    serve.shutdown()
+
+
+def _wait_ready(base_url: str, timeout_s: float = 90.0) -> None:
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    last = "no answer"
+    while time.monotonic() < deadline:
+        try:
+            response = httpx.get(f"{base_url}/healthz", timeout=2.0)
+            if response.status_code == 200:
+                return
+            last = f"{response.status_code} {response.text[:200]}"
+        except httpx.HTTPError as err:
+            last = repr(err)
+        time.sleep(0.25)
+    raise TimeoutError(f"Serve app at {base_url} not healthy after {timeout_s}s: {last}")

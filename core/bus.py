@@ -1,0 +1,172 @@
+"""The JetStream layer: every stream and subject is written here and nowhere else.
+
+Subjects carry a namespace prefix (``DCODER_NATS_NAMESPACE``) so several environments can share
+one NATS. Streams are created idempotently at start: an existing stream with our config is left
+alone, one with a different config is updated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import nats
+from nats.aio.client import Client as NatsClient
+from nats.errors import Error as NatsError
+from nats.js import JetStreamContext
+from nats.js.api import PubAck, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+
+from core.errors import BusError, DependencyUnavailable
+from core.settings import NatsSettings
+
+
+@dataclass(frozen=True)
+class Subjects:
+    """Subject names of one namespace."""
+
+    namespace: str
+
+    def webhook(self, tenant_id: str, instance_id: str) -> str:
+        """A verified webhook delivery for one plugin instance."""
+        return f"{self.namespace}.webhooks.{tenant_id}.{instance_id}"
+
+    def event(self, tenant_id: str, event_type: str) -> str:
+        """An event a plugin published (``event_type`` like ``review.completed``)."""
+        return f"{self.namespace}.events.{tenant_id}.{event_type}"
+
+    def dead_letter(self, tenant_id: str) -> str:
+        return f"{self.namespace}.dlq.{tenant_id}"
+
+    def audit(self, tenant_id: str) -> str:
+        return f"{self.namespace}.audit.{tenant_id}"
+
+    @property
+    def all_webhooks(self) -> str:
+        return f"{self.namespace}.webhooks.>"
+
+    @property
+    def all_events(self) -> str:
+        return f"{self.namespace}.events.>"
+
+
+def stream_configs(settings: NatsSettings) -> dict[str, StreamConfig]:
+    """The streams of one namespace, by name."""
+    ns = settings.namespace
+    prefix = ns.upper()
+    window = float(settings.duplicate_window_s)
+    day = 24 * 3600.0
+    return {
+        f"{prefix}_WEBHOOKS": StreamConfig(
+            name=f"{prefix}_WEBHOOKS", subjects=[f"{ns}.webhooks.>"],
+            retention=RetentionPolicy.LIMITS, storage=StorageType.FILE,
+            max_age=7 * day, duplicate_window=window,
+            description="verified webhook deliveries, one subject per tenant and instance",
+        ),
+        f"{prefix}_EVENTS": StreamConfig(
+            name=f"{prefix}_EVENTS", subjects=[f"{ns}.events.>"],
+            retention=RetentionPolicy.LIMITS, storage=StorageType.FILE,
+            max_age=7 * day, duplicate_window=window,
+            description="events plugins publish for other plugins of the same tenant",
+        ),
+        f"{prefix}_DLQ": StreamConfig(
+            name=f"{prefix}_DLQ", subjects=[f"{ns}.dlq.>"],
+            retention=RetentionPolicy.LIMITS, storage=StorageType.FILE, max_age=30 * day,
+            description="deliveries and events that exhausted their retries",
+        ),
+        f"{prefix}_AUDIT": StreamConfig(
+            name=f"{prefix}_AUDIT", subjects=[f"{ns}.audit.>"],
+            retention=RetentionPolicy.LIMITS, storage=StorageType.FILE, max_age=90 * day,
+            description="audit events of lifecycle changes",
+        ),
+    }  # fmt: skip
+
+
+def _differs(wanted: StreamConfig, current: StreamConfig) -> bool:
+    fields = ("subjects", "retention", "storage", "max_age", "duplicate_window", "description")
+    return any(getattr(wanted, f) != getattr(current, f) for f in fields)
+
+
+async def ensure_streams(js: JetStreamContext, settings: NatsSettings) -> list[str]:
+    """Create or update our streams; return the names that were created or changed."""
+    changed = []
+    for name, config in stream_configs(settings).items():
+        try:
+            info = await js.stream_info(name)
+        except NotFoundError:
+            await js.add_stream(config)
+            changed.append(name)
+            continue
+        if _differs(config, info.config):
+            await js.update_stream(config)
+            changed.append(name)
+    return changed
+
+
+class Bus:
+    """One NATS connection with JetStream, reconnecting forever in the background."""
+
+    def __init__(self, url: str, settings: NatsSettings | None = None) -> None:
+        self.url = url
+        self.settings = settings or NatsSettings()
+        self.subjects = Subjects(self.settings.namespace)
+        self._nc: NatsClient | None = None
+        self._lock = asyncio.Lock()
+
+    async def connect(self) -> NatsClient:
+        """The connection, established on first use."""
+        if self._nc is None:
+            async with self._lock:
+                if self._nc is None:
+                    try:
+                        self._nc = await nats.connect(
+                            self.url,
+                            connect_timeout=self.settings.connect_timeout_s,
+                            max_reconnect_attempts=-1,
+                            reconnect_time_wait=0.5,
+                            allow_reconnect=True,
+                        )
+                    except (OSError, NatsError, TimeoutError) as err:
+                        raise DependencyUnavailable(f"NATS unreachable at {self.url}: {err!r}") from err
+        return self._nc
+
+    async def jetstream(self) -> JetStreamContext:
+        return (await self.connect()).jetstream(timeout=self.settings.connect_timeout_s)
+
+    async def ensure_streams(self) -> list[str]:
+        return await ensure_streams(await self.jetstream(), self.settings)
+
+    async def publish(
+        self,
+        subject: str,
+        payload: bytes,
+        *,
+        msg_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout_s: float = 5.0,
+    ) -> PubAck:
+        """Publish to JetStream and wait for the ack (durable once this returns)."""
+        js = await self.jetstream()
+        hdrs = dict(headers or {})
+        if msg_id:
+            hdrs["Nats-Msg-Id"] = msg_id
+        try:
+            return await js.publish(subject, payload, timeout=timeout_s, headers=hdrs or None)
+        except (NatsError, TimeoutError, OSError) as err:
+            raise BusError(f"publish to {subject} not acknowledged: {err!r}") from err
+
+    async def ping(self, timeout_s: float = 2.0) -> None:
+        """Raise DependencyUnavailable unless JetStream answers within the timeout."""
+        nc = await self.connect()
+        if not nc.is_connected:
+            raise DependencyUnavailable("NATS disconnected (reconnecting)")
+        try:
+            await (await self.jetstream()).account_info()
+        except (NatsError, TimeoutError, OSError) as err:
+            raise DependencyUnavailable(f"JetStream unreachable: {err!r}") from err
+
+    async def close(self) -> None:
+        if self._nc is not None:
+            nc, self._nc = self._nc, None
+            await nc.close()

@@ -1,0 +1,23 @@
+"""The FastAPI application: routers, problem+json errors, metrics, body-size limit."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from serve_app.problems import install_problem_handlers
+from serve_app.routers import health
+from serve_app.services import Services
+
+
+def create_api(svc: Services) -> FastAPI:
+    """Build the API around one replica's services."""
+    api = FastAPI(
+        title="dcoder-integrations",
+        version="0.1.0",
+        description="Integrations Service: Atlassian plugins, signed webhooks and AI agents.",
+    )
+    api.state.services = svc
+    install_problem_handlers(api)
+    svc.metrics.install(api)
+    api.include_router(health.router)
+    return api

@@ -1,0 +1,84 @@
+"""The one mapping from errors to HTTP: RFC 9457 ``application/problem+json``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from core.errors import (
+    ClientError,
+    IntegrationsError,
+    MethodNotAllowed,
+    NotFound,
+    RateLimited,
+    ValidationFailed,
+)
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
+
+
+def problem_response(err: IntegrationsError, request: Request) -> JSONResponse:
+    """Render one error as problem+json (with Retry-After for rate limits)."""
+    headers = {}
+    if isinstance(err, RateLimited):
+        headers["Retry-After"] = str(err.retry_after_s)
+    if isinstance(err, MethodNotAllowed) and "allow" in err.extra:
+        headers["Allow"] = str(err.extra["allow"])
+    return JSONResponse(
+        err.problem(instance=request.url.path),
+        status_code=err.status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    errors = []
+    for item in exc.errors():
+        loc = [str(part) for part in item.get("loc", ())]
+        errors.append(
+            {"pointer": "/" + "/".join(loc[1:]) if loc[:1] == ["body"] else "/".join(loc),
+             "location": loc[0] if loc else "", "detail": item.get("msg", "")}
+        )  # fmt: skip
+    return errors
+
+
+def install_problem_handlers(api: FastAPI) -> None:
+    """Make every error leave the API as problem+json."""
+
+    @api.exception_handler(IntegrationsError)
+    async def _integrations(request: Request, exc: IntegrationsError) -> JSONResponse:
+        if not isinstance(exc, ClientError):
+            log.warning("request failed: %s", exc.detail, extra={"code": exc.code})
+        return problem_response(exc, request)
+
+    @api.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        err = ValidationFailed("the request did not validate", errors=_field_errors(exc))
+        return problem_response(err, request)
+
+    @api.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        err: IntegrationsError
+        if exc.status_code == 404:
+            err = NotFound(f"no resource at {request.url.path}")
+        elif exc.status_code == 405:
+            allow = (exc.headers or {}).get("Allow", "")
+            err = MethodNotAllowed(f"{request.method} is not allowed here", allow=allow)
+        else:
+            err = ClientError(str(exc.detail))
+            response = problem_response(err, request)
+            response.status_code = exc.status_code
+            return response
+        return problem_response(err, request)
+
+    @api.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(IntegrationsError("internal error; see the service log"), request)

@@ -1,0 +1,1 @@
+"""HTTP routers of the ingress; each reads the replica's Services from ``request.app.state``."""

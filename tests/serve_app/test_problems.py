@@ -1,0 +1,24 @@
+"""Every error leaves the API as RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+import httpx
+
+
+def test_404_is_problem_json(serve_url: str) -> None:
+    response = httpx.get(f"{serve_url}/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == 404
+    assert body["type"].endswith("/not-found")
+    assert body["instance"] == "/v1/nothing-here"
+    assert body["title"] and body["detail"]
+
+
+def test_405_is_problem_json_with_allow(serve_url: str) -> None:
+    response = httpx.post(f"{serve_url}/healthz")
+    assert response.status_code == 405
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "method-not-allowed"
+    assert "GET" in response.headers.get("allow", "")
