@@ -73,11 +73,13 @@ def stream_configs(settings: NatsSettings) -> dict[str, StreamConfig]:
         f"{prefix}_DLQ": StreamConfig(
             name=f"{prefix}_DLQ", subjects=[f"{ns}.dlq.>"],
             retention=RetentionPolicy.LIMITS, storage=StorageType.FILE, max_age=30 * day,
+            duplicate_window=120.0,
             description="deliveries and events that exhausted their retries",
         ),
         f"{prefix}_AUDIT": StreamConfig(
             name=f"{prefix}_AUDIT", subjects=[f"{ns}.audit.>"],
             retention=RetentionPolicy.LIMITS, storage=StorageType.FILE, max_age=90 * day,
+            duplicate_window=120.0,
             description="audit events of lifecycle changes",
         ),
     }  # fmt: skip
