@@ -11,7 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from plugin_sdk.manifest import NAME_RE, SUBJECT_RE
+from plugin_sdk.jsonpointer import PointerError, resolve_pointer
+from plugin_sdk.manifest import NAME_RE, SUBJECT_RE, WebhookSpec
 
 # Headers that carry credentials or signatures. The ingress verifies them and drops them before
 # a delivery is queued; the model drops them again so no plugin (or log line) ever sees one.
@@ -47,7 +48,7 @@ class WebhookDelivery(BaseModel):
     delivery_id: str = Field(min_length=1, max_length=200, description="unique per delivery")
     tenant_id: str = Field(min_length=1)
     instance_id: str = Field(min_length=1)
-    event_key: str | None = Field(None, description="e.g. 'jira:issue_updated'")
+    event_key: str | None = Field(default=None, description="e.g. 'jira:issue_updated'")
     headers: dict[str, str] = Field(default_factory=dict, description="lower-case, no auth headers")
     body: bytes = b""
     received_at: datetime = Field(default_factory=_utc_now)
@@ -81,8 +82,12 @@ class Event(BaseModel):
     tenant_id: str = Field(min_length=1)
     source: EventSource
     data: dict[str, Any] = Field(default_factory=dict)
-    correlation_id: str | None = Field(None, description="id shared by everything one cause did")
-    causation_id: str | None = Field(None, description="id of the event or delivery that caused it")
+    correlation_id: str | None = Field(
+        default=None, description="id shared by everything one cause did"
+    )
+    causation_id: str | None = Field(
+        default=None, description="id of the event or delivery that caused it"
+    )
     time: datetime = Field(default_factory=_utc_now)
 
     @field_validator("subject")
@@ -107,3 +112,21 @@ def subject_matches(pattern: str, subject: str) -> bool:
         if i >= len(sub) or (token != "*" and token != sub[i]):
             return False
     return len(pat) == len(sub)
+
+
+def event_key_of(spec: WebhookSpec | None, headers: Mapping[str, str], body: bytes) -> str | None:
+    """The event key of a webhook per the manifest's ``webhook.event_key`` (``None`` if absent).
+
+    The ingress and the test harness both use this, so plugins see the same key in tests.
+    """
+    if spec is None or spec.event_key is None:
+        return None
+    source, _, where = spec.event_key.partition(":")
+    if source == "header":
+        lowered = {k.lower(): v for k, v in headers.items()}
+        return lowered.get(where.lower())
+    try:
+        value = resolve_pointer(json.loads(body), where)
+    except (ValueError, PointerError):  # not JSON, or no such field: no key
+        return None
+    return value if isinstance(value, str) else None

@@ -56,10 +56,12 @@ class WebhookSpec(_Strict):
 
     scheme: WebhookScheme
     secret: str | None = Field(
-        None, pattern=SECRET_NAME_RE, description="name of the secret field holding the signing key"
+        default=None,
+        pattern=SECRET_NAME_RE,
+        description="name of the secret field holding the signing key",
     )
     event_key: str | None = Field(
-        None,
+        default=None,
         pattern=EVENT_KEY_RE,
         description="where the event key is: 'header:X-Event-Key' or 'json:/webhookEvent'",
     )

@@ -1,0 +1,1 @@
+"""generic-webhook: a tenant-defined connector turning signed JSON webhooks into events."""
