@@ -1,0 +1,128 @@
+"""Site metadata: server info, session, myself, users, fields, projects, statuses."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from simulators.jira import render
+from simulators.jira.errors import api_version, not_found
+from simulators.jira.state import ISSUE_TYPES, STATUSES, JiraState, jira_now
+
+Api = Annotated[str, Depends(api_version)]
+
+
+def router(state: JiraState) -> APIRouter:
+    """Routes under ``/rest/api/{2,3}`` and ``/rest/auth/1`` that describe the site."""
+    routes = APIRouter()
+
+    @routes.get("/rest/api/{api}/serverInfo")
+    def server_info(api: Api) -> dict[str, Any]:
+        """What ``jira.JIRA()`` reads at start-up (``versionNumbers``, ``deploymentType``)."""
+        return {
+            "baseUrl": state.site,
+            "version": "1001.0.0-SNAPSHOT",
+            "versionNumbers": [1001, 0, 0],
+            "deploymentType": "Cloud",
+            "buildNumber": 100290,
+            "buildDate": "2025-09-23T00:00:00.000+0000",
+            "serverTime": jira_now(),
+            "scmInfo": "simulator",
+            "serverTitle": "Jira (dcoder simulator)",
+        }
+
+    @routes.get("/rest/auth/1/session")
+    def session() -> dict[str, Any]:
+        """The legacy session resource ``JIRA(validate=True)`` calls."""
+        return {
+            "self": f"{state.site}/rest/api/2/user?accountId={state.me.account_id}",
+            "name": state.me.email,
+            "loginInfo": {},
+        }
+
+    @routes.get("/rest/api/{api}/myself")
+    def myself(api: Api) -> dict[str, Any]:
+        """The caller (always the demo user); includes the e-mail, as Jira does for oneself."""
+        me = render.user(state, state.me.account_id, api) or {}
+        return {
+            **me,
+            "emailAddress": state.me.email,
+            "locale": "en_US",
+            "groups": {"size": 1, "items": []},
+            "applicationRoles": {"size": 1, "items": []},
+        }
+
+    @routes.get("/rest/api/{api}/user")
+    def get_user(api: Api, accountId: str) -> dict[str, Any]:  # noqa: N803 - Jira's name
+        """One user by account id."""
+        found = render.user(state, accountId, api)
+        if found is None:
+            raise not_found("User")
+        return found
+
+    @routes.get("/rest/api/{api}/user/search")
+    def search_users(api: Api, query: str = "", maxResults: int = 50) -> list[dict[str, Any]]:  # noqa: N803
+        """Users whose name or e-mail contains ``query``."""
+        needle = query.lower()
+        hits = [
+            u
+            for u in state.users.values()
+            if needle in u.display_name.lower() or needle in u.email.lower()
+        ]
+        return [render.user(state, u.account_id, api) or {} for u in hits[:maxResults]]
+
+    @routes.get("/rest/api/{api}/field")
+    def fields(api: Api) -> list[dict[str, Any]]:
+        """Every field; the story-point fields have this site's own custom ids."""
+        return render.fields_list(state)
+
+    @routes.get("/rest/api/{api}/project")
+    def projects(api: Api) -> list[dict[str, Any]]:
+        """All projects (the deprecated unpaged list that SDKs still call)."""
+        return [render.project(state, p, api) for p in state.projects.values()]
+
+    @routes.get("/rest/api/{api}/project/search")
+    def project_search(
+        api: Api, startAt: int = 0, maxResults: int = Query(50, le=100)
+    ) -> dict[str, Any]:  # noqa: N803
+        """Projects, paged."""
+        items = list(state.projects.values())
+        page = [render.project(state, p, api) for p in items[startAt : startAt + maxResults]]
+        return {
+            "self": f"{state.site}/rest/api/{api}/project/search",
+            "startAt": startAt,
+            "maxResults": maxResults,
+            "total": len(items),
+            "isLast": startAt + maxResults >= len(items),
+            "values": page,
+        }
+
+    @routes.get("/rest/api/{api}/project/{key}")
+    def project(api: Api, key: str) -> dict[str, Any]:
+        """One project with its issue types and lead."""
+        found = state.project(key)
+        if found is None:
+            raise not_found("Project")
+        types = [render.issue_type(state, t, api) for t in ISSUE_TYPES]
+        lead = render.user(state, found.lead, api)
+        return {
+            **render.project(state, found, api),
+            "issueTypes": types,
+            "lead": lead,
+            "description": "",
+            "assigneeType": "UNASSIGNED",
+            "style": "classic",
+        }
+
+    @routes.get("/rest/api/{api}/status")
+    def statuses(api: Api) -> list[dict[str, Any]]:
+        """The workflow's statuses."""
+        return [render.status(state, sid, api) for sid in STATUSES]
+
+    @routes.get("/rest/api/{api}/issuetype")
+    def issue_types(api: Api) -> list[dict[str, Any]]:
+        """The issue types."""
+        return [render.issue_type(state, t, api) for t in ISSUE_TYPES]
+
+    return routes

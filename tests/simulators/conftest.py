@@ -1,0 +1,55 @@
+"""One combined simulator server per test session, over real HTTP (the SDKs use requests)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from simulators.app import create_app
+from simulators.config import SimulatorConfig
+
+
+@dataclass
+class SimServer:
+    """A running combined simulator."""
+
+    url: str
+    config: SimulatorConfig
+    app: FastAPI
+
+    def client(self) -> httpx.Client:
+        """An httpx client with the demo basic credentials."""
+        return httpx.Client(
+            base_url=self.url, auth=(self.config.user_email, self.config.api_token), timeout=10
+        )
+
+
+@pytest.fixture(scope="session")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimServer]:
+    """Start the combined app with uvicorn on a free port in a background thread."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))  # the port is ours from here on: no race with other sessions
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    config = SimulatorConfig(base_url=url, data_dir=tmp_path_factory.mktemp("sim-data"))
+    app = create_app(config)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("simulator server did not start")
+        time.sleep(0.02)
+    yield SimServer(url, config, app)
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
