@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+import anyio.from_thread
 import httpx
 from fastapi import APIRouter, Response
 
@@ -184,20 +185,46 @@ class WebhookSender:
     def emit(
         self, product: Product, event: str, payload: Mapping[str, Any], scope: str = ""
     ) -> list[Delivery]:
-        """Schedule one delivery per matching hook on the running loop; returns them at once."""
+        """Schedule one delivery per matching hook; returns them at once.
+
+        Works from the event loop, from a FastAPI sync handler (an anyio worker thread: the
+        deliveries are scheduled on the app's loop) and from plain code without a loop (then the
+        deliveries run to completion before this returns).
+        """
         body = json.dumps(payload, separators=(",", ":")).encode()
-        scheduled = []
-        for hook in self._hooks.values():
-            if not hook.wants(product, event, scope):
-                continue
-            delivery = Delivery(str(uuid.uuid4()), hook.uuid, product, event, hook.url, body)
-            with self._cond:
-                self._log.append(delivery)
-            task = asyncio.get_running_loop().create_task(self._deliver(hook, delivery))
+        pairs = []
+        for hook in list(self._hooks.values()):
+            if hook.wants(product, event, scope):
+                delivery = Delivery(str(uuid.uuid4()), hook.uuid, product, event, hook.url, body)
+                with self._cond:
+                    self._log.append(delivery)
+                pairs.append((hook, delivery))
+        if pairs:
+            self._schedule_from_anywhere(pairs)
+        return [delivery for _, delivery in pairs]
+
+    def _schedule_from_anywhere(self, pairs: list[tuple[Hook, Delivery]]) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            self._schedule(pairs)
+            return
+        try:
+            anyio.from_thread.run_sync(self._schedule, pairs)
+        except RuntimeError:  # no loop anywhere: deliver now, synchronously
+            asyncio.run(self._deliver_all(pairs))
+
+    def _schedule(self, pairs: list[tuple[Hook, Delivery]]) -> None:
+        loop = asyncio.get_running_loop()
+        for hook, delivery in pairs:
+            task = loop.create_task(self._deliver(hook, delivery))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-            scheduled.append(delivery)
-        return scheduled
+
+    async def _deliver_all(self, pairs: list[tuple[Hook, Delivery]]) -> None:
+        await asyncio.gather(*(self._deliver(hook, delivery) for hook, delivery in pairs))
 
     async def _deliver(self, hook: Hook, delivery: Delivery) -> None:
         policy = self.policy
