@@ -8,6 +8,7 @@ in one process; such plugins must use relative imports inside their own package.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import json
@@ -88,8 +89,10 @@ def entry_point_candidates(group: str = ENTRY_POINT_GROUP) -> list[Candidate]:
     return out
 
 
-def _alias(package: str, version: str) -> str:
-    return f"_dcoder_plugin_{package}__v{re.sub(r'[^0-9A-Za-z]', '_', version)}"
+def _alias(package: str, version: str, origin: str) -> str:
+    # unique per (package, version, source): two versions, or two copies of one, never collide
+    digest = hashlib.sha256(origin.encode()).hexdigest()[:8]
+    return f"_dcoder_plugin_{package}__v{re.sub(r'[^0-9A-Za-z]', '_', version)}__{digest}"
 
 
 def import_aliased(package_dir: Path, alias: str, submodule: str = "") -> ModuleType:
@@ -116,7 +119,7 @@ def _aliased_entry_point(root: Path, ep: EntryPoint, version: str, origin: str) 
     top, _, rest = ep.module.partition(".")
 
     def load() -> Any:
-        module = import_aliased(root / top, _alias(top, version), rest)
+        module = import_aliased(root / top, _alias(top, version, origin), rest)
         target: Any = module
         for part in (ep.attr or "").split("."):
             target = getattr(target, part)
@@ -190,11 +193,12 @@ def directory_candidates(directory: Path) -> list[Candidate]:
         version = str(json.loads(manifest.read_text(encoding="utf-8"))["version"])
     except (ValueError, KeyError, TypeError) as err:
         raise PluginValidationError(directory.name, f"manifest.json has no version: {err}") from err
-    alias = _alias(directory.name, version)
+    origin = f"directory:{directory.resolve()}"
+    alias = _alias(directory.name, version, origin)
     return [
         Candidate(
             label=directory.name.replace("_", "-"),
-            origin=f"directory:{directory.resolve()}",
+            origin=origin,
             load=lambda: plugin_class_of(import_aliased(directory, alias, "plugin")),
         )
     ]

@@ -118,11 +118,15 @@ class PluginRegistry:
             manifest = verify_plugin(
                 plugin_cls, sdk_version=self.sdk_version, expected_name=expected_name
             )
+        except PluginValidationError as err:
+            self._refuse(RefusedPlugin(err.plugin or label, origin, err.why))
+            raise
+        try:
             _check_placement(manifest.name, manifest, plugin_cls)
             _check_dist_version(manifest.name, manifest, dist_version)
             return self._add(PluginEntry(manifest, plugin_cls, origin))
         except PluginValidationError as err:
-            self._refuse(RefusedPlugin(err.plugin or label, origin, err.why))
+            self._refuse(RefusedPlugin(manifest.name, origin, err.why, manifest.version))
             raise
 
     def _add(self, entry: PluginEntry) -> PluginEntry:
@@ -163,8 +167,8 @@ class PluginRegistry:
                             dist_version=candidate.dist_version,
                         )
                     )
-                except PluginValidationError as err:
-                    report.refused.append(RefusedPlugin(err.plugin, candidate.origin, err.why))
+                except PluginValidationError:
+                    report.refused.append(self._refused[candidate.origin])
                 continue
             self._refuse(refused)
             report.refused.append(refused)
