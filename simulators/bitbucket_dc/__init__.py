@@ -1,0 +1,1 @@
+"""Bitbucket Data Center simulator (``/rest/api/1.0``, Code Insights, git over HTTP)."""
