@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -24,6 +25,10 @@ class SimServer:
     url: str
     config: SimulatorConfig
     app: FastAPI
+
+    def mounted(self, path: str) -> Any:
+        """The sub-app mounted at ``path`` (its ``state`` holds the product's state)."""
+        return next(r.app for r in self.app.routes if getattr(r, "path", "") == path)
 
     def client(self) -> httpx.Client:
         """An httpx client with the demo basic credentials."""
