@@ -59,7 +59,10 @@ class RaySettings(BaseSettings):
     address: str | None = Field(None, description="Ray address (ray://... or host:port); unset starts a local head")
     namespace: str = Field("dcoder", description="Ray namespace of every named actor")
     dashboard_port: int = Field(8265, ge=1, le=65535, description="Ray dashboard port of a local head")
-    head_port: int = Field(16379, ge=1, le=65535, description="GCS port of a local head")
+    dashboard_url: str | None = Field(
+        None, description="dashboard of an external cluster (Serve deploys go there); default local"
+    )
+    head_port: int = Field(26379, ge=1, le=65535, description="GCS port of a local head")
     num_cpus: int | None = Field(None, ge=1, description="logical CPUs of a local head (default: all)")
     sandbox_slots: int = Field(2, ge=0, description="`sandbox` resource of a local head (parallel reviews)")
 
@@ -122,6 +125,9 @@ class SandboxSettings(BaseSettings):
 
     backend: Literal["auto", "docker", "bwrap"] = Field("auto", description="sandbox backend")
     docker_image: str = Field("dcoder-analyzers:latest", description="analysis image of the Docker backend")
+    docker_host: str | None = Field(
+        None, description="Docker engine URL; unset: DOCKER_HOST, else engine.sh's own socket"
+    )
     tools_dir: Path = Field(PROJECT_ROOT / ".tools", description="analyzer virtualenv mounted read-only")
     timeout_s: float = Field(300.0, gt=0, description="wall timeout of one analysis")
     memory_mb: int = Field(2048, ge=64, description="memory limit of one analysis")

@@ -88,7 +88,12 @@ class RunResult(BaseModel):
     stdout_truncated: bool = False
     stderr_truncated: bool = False
     timed_out: bool = False
-    killed_reason: KilledReason | None = None
+    killed_reason: KilledReason | None = Field(
+        default=None, description="the limit that ended the run, None when it ended on its own"
+    )
+    limits_hit: list[KilledReason] = Field(
+        default_factory=list, description="every limit the run ran into (e.g. pids, then timeout)"
+    )
     duration_s: float = 0.0
 
     @property
