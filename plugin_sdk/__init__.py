@@ -8,6 +8,7 @@ See docs/plugin-development.md.
 from plugin_sdk.config import validate_config, validate_secrets
 from plugin_sdk.context import Effects, PluginContext, Secrets
 from plugin_sdk.errors import (
+    Conflict,
     IntegrationsError,
     PermanentError,
     PluginAuthFailed,
@@ -29,6 +30,7 @@ __all__ = [
     "HOOKS",
     "SDK_API_VERSION",
     "Capability",
+    "Conflict",
     "EffectLedger",
     "Effects",
     "EmptyConfig",

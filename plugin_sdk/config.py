@@ -57,11 +57,13 @@ def config_errors(schema: Mapping[str, Any], config: Any) -> list[dict[str, str]
 
 def validate_config(manifest: Manifest, config: Any) -> dict[str, Any]:
     """Return ``config`` if it fits the manifest's ``config_schema``; else ``ValidationFailed``."""
+    if isinstance(config, Mapping):  # e.g. a context's read-only mappingproxy
+        config = dict(config)
     errors = config_errors(manifest.config_schema, config)
     if errors:
         fields = ", ".join(e["pointer"] or "/" for e in errors)
         raise ValidationFailed(f"config of plugin {manifest.name!r} is invalid at {fields}", errors)
-    return dict(config)
+    return config
 
 
 def validate_secrets(manifest: Manifest, secrets: Mapping[str, str]) -> None:

@@ -6,10 +6,12 @@ How the host treats them:
 - ``PermanentError``, ``PluginConfigInvalid``: dead-lettered at once (retrying can't help).
 - ``PluginAuthFailed``: the instance is marked as needing re-authentication.
 - ``ValidationFailed``: a config or input failed validation (``errors`` lists JSON pointers).
+- ``Conflict``: a hook was called in a lifecycle state that does not allow it.
 - ``PluginValidationError``: the plugin itself broke the contract and was refused at load.
 """
 
 from core.errors import (
+    Conflict,
     IntegrationsError,
     PermanentError,
     PluginAuthFailed,
@@ -22,6 +24,7 @@ from core.errors import (
 )
 
 __all__ = [
+    "Conflict",
     "IntegrationsError",
     "PermanentError",
     "PluginAuthFailed",

@@ -38,11 +38,10 @@ def template_values(name: str) -> dict[str, str]:
 
 
 def new_plugin_project(name: str, parent: Path) -> Path:
-    """Write project ``parent/<name>``; ``ValidationFailed`` for a bad name, ``Conflict`` if it
-    exists."""
+    """Write project ``parent/<name>`` (``ValidationFailed``: bad name, ``Conflict``: exists)."""
     if not re.match(NAME_RE, name):
         raise ValidationFailed(
-            f"{name!r} is not a plugin name (lowercase words joined by dashes, e.g. 'acme-tracker')",
+            f"{name!r} is not a plugin name (lowercase words and dashes, e.g. 'acme-tracker')",
             [{"pointer": "/name", "message": "lowercase slug with dashes", "keyword": "pattern"}],
         )
     root = parent / name

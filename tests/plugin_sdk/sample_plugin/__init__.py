@@ -1,0 +1,1 @@
+"""A small plugin used by the harness tests (events, upgrade, configure checks)."""
