@@ -143,6 +143,9 @@ def page_v2(state: ConfluenceState, page: Page, body_format: str | None) -> dict
             "base": state.site,
         },
     }
+    for key in ("parentId", "parentType", "lastOwnerId"):
+        if out[key] is None:  # the spec marks them not nullable: omitted, as for a space root
+            del out[key]
     if body_format == "storage":
         out["body"] = {"storage": {"representation": "storage", "value": page.body}}
     return out
@@ -170,7 +173,5 @@ def space_v2(state: ConfluenceState, space: Space) -> dict[str, Any]:
         "authorId": state.account_id,
         "createdAt": "2024-01-01T00:00:00.000Z",
         "homepageId": space.homepage_id,
-        "description": None,
-        "icon": None,
         "_links": {"webui": f"/spaces/{space.key}"},
     }

@@ -69,13 +69,7 @@ def router(state: JiraState, events: JiraEvents) -> APIRouter:
             "name": f"{project.key} board",
             "type": "scrum",
             "self": self_url,
-            "location": {
-                "type": "project",
-                "key": project.key,
-                "id": project.id,
-                "self": f"{state.site}/rest/api/2/project/{project.id}",
-                "name": project.name,
-            },
+            "location": {"type": "project", "projectKeyOrId": project.key},
             "filter": {
                 "id": str(10000 + board_id),
                 "self": f"{state.site}/rest/api/2/filter/{10000 + board_id}",
