@@ -89,7 +89,7 @@ def _control_routes(app: FastAPI, book: FaultBook) -> None:
 
 def create_app(config: SimulatorConfig | None = None) -> FastAPI:
     """All simulators behind one ASGI app (run it with uvicorn)."""
-    config = config or SimulatorConfig()
+    config = config or SimulatorConfig.model_validate({})
     book = FaultBook()
     app = FastAPI(title="dcoder Atlassian & Microsoft Graph simulators", version="1")
     app.state.config = config
