@@ -44,6 +44,7 @@ def copy_tree(source: Path, dest: Path, exclude: Sequence[str] = (".git",)) -> i
             if src.is_symlink():  # os.walk lists links to directories as directories
                 os.symlink(os.readlink(src), target_dir / name)
                 dirnames.remove(name)
+                copied += 1
             else:
                 (target_dir / name).mkdir(mode=0o755)
         for name in filenames:

@@ -30,6 +30,10 @@ from sandbox.backends.process import run_supervised
 from sandbox.errors import SandboxError, SandboxUnavailable
 from sandbox.workspace import copy_tree, new_workspace_dir, remove_tree
 
+# RLIMIT_AS counts reservations, not use: semgrep-core's OCaml runtime reserves ~2 GiB it never
+# touches and crashes without them. The memory actually used is capped by the run's cgroup.
+ADDRESS_SPACE_HEADROOM_MB = 2048
+
 # The sandbox's /etc: just enough for tools that look up their user; nothing of the host's.
 _PASSWD = (
     "root:x:0:0:root:/tmp:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/tmp:/usr/sbin/nologin\n"
@@ -180,7 +184,7 @@ class BwrapBackend(SandboxBackend):
 
 def _limit_child(limits: Limits, cgroup: RunCgroup) -> Callable[[], None]:
     """What the child does between fork and exec: join the cgroup, set the rlimits."""
-    memory = limits.memory_mb * 2**20
+    memory = (limits.memory_mb + ADDRESS_SPACE_HEADROOM_MB) * 2**20
     cpu_s = int(limits.wall_timeout_s * limits.cpus) + 1
     file_size = limits.max_file_mb * 2**20
     nproc = limits.pids if os.geteuid() != 0 else None  # root ignores RLIMIT_NPROC anyway

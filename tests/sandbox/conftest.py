@@ -16,7 +16,7 @@ from core.settings import SandboxSettings
 from sandbox.backends.base import Limits, SandboxBackend, Workspace
 from sandbox.backends.select import build
 
-BACKENDS = ("bwrap", "docker")
+BACKENDS = ("bwrap", pytest.param("docker", marks=pytest.mark.docker))
 
 
 def _engine_silence(settings: SandboxSettings) -> str | None:
@@ -36,6 +36,14 @@ def _engine_silence(settings: SandboxSettings) -> str | None:
 def sandbox_settings() -> SandboxSettings:
     """The sandbox settings of this test session (environment included)."""
     return SandboxSettings()
+
+
+@pytest.fixture(scope="session")
+def docker_engine(sandbox_settings: SandboxSettings) -> None:
+    """Skips (with the reason) when no Docker engine answers."""
+    silence = _engine_silence(sandbox_settings)
+    if silence:
+        pytest.skip(silence)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
