@@ -10,7 +10,6 @@ import asyncio
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-import ray
 from ray.exceptions import RayError
 
 from actors import naming

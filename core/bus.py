@@ -130,7 +130,9 @@ class Bus:
                             allow_reconnect=True,
                         )
                     except (OSError, NatsError, TimeoutError) as err:
-                        raise DependencyUnavailable(f"NATS unreachable at {self.url}: {err!r}") from err
+                        raise DependencyUnavailable(
+                            f"NATS unreachable at {self.url}: {err!r}"
+                        ) from err
         return self._nc
 
     async def jetstream(self) -> JetStreamContext:

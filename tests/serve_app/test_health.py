@@ -38,7 +38,9 @@ def _wait_for(serve_url: str, status: int, timeout_s: float = 30.0) -> httpx.Res
 def test_readyz_503_while_nats_is_down(serve_url: str, test_services: TestServices) -> None:
     nats = test_services.embedded_nats
     if nats is None:
-        pytest.skip("NATS is external (DCODER_NATS_URL): the suite never stops a server it did not start")
+        pytest.skip(
+            "NATS is external (DCODER_NATS_URL): the suite never stops a server it did not start"
+        )
     assert _wait_for(serve_url, 200).status_code == 200
     nats.stop()  # type: ignore[attr-defined]
     try:

@@ -10,7 +10,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from core.db import Database, apply_migrations, applied_versions, available_migrations, ensure_database
+from core.db import (
+    Database,
+    applied_versions,
+    apply_migrations,
+    available_migrations,
+    ensure_database,
+)
 from core.db.migrations import MigrationError
 from tests.conftest import TestServices
 

@@ -1,0 +1,100 @@
+"""Evaluate the estimator on a directory of project histories against constant baselines."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.estimation.fitting import FitConfig, fit_model
+from core.estimation.history import chronological_split, read_history_csv
+from core.estimation.text import story_text
+
+WITHIN = 2.0
+
+
+@dataclass(frozen=True)
+class ProjectResult:
+    """Test-split errors of the model and of the constant median and mean of the same history."""
+
+    project: str
+    n_test: int
+    mae: float
+    mdae: float
+    within_2: float
+    median_mae: float
+    median_mdae: float
+    median_within_2: float
+    mean_mae: float
+    mean_mdae: float
+    mean_within_2: float
+    model: str
+    fit_s: float
+
+    @property
+    def beats_median(self) -> bool:
+        """Strictly lower MAE than the constant median."""
+        return self.mae < self.median_mae
+
+
+def _errors(truth: np.ndarray, predicted: np.ndarray) -> tuple[float, float, float]:
+    error = np.abs(truth - predicted)
+    return float(error.mean()), float(np.median(error)), float((error <= WITHIN).mean())
+
+
+def evaluate_project(
+    path: Path, config: FitConfig | None = None, progress: Callable[[str], None] | None = None
+) -> ProjectResult:
+    """Fit on train+val (selecting on val), score the test split of one CSV history."""
+    stories, marks = read_history_csv(path)
+    split = chronological_split(stories, marks)
+    if not split.test or not split.train:
+        raise ValueError(f"{path}: too few stories for a train/test split")
+    history = split.train + split.val
+    started = time.perf_counter()
+    model = fit_model(history, config, validation_start=len(split.train), progress=progress)
+    fit_s = time.perf_counter() - started
+    truth = np.array([s.points for s in split.test])
+    predicted = model.predict([story_text(s.title, s.description) for s in split.test])
+    fitted_points = np.array([s.points for s in history])
+    ours = _errors(truth, predicted)
+    median = _errors(truth, np.full(len(truth), np.median(fitted_points)))
+    mean = _errors(truth, np.full(len(truth), fitted_points.mean()))
+    return ProjectResult(
+        path.stem, len(truth), *ours, *median, *mean, model.candidate.describe(), fit_s
+    )
+
+
+def evaluate_directory(
+    directory: Path, config: FitConfig | None = None, progress: Callable[[str], None] | None = None
+) -> list[ProjectResult]:
+    """Evaluate every ``*.csv`` in ``directory`` (sorted by name)."""
+    paths = sorted(directory.glob("*.csv"))
+    if not paths:
+        raise FileNotFoundError(f"no *.csv history in {directory}")
+    say = progress or (lambda _msg: None)
+    results = []
+    for number, path in enumerate(paths, start=1):
+        say(f"[{number}/{len(paths)}] {path.stem}")
+        results.append(evaluate_project(path, config, progress))
+        done = results[-1]
+        say(
+            f"[{number}/{len(paths)}] {path.stem}: MAE {done.mae:.3f} vs median {done.median_mae:.3f}"
+        )
+    return results
+
+
+def summary(results: list[ProjectResult]) -> dict[str, Any]:
+    """The ``estimate-eval --json`` document."""
+    return {
+        "projects": [asdict(r) for r in results],
+        "mean_mae": float(np.mean([r.mae for r in results])),
+        "mean_median_mae": float(np.mean([r.median_mae for r in results])),
+        "mean_mean_mae": float(np.mean([r.mean_mae for r in results])),
+        "beats_median": sum(r.beats_median for r in results),
+        "n_projects": len(results),
+    }

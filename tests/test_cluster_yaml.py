@@ -1,0 +1,34 @@
+"""cluster.yaml satisfies the Ray cluster launcher's own schema and our scheduling contract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import ray.autoscaler
+import yaml
+
+from core.paths import PROJECT_ROOT
+
+
+def _cluster() -> dict:
+    return yaml.safe_load((PROJECT_ROOT / "cluster.yaml").read_text())
+
+
+def test_valid_against_the_launcher_schema() -> None:
+    schema_path = Path(ray.autoscaler.__file__).parent / "ray-schema.json"
+    schema = json.loads(schema_path.read_text())
+    jsonschema.validate(_cluster(), schema)
+
+
+def test_head_and_two_worker_types_with_sandbox_resource() -> None:
+    cluster = _cluster()
+    types = cluster["available_node_types"]
+    assert cluster["head_node_type"] in types
+    workers = {name: t for name, t in types.items() if name != cluster["head_node_type"]}
+    assert set(workers) == {"general", "sandbox"}
+    assert workers["sandbox"]["resources"]["sandbox"] >= 1
+    assert "sandbox" not in workers["general"]["resources"]
+    for node_type in workers.values():
+        assert 0 <= node_type["min_workers"] <= node_type["max_workers"] <= cluster["max_workers"]
