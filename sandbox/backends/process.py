@@ -47,7 +47,11 @@ def run_supervised(
     ]
     for reader in readers:
         reader.start()
-    ended_by = _wait(proc, limits.wall_timeout_s, over, started)
+    try:
+        ended_by = _wait(proc, limits.wall_timeout_s, over, started)
+    except BaseException:  # a cancelled Ray task gets KeyboardInterrupt here: end the run too
+        _kill_tree(proc, cgroup)
+        raise
     if ended_by is not None or proc.returncode is None:
         _kill_tree(proc, cgroup)
     for reader in readers:
