@@ -1,0 +1,83 @@
+"""Cross-tool de-duplication and stable fingerprints.
+
+Two findings are the same problem when they are on the same line of the same file and their CWEs
+fall in the same family (ruff S602 and bandit B602 both say CWE-78; our taint rule too). The kept
+finding is the most specific one (our semgrep rule, then bandit, then ruff); the others are
+listed in ``also_reported_by``.
+
+A fingerprint hashes the rule, the path, the normalised text of the line and the occurrence index
+of that text in the file: it survives lines moving up or down (other edits) but changes when the
+flagged line itself changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sandbox.analysis.models import Finding, Severity, Tool
+
+# CWE -> family representative: variants of one weakness that different tools label differently.
+CWE_FAMILY = {95: 94, 1336: 94, 88: 78, 328: 327, 916: 327, 338: 330, 1004: 614}
+_TOOL_PREFERENCE = {Tool.SEMGREP: 0, Tool.BANDIT: 1, Tool.RUFF: 2}
+FINGERPRINT_KEY = "dcoderFindingHash/v1"
+
+
+def normalise(line: str) -> str:
+    """A line's text with whitespace collapsed (re-indentation keeps identity)."""
+    return " ".join(line.split())
+
+
+def _families(finding: Finding) -> set[int | str]:
+    if not finding.cwe:
+        return {finding.rule_key}
+    return {CWE_FAMILY.get(cwe, cwe) for cwe in finding.cwe}
+
+
+def deduplicate(findings: Iterable[Finding]) -> list[Finding]:
+    """One finding per (file, line, CWE family), keeping the most specific tool's."""
+    by_line: dict[tuple[str, int], list[Finding]] = defaultdict(list)
+    for finding in findings:
+        by_line[(finding.path, finding.start_line)].append(finding)
+    kept: list[Finding] = []
+    for group in by_line.values():
+        group.sort(key=lambda f: (_TOOL_PREFERENCE[f.tool], f.severity.rank, f.rule_key))
+        merged: list[Finding] = []
+        for finding in group:
+            twin = next((m for m in merged if _families(m) & _families(finding)), None)
+            if twin is None:
+                merged.append(finding.model_copy(deep=True))
+                continue
+            if finding.rule_key not in twin.also_reported_by and finding.rule_key != twin.rule_key:
+                twin.also_reported_by.append(finding.rule_key)
+            if finding.severity.rank < twin.severity.rank:
+                twin.severity = Severity(finding.severity)
+        kept.extend(merged)
+    return kept
+
+
+def fingerprint(rule_key: str, path: str, line_text: str, occurrence: int) -> str:
+    """Stable identity of a finding (32 hex digits)."""
+    material = "\0".join([rule_key, path, normalise(line_text), str(occurrence)])
+    return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+def assign_fingerprints(findings: list[Finding]) -> None:
+    """Set ``fingerprint`` of each finding, counting repeated identical lines in file order."""
+    seen: dict[tuple[str, str, str], int] = defaultdict(int)
+    for finding in sorted(findings, key=lambda f: (f.path, f.start_line, f.start_column)):
+        key = (finding.rule_key, finding.path, normalise(finding.snippet))
+        finding.fingerprint = fingerprint(*key, seen[key])
+        seen[key] += 1
+
+
+def sort_key(finding: Finding) -> tuple[int, str, int, int, str]:
+    """Report order: most severe first, then by place."""
+    return (
+        finding.severity.rank,
+        finding.path,
+        finding.start_line,
+        finding.start_column,
+        finding.rule_key,
+    )
