@@ -73,10 +73,17 @@ def analysis_job(
     source_dir: Path,
     progress: Callable[[str, str], None],
 ) -> Any:
-    """The review itself: the sandboxed analysis of part B's engine."""
+    """The review itself: the sandboxed analysis (semgrep, ruff, bandit) of the tree."""
     from sandbox.analysis.engine import analyze
+    from sandbox.backends.base import Limits
 
-    return analyze(source_dir, backend=backend, base=request.base, settings=request.settings)
+    return analyze(
+        source_dir,
+        base=request.base,
+        backend=backend,
+        limits=Limits.from_settings(request.settings),
+        progress=lambda message: progress("analysis", message),
+    )
 
 
 @ray.remote(resources={"sandbox": 1}, num_cpus=1, max_retries=0)
