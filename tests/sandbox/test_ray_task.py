@@ -105,3 +105,19 @@ def _processes_named(marker: str) -> list[int]:
             except OSError:
                 continue
     return found
+
+
+def test_review_task_runs_the_real_analysis(coord: Any, tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(
+        "import subprocess\n\n\ndef run(cmd):\n    subprocess.call(cmd, shell=True)\n"
+    )
+    request = ReviewRequest(key=f"t/repo/{uuid.uuid4().hex}", source_dir=tmp_path)
+    review_id = ray.get(coord.submit.remote(request), timeout=WAIT_S)
+
+    report = ray.get(coord.result.remote(review_id, 240), timeout=250)
+
+    assert report.complete
+    assert {f.path for f in report.findings} == {"app.py"}
+    final = status(coord, review_id)
+    assert report.backend == final.backend
+    assert any(stage == "analysis" for _, stage, _ in final.stages)
