@@ -180,6 +180,22 @@ class RetryableError(IntegrationsError):
     title = "Temporarily unavailable"
 
 
+class CircuitOpen(RetryableError):
+    """An endpoint's circuit breaker is open: calls fail fast until its cool-down ends."""
+
+    code = "circuit-open"
+    title = "Endpoint circuit open"
+
+    def __init__(self, endpoint: str, retry_after_s: float) -> None:
+        super().__init__(
+            f"circuit of {endpoint} is open; retry in {retry_after_s:.1f} s",
+            endpoint=endpoint,
+            retry_after=max(1, int(retry_after_s + 0.999)),
+        )
+        self.endpoint = endpoint
+        self.retry_after_s = retry_after_s
+
+
 class PermanentError(IntegrationsError):
     """Processing can never succeed for this input (dead-letter at once)."""
 
@@ -194,6 +210,23 @@ class DependencyUnavailable(IntegrationsError):
     code = "dependency-unavailable"
     status = 503
     title = "Dependency unavailable"
+
+
+# --- secrets -------------------------------------------------------------------------------------
+class SecretDecryptError(IntegrationsError):
+    """A stored secret did not decrypt: tampered, moved to another row, or its key is gone."""
+
+    code = "secret-decrypt-failed"
+    status = 500
+    title = "Secret could not be decrypted"
+
+
+class SecretKeyError(IntegrationsError):
+    """Key material is missing, malformed, or managed elsewhere (environment)."""
+
+    code = "secret-key-invalid"
+    status = 500
+    title = "Secret key problem"
 
 
 # --- configuration -------------------------------------------------------------------------------
@@ -225,4 +258,5 @@ _ENV_PREFIX_OF_MODEL = {
     "FlagsmithSettings": "DCODER_FLAGSMITH_",
     "LlmSettings": "DCODER_LLM_",
     "SandboxSettings": "DCODER_SANDBOX_",
+    "WebhookSettings": "DCODER_WEBHOOKS_",
 }

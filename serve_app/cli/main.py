@@ -14,10 +14,11 @@ from collections.abc import Sequence
 
 COMMAND_MODULES: tuple[str, ...] = (
     "serve_app.cli.runtime",  # up, down, status, migrate
-    "serve_app.cli.plugins",  # plugin new / load / list, secrets rotate-key
+    "serve_app.cli.plugins",  # plugin new / load / list
     "serve_app.cli.estimate",  # estimate, estimate-eval
     "serve_app.cli.review",  # review
     "serve_app.cli.simulate",  # simulate
+    "serve_app.cli.secrets",  # secrets rotate-key
 )
 
 
