@@ -73,6 +73,12 @@ class RaySettings(BaseSettings):
     sandbox_slots: int = Field(
         2, ge=0, description="`sandbox` resource of a local head (parallel reviews)"
     )
+    tenant_hosts: int = Field(
+        2, ge=1, le=1024, description="tenant host actors (tenants hash onto them)"
+    )
+    tenant_idle_s: float = Field(
+        300.0, gt=0, description="idle seconds before a tenant is passivated"
+    )
 
 
 class HttpSettings(BaseSettings):
@@ -149,6 +155,37 @@ class SandboxSettings(BaseSettings):
     pids: int = Field(256, ge=8, description="process limit of one analysis")
 
 
+class WebhookSettings(BaseSettings):
+    """The webhook and event pipeline: ingest limits, replay window, retries, breakers."""
+
+    model_config = _config("DCODER_WEBHOOKS_")
+
+    rate_per_s: float = Field(
+        20.0, gt=0, description="sustained webhook rate per tenant and ingress replica"
+    )
+    burst: int = Field(100, ge=1, description="webhooks a tenant may send at once above the rate")
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="largest webhook body (else 413)")
+    tolerance_s: int = Field(
+        300, ge=1, description="accepted clock skew of timestamped signatures (replay window)"
+    )
+    dedup_window_days: int = Field(
+        7, ge=1, description="days a delivery record is kept to drop repeated deliveries"
+    )
+    handler_timeout_s: float = Field(30.0, gt=0, description="timeout of one plugin handler call")
+    max_attempts: int = Field(5, ge=1, description="attempts before a delivery is dead-lettered")
+    backoff_base_s: float = Field(1.0, gt=0, description="first retry delay (doubles per attempt)")
+    backoff_max_s: float = Field(300.0, gt=0, description="longest retry delay")
+    breaker_failures: int = Field(
+        5, ge=1, description="consecutive failures that open an endpoint's circuit breaker"
+    )
+    breaker_cooldown_s: float = Field(
+        30.0, gt=0, description="how long an open breaker fails fast before a trial call"
+    )
+    outbound_timeout_s: float = Field(
+        10.0, gt=0, description="timeout of one outbound HTTP call of a plugin"
+    )
+
+
 class Settings(BaseSettings):
     """All settings of one process."""
 
@@ -172,6 +209,7 @@ class Settings(BaseSettings):
     flagsmith: FlagsmithSettings = Field(default_factory=FlagsmithSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
     @field_validator("data_dir")
     @classmethod

@@ -1,0 +1,1 @@
+"""Building blocks of the webhook and event pipeline: verify, limit, record, measure."""
