@@ -11,7 +11,7 @@ export LITELLM_LOCAL_MODEL_COST_MAP := True
 export RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER := 0
 export RAY_USAGE_STATS_ENABLED := 0
 
-.PHONY: install tools run stop status test bench lint clean
+.PHONY: install tools image run stop status test bench lint clean
 
 install: $(VENV)/.installed
 
@@ -38,7 +38,13 @@ stop:
 status: install
 	$(BIN)/dcoder-integrations status
 
+# The Docker sandbox's analysis image, built locally (cached; rebuilt when its inputs change).
+image:
+	sandbox/docker/engine.sh image
+
+# Builds the image first whenever a Docker engine answers, so the Docker backend is tested for real.
 test: install tools
+	@if sandbox/docker/engine.sh status >/dev/null 2>&1; then sandbox/docker/engine.sh image; fi
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install tools

@@ -16,7 +16,8 @@ BASE="dcoder-analyzers-base:bookworm"
 SUITE="bookworm"
 MIRROR="${DCODER_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 ANALYZER_UID=10001
-export DOCKER_HOST="${DOCKER_HOST:-unix://${DCODER_DOCKER_RUN:-/run/dcoder-docker}/docker.sock}"
+SOCK="${DCODER_DOCKER_RUN:-/run/dcoder-docker}/docker.sock"
+if [[ -z "${DOCKER_HOST:-}" && -S "$SOCK" ]]; then export DOCKER_HOST="unix://$SOCK"; fi
 DIGEST="$(cat "$REQS" "$0" | sha256sum | cut -c1-16)"
 
 if [[ "${1:-}" != "--force" ]] &&
@@ -56,4 +57,6 @@ docker commit \
     -c "LABEL dcoder.digest=$DIGEST" -c "USER $ANALYZER_UID:$ANALYZER_UID" \
     -c "WORKDIR /workspace" -c "ENV PATH=/tools/bin:/usr/local/bin:/usr/bin:/bin" \
     "$builder" "$IMAGE" >/dev/null
+# The image this build replaced is now untagged: drop it rather than pile up 500 MB per rebuild.
+docker image prune -f --filter "label=dcoder.digest" >/dev/null
 echo "built $IMAGE ($DIGEST)"

@@ -15,7 +15,8 @@ set -euo pipefail
 ROOT="${DCODER_DOCKER_ROOT:-/var/lib/dcoder-docker}"
 RUN_DIR="${DCODER_DOCKER_RUN:-/run/dcoder-docker}"
 SOCK="$RUN_DIR/docker.sock"
-export DOCKER_HOST="${DOCKER_HOST:-unix://$SOCK}"
+# Same lookup as the Python side: DOCKER_HOST, else this script's socket, else docker's default.
+if [[ -z "${DOCKER_HOST:-}" && -S "$SOCK" ]]; then export DOCKER_HOST="unix://$SOCK"; fi
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 answers() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
@@ -31,7 +32,8 @@ install() {
 }
 
 start() {
-    if answers; then echo "docker engine answers at $DOCKER_HOST"; return 0; fi
+    if answers; then echo "docker engine answers at ${DOCKER_HOST:-the default socket}"; return 0; fi
+    export DOCKER_HOST="unix://$SOCK"
     mkdir -p "$ROOT/data" "$RUN_DIR/exec"
     nohup dockerd --iptables=false --ip6tables=false --bridge=none \
         --storage-driver=overlay2 --data-root "$ROOT/data" --exec-root "$RUN_DIR/exec" \
@@ -56,7 +58,7 @@ case "${1:-}" in
     install) install ;;
     start) start ;;
     stop) stop ;;
-    status) answers && echo "docker engine answers at $DOCKER_HOST" ;;
+    status) answers && echo "docker engine answers at ${DOCKER_HOST:-the default socket}" ;;
     image) exec "$HERE/build_image.sh" "${@:2}" ;;
     *) echo "usage: $0 install|start|stop|status|image" >&2; exit 2 ;;
 esac
