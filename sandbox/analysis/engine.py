@@ -55,7 +55,7 @@ def analyze(
         report.runs = [ToolRun(tool=tool, ok=True, skipped=True) for tool in options.tools]
     else:
         targets = _targets(changes)
-        findings, report.runs = _run_all(source_dir, targets, backend, limits, options, say)
+        findings, report.runs = collect(source_dir, targets, backend, limits, options, say)
         findings = _keep_changed(findings, changes)
         _attach_snippets(findings, source_dir)
         findings = deduplicate(findings)
@@ -75,14 +75,15 @@ def _targets(changes: ChangedLines | None) -> list[str]:
     return [path for path in sorted(changes) if not excluded & set(path.split("/")[:-1])]
 
 
-def _run_all(
+def collect(
     source_dir: Path,
     targets: list[str],
     backend: SandboxBackend,
     limits: Limits,
     options: AnalysisOptions,
-    say: ProgressCallback,
+    say: ProgressCallback = lambda _message: None,
 ) -> tuple[list[Finding], list[ToolRun]]:
+    """Raw findings of each analyzer (no filtering, no merging) on ``targets`` (all when empty)."""
     say(f"preparing {backend.name} workspace")
     ws = backend.prepare(source_dir, config_dir=options.rules_dir, exclude=TOOL_CONFIGS)
     try:
