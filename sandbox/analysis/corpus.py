@@ -2,8 +2,8 @@
 
 Samples follow semgrep's test convention: a comment ``ruleid: <id>[, <id>...]`` says the rules
 must match the next code line, ``ok: <id>`` says they must not (comment lines in between are
-skipped); written after code, the annotation is about its own line. Any finding on a line not annotated ``ruleid`` for its rule is a false positive.
-"""
+skipped); written after code, the annotation is about its own line. Any finding on a line not
+annotated ``ruleid`` for its rule is a false positive."""
 
 from __future__ import annotations
 

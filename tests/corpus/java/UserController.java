@@ -72,6 +72,12 @@ public class UserController {
         return ois.readObject();
     }
 
+    public Object restoreLocal() throws Exception {
+        // ok: java-unsafe-deserialization
+        ObjectInputStream ois = new ObjectInputStream(new FileInputStream("/var/lib/app/cache.bin"));
+        return ois.readObject();
+    }
+
     public byte[] fingerprint(byte[] data) throws Exception {
         // ruleid: java-weak-hash
         MessageDigest md5 = MessageDigest.getInstance("MD5");
