@@ -29,9 +29,14 @@ def _no_keys_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DCODER_SECRETS_KEY", raising=False)
 
 
-def _settings(data_dir: Path, **security: str) -> Settings:
-    values = {name: SecretStr(value) for name, value in security.items()}
-    return Settings(data_dir=data_dir, security=SecuritySettings(**values))
+def _settings(
+    data_dir: Path, *, operator_key: str | None = None, secrets_key: str | None = None
+) -> Settings:
+    security = SecuritySettings(
+        operator_key=SecretStr(operator_key) if operator_key else None,
+        secrets_key=SecretStr(secrets_key) if secrets_key else None,
+    )
+    return Settings(data_dir=data_dir, security=security)
 
 
 def _mode(path: Path) -> int:
