@@ -63,6 +63,9 @@ class ReviewStatus(BaseModel):
     error: str | None = None
 
 
+KEEP_REVIEWS = 1000  # finished reviews whose status and result the coordinator keeps
+_ACTIVE = (ReviewState.QUEUED, ReviewState.RUNNING)
+
 # A review job: (request, chosen backend, tree on the worker, progress) -> a picklable result.
 Job = Callable[[ReviewRequest, SandboxBackend, Path, Callable[[str, str], None]], Any]
 
@@ -125,10 +128,11 @@ class ReviewCoordinator:
         """Start a review; cancel the running one of the same key. Returns the review id."""
         review_id = uuid.uuid4().hex[:16]
         older = self._latest.get(request.key)
-        if older and self._status[older].state in (ReviewState.QUEUED, ReviewState.RUNNING):
+        if older and older in self._status and self._status[older].state in _ACTIVE:
             self._status[older].state = ReviewState.SUPERSEDED
             ray.cancel(self._refs[older], recursive=True)
         self._latest[request.key] = review_id
+        self._forget_oldest()
         self._status[review_id] = ReviewStatus(review_id=review_id, key=request.key)
         me = ray.get_runtime_context().current_actor
         ref = review_task.remote(request, review_id, me, job)
@@ -137,6 +141,13 @@ class ReviewCoordinator:
         self._watchers.add(watcher)
         watcher.add_done_callback(self._watchers.discard)
         return review_id
+
+    def _forget_oldest(self) -> None:
+        """Bound the memory of a long-lived coordinator: drop the oldest finished reviews."""
+        finished = [rid for rid, st in self._status.items() if st.state not in _ACTIVE]
+        for review_id in finished[: max(0, len(self._status) - KEEP_REVIEWS)]:
+            del self._status[review_id]
+            self._refs.pop(review_id, None)
 
     async def _watch(self, review_id: str, ref: ray.ObjectRef) -> None:
         status = self._status[review_id]
