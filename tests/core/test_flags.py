@@ -181,3 +181,17 @@ def test_local_evaluation_fetches_the_document_once(fake_api: tuple[FakeFlagsmit
 def test_local_evaluation_needs_a_server_key(fake_api: tuple[FakeFlagsmith, str]) -> None:
     with pytest.raises(SettingsError, match="server key"):
         _remote(fake_api[1], key="client-key", local=True)
+
+
+def _keys(node: object) -> set[str]:
+    if isinstance(node, dict):
+        return set(node) | {k for value in node.values() for k in _keys(value)}
+    if isinstance(node, list):
+        return {k for item in node for k in _keys(item)}
+    return set()
+
+
+def test_every_key_of_the_document_is_documented() -> None:
+    docs = (CONFIGS_DIR.parent / "docs" / "flags.md").read_text()
+    missing = {key for key in _keys(json.loads(DOCUMENT.read_text())) if f"`{key}`" not in docs}
+    assert not missing, f"keys of configs/flags.json not described in docs/flags.md: {missing}"
