@@ -124,8 +124,11 @@ def _semgrep_error(error: dict[str, Any]) -> str:
     return f"{error.get('level', 'error')}: {where}: {text[:300]}".replace(": :", ":")
 
 
-def parse_ruff(stdout: str) -> list[Finding]:
-    """Findings out of ``ruff check --output-format json``; "seems safe" variants dropped."""
+def parse_ruff(stdout: str, root: str = WORKSPACE_MOUNT) -> list[Finding]:
+    """Findings out of ``ruff check --output-format json``; "seems safe" variants dropped.
+
+    ruff reports absolute paths; ``root`` is the directory it ran in.
+    """
     findings = []
     for item in _load(stdout, Tool.RUFF):
         code = item.get("code") or ""
@@ -137,7 +140,7 @@ def parse_ruff(stdout: str) -> list[Finding]:
             Finding(
                 tool=Tool.RUFF,
                 rule_id=code,
-                path=relative_posix(item["filename"], WORKSPACE_MOUNT),
+                path=relative_posix(item["filename"], root),
                 start_line=item["location"]["row"],
                 end_line=end["row"],
                 start_column=item["location"]["column"],

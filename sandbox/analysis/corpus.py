@@ -58,7 +58,7 @@ class Score:
         self.ok_samples += other.ok_samples
 
 
-def annotations(root: Path) -> list[Annotation]:
+def read_annotations(root: Path) -> list[Annotation]:
     """Every annotation of every sample file under ``root``."""
     found = []
     for path in sorted(p for p in root.rglob("*") if p.suffix in CORPUS_SUFFIXES):

@@ -27,7 +27,7 @@ def corpus_findings(bwrap_backend: SandboxBackend) -> list[Finding]:
 
 
 def test_every_annotation_holds(corpus_findings: list[Finding]) -> None:
-    scores = corpus.score(corpus.annotations(CORPUS), corpus_findings)
+    scores = corpus.score(corpus.read_annotations(CORPUS), corpus_findings)
     wrong = {
         rule: {"missed": s.misses, "false alarms": s.false_alarms}
         for rule, s in scores.items()
@@ -37,7 +37,7 @@ def test_every_annotation_holds(corpus_findings: list[Finding]) -> None:
 
 
 def test_every_rule_has_vulnerable_and_safe_samples() -> None:
-    notes = corpus.annotations(CORPUS)
+    notes = corpus.read_annotations(CORPUS)
     for rule_id in catalog.semgrep_rules():
         assert any(a.rule_id == rule_id and a.expected for a in notes), f"no ruleid: {rule_id}"
         assert any(a.rule_id == rule_id and not a.expected for a in notes), f"no ok: {rule_id}"
@@ -59,7 +59,7 @@ def test_annotations_parse_the_semgrep_convention(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text(
         "# ruleid: r1, r2\n# a comment in between\nx = 1\ny = 2  # ok: r3\n"
     )
-    notes = corpus.annotations(tmp_path)
+    notes = corpus.read_annotations(tmp_path)
     assert [(a.line, a.rule_id, a.expected) for a in notes] == [
         (3, "r1", True),
         (3, "r2", True),
