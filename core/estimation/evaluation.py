@@ -83,7 +83,7 @@ def evaluate_directory(
         results.append(evaluate_project(path, config, progress))
         done = results[-1]
         say(
-            f"[{number}/{len(paths)}] {path.stem}: MAE {done.mae:.3f} vs median {done.median_mae:.3f}"
+            f"[{number}/{len(paths)}] {path.stem}: MAE {done.mae:.3f}, median {done.median_mae:.3f}"
         )
     return results
 

@@ -15,6 +15,7 @@ from core.estimation.ordinal import fit_ordinal, prior_cdf, quantile, recency_we
 from core.estimation.text import TextFeatures, story_text
 
 Progress = Callable[[str], None]
+MEDIAN = Candidate(None, None, 1.0)
 
 
 @dataclass(frozen=True)
@@ -53,46 +54,61 @@ def _truncate_rows(matrix: sparse.csr_matrix, keep: int) -> sparse.csr_matrix:
 
 
 def _candidates_mae(
-    stories: Sequence[Story], start: int, config: FitConfig, progress: Progress
+    matrix: sparse.csr_matrix, points: np.ndarray, start: int, config: FitConfig, say: Progress
 ) -> dict[Candidate, float]:
-    """Validation MAE of every candidate: fit on ``stories[:start]``, score on the rest."""
-    train, val = stories[:start], stories[start:]
-    points = np.array([s.points for s in train])
-    truth = np.array([s.points for s in val])
-    scale = team_scale(points)
+    """Validation MAE of every candidate: fit on rows before ``start``, score the rest."""
+    train, truth = points[:start], points[start:]
+    scale = team_scale(train)
     scores: dict[Candidate, float] = {}
     for half_life in config.half_lives:
-        prior = prior_cdf(points, scale, recency_weights(len(points), half_life))
-        scores[Candidate(None, half_life, 1.0)] = float(
-            np.abs(truth - quantile(prior[:, None], scale, 0.5)[0]).mean()
-        )
-    features, x_train = TextFeatures.fit_transform(
-        [story_text(s.title, s.description) for s in train]
-    )
-    if features.size == 0:
+        prior = prior_cdf(train, scale, recency_weights(len(train), half_life))
+        predicted = quantile(prior[:, None], scale, 0.5)[0]
+        scores[Candidate(None, half_life, 1.0)] = float(np.abs(truth - predicted).mean())
+    if matrix.shape[1] == 0:
         return scores
-    x_val = features.transform([story_text(s.title, s.description) for s in val])
+    x_train, x_val = matrix[:start], matrix[start:]
     known = np.diff(x_val.indptr) > 0
     for c in config.c_values:
         for half_life in config.half_lives:
-            ordinal = fit_ordinal(x_train, points, scale, c, half_life)
+            ordinal = fit_ordinal(x_train, train, scale, c, half_life)
             cdf, prior = ordinal.cdf(x_val), ordinal.prior[:, None]
             for shrink in config.shrinks:
                 blended = np.where(known[None, :], (1 - shrink) * cdf + shrink * prior, prior)
                 mae = float(np.abs(truth - quantile(blended, scale, 0.5)).mean())
                 scores[Candidate(c, half_life, shrink)] = mae
-            progress(f"validated C={c:g} half-life={half_life} on {len(train)}+{len(val)} stories")
+            say(f"validated C={c:g} half-life={half_life} on {start}+{len(truth)} stories")
     return scores
 
 
-def _degenerate(points: np.ndarray, config: FitConfig) -> str | None:
+def _degenerate(points: np.ndarray, start: int, config: FitConfig) -> str | None:
+    """Why no text model can be fitted or validated on this history, if so."""
     if len(points) < config.min_history:
-        return (
-            f"history has {len(points)} stories; a text model needs at least {config.min_history}"
-        )
+        return f"history has {len(points)} stories; a text model needs {config.min_history}"
     if len(np.unique(points)) == 1:
         return f"every story in the history has {points[0]:g} points"
+    if start < config.min_history // 2 or len(points) - start < config.min_validation:
+        return "too few stories on each side of the validation split"
     return None
+
+
+def _select(
+    matrix: sparse.csr_matrix, points: np.ndarray, start: int, config: FitConfig, say: Progress
+) -> tuple[Candidate, dict[str, float | int], str | None]:
+    """The best candidate on validation, its scores, and why it is the median if it is."""
+    reason = _degenerate(points, start, config)
+    if reason is not None:
+        return MEDIAN, {}, reason
+    scores = _candidates_mae(matrix, points, start, config, say)
+    # The plain median comes first and wins ties, so the model never trails it on validation.
+    best = min(scores, key=lambda cand: scores[cand])
+    validation: dict[str, float | int] = {
+        "mae": scores[best],
+        "median_mae": scores[MEDIAN],
+        "n": len(points) - start,
+    }
+    if best.c is None:
+        reason = "no text model beat the median on validation"
+    return best, validation, reason
 
 
 def fit_model(
@@ -101,63 +117,38 @@ def fit_model(
     validation_start: int | None = None,
     progress: Progress | None = None,
 ) -> StoryPointModel:
-    """Fit on ``stories`` (creation order); ``validation_start`` marks where validation begins."""
+    """Fit on ``stories`` (creation order); ``validation_start`` marks where validation begins.
+
+    Vocabulary and idf come from all stories' text (no labels), so selection and the final fit
+    share one text pass; the candidate is chosen on the validation part, then refitted on all.
+    """
     config = config or FitConfig()
     say = progress or (lambda _msg: None)
     if not stories:
         raise ValueError("cannot fit a story-point model on an empty history")
     started = time.perf_counter()
     points = np.array([s.points for s in stories], dtype=np.float64)
-    reason = _degenerate(points, config)
-    start = (
-        validation_start
-        if validation_start is not None
-        else round(len(stories) * (1 - config.validation_share))
+    start = validation_start
+    if start is None:
+        start = round(len(stories) * (1 - config.validation_share))
+    features, matrix = TextFeatures.fit_transform(
+        [story_text(s.title, s.description) for s in stories]
     )
-    candidate = Candidate(None, None, 1.0)
-    validation: dict[str, float] = {}
-    if reason is None and (
-        start < config.min_history // 2 or len(stories) - start < config.min_validation
-    ):
-        reason = "too few stories on each side of the validation split"
-    if reason is None:
-        scores = _candidates_mae(stories, start, config, say)
-        # The plain median comes first and wins ties, so the model never trails it on validation.
-        candidate = min(scores, key=lambda cand: scores[cand])
-        validation = {
-            "mae": scores[candidate],
-            "median_mae": scores[Candidate(None, None, 1.0)],
-            "n": float(len(stories) - start),
-        }
-        if candidate.c is None:
-            reason = "no text model beat the median on validation"
-    model = _refit(stories, points, candidate, config, reason)
-    model.validation = validation
-    took = time.perf_counter() - started
-    say(f"fitted {candidate.describe()} on {len(stories)} stories in {took:.1f} s")
-    return model
-
-
-def _refit(
-    stories: Sequence[Story],
-    points: np.ndarray,
-    candidate: Candidate,
-    config: FitConfig,
-    reason: str | None,
-) -> StoryPointModel:
-    docs = [story_text(s.title, s.description) for s in stories]
+    say(f"read the text of {len(stories)} stories ({features.size} features)")
+    candidate, validation, reason = _select(matrix, points, start, config, say)
     scale = team_scale(points)
-    features = TextFeatures.fit(docs)
     ordinal = None
-    if candidate.c is not None and features.size:
-        ordinal = fit_ordinal(
-            features.transform(docs), points, scale, candidate.c, candidate.half_life
-        )
+    if candidate.c is not None:
+        ordinal = fit_ordinal(matrix, points, scale, candidate.c, candidate.half_life)
     history = HistoryIndex(
         keys=[s.key for s in stories],
         titles=[s.title for s in stories],
         points=points,
-        vectors=_truncate_rows(features.words(docs), config.explain_terms),
+        vectors=_truncate_rows(matrix[:, : features.word_size], config.explain_terms),
     )
     prior = prior_cdf(points, scale, recency_weights(len(points), candidate.half_life))
-    return StoryPointModel(candidate, scale, prior, ordinal, features, history, reason)
+    model = StoryPointModel(candidate, scale, prior, ordinal, features, history, reason)
+    model.validation = validation
+    took = time.perf_counter() - started
+    say(f"fitted {candidate.describe()} on {len(stories)} stories in {took:.1f} s")
+    return model

@@ -80,7 +80,7 @@ class StoryPointModel:
     features: TextFeatures
     history: HistoryIndex
     fallback_reason: str | None
-    validation: dict[str, float] = field(default_factory=dict)
+    validation: dict[str, float | int] = field(default_factory=dict)
 
     def snap(self, value: float) -> float:
         """Nearest value of the team's scale (the lower one on a tie)."""

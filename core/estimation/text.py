@@ -26,6 +26,9 @@ CHAR_OPTIONS: dict[str, Any] = {
 }
 WORD_MAX_FEATURES = 10_000
 CHAR_MAX_FEATURES = 20_000
+# Character n-grams help most on short texts (titles, identifiers); on long descriptions they cost
+# much and add little, so they see only the head of each document.
+CHAR_DOC_CHARS = 2100
 
 
 def story_text(title: str, description: str) -> str:
@@ -53,6 +56,10 @@ def _rebuild(options: dict[str, Any], terms: list[str], idf: np.ndarray) -> Tfid
     return vectorizer
 
 
+def _heads(docs: list[str]) -> list[str]:
+    return [doc[:CHAR_DOC_CHARS] for doc in docs]
+
+
 def _join(parts: list[sparse.csr_matrix], rows: int) -> sparse.csr_matrix:
     if not parts:
         return sparse.csr_matrix((rows, 0), dtype=np.float32)
@@ -71,7 +78,7 @@ class TextFeatures:
     def fit_transform(cls, docs: list[str]) -> tuple[TextFeatures, sparse.csr_matrix]:
         """Fit both vocabularies on a history and return its ``transform`` (one text pass)."""
         word, word_matrix = _fit(WORD_OPTIONS, WORD_MAX_FEATURES, docs)
-        char, char_matrix = _fit(CHAR_OPTIONS, CHAR_MAX_FEATURES, docs)
+        char, char_matrix = _fit(CHAR_OPTIONS, CHAR_MAX_FEATURES, _heads(docs))
         features = cls(word, char)
         return features, _join([m for m in (word_matrix, char_matrix) if m is not None], len(docs))
 
@@ -85,6 +92,11 @@ class TextFeatures:
         return _join(
             [v.transform(docs) for v in (self.word, self.char) if v is not None], len(docs)
         )
+
+    @property
+    def word_size(self) -> int:
+        """Number of word columns; they come first in ``transform``."""
+        return 0 if self.word is None else len(self.word.vocabulary_)
 
     def words(self, docs: list[str]) -> sparse.csr_matrix:
         """Word features only (what explanations compare)."""
