@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.errors import SignatureInvalid
 from core.settings import load_settings
@@ -160,3 +162,21 @@ def test_idempotency_key_accepts_the_longest_sane_value_and_hashes_bodies() -> N
     assert idempotency_key({"webhook-id": "x" * 200}, BODY) == "std:" + "x" * 200
     assert idempotency_key({}, b"") == "sha256:" + hashlib.sha256(b"").hexdigest()
     assert idempotency_key({}, BODY) != idempotency_key({}, BODY + b" ")
+
+
+@given(st.text(max_size=300), st.text(max_size=300), st.binary(max_size=64))
+def test_any_header_values_give_a_safe_key(webhook_id: str, request_id: str, body: bytes) -> None:
+    key = idempotency_key({"webhook-id": webhook_id, "X-Request-Id": request_id}, body)
+    prefix, _, value = key.partition(":")
+    assert prefix in {"std", "req", "sha256"}
+    assert 1 <= len(value) <= 200 and all("\x21" <= ch <= "\x7e" for ch in value)
+
+
+@given(st.binary(min_size=1, max_size=256), st.data())
+def test_any_changed_byte_breaks_the_hmac(body: bytes, data: st.DataObject) -> None:
+    headers = {"X-Hub-Signature": sign_hub_signature(NEW, body)}
+    _verify("atlassian-hmac", [OLD, NEW], headers, body)
+    index = data.draw(st.integers(0, len(body) - 1))
+    flipped = body[:index] + bytes([body[index] ^ 0x01]) + body[index + 1 :]
+    with pytest.raises(SignatureInvalid):
+        _verify("atlassian-hmac", [OLD, NEW], headers, flipped)
