@@ -30,6 +30,7 @@ class RunCgroup:
                 self._make_v2(root, name, memory_mb, pids)
             else:
                 self._make_v1(root, name, memory_mb, pids)
+        self._procs = [str(group / "cgroup.procs") for group in self.dirs.values()]
 
     def _make_v1(self, root: Path, name: str, memory_mb: int, pids: int) -> None:
         for controller, limits in (
@@ -59,10 +60,15 @@ class RunCgroup:
         return bool(self.dirs)
 
     def join(self) -> None:
-        """Move the calling process into the group(s); called in the child before exec."""
+        """Move the calling process into the group(s); called in the child before exec.
+
+        Runs between fork and exec of a possibly multi-threaded parent, so it only makes
+        system calls on paths computed beforehand (no Python-level locks, no allocation-heavy
+        work).
+        """
         pid = str(os.getpid()).encode()
-        for group in self.dirs.values():
-            fd = os.open(group / "cgroup.procs", os.O_WRONLY)
+        for procs in self._procs:
+            fd = os.open(procs, os.O_WRONLY)
             try:
                 os.write(fd, pid)
             finally:

@@ -32,6 +32,15 @@ from sandbox.workspace import copy_tree, new_workspace_dir, remove_tree
 
 ANALYZER_UID = 10001  # the image's `analyzer` user (build_image.sh)
 LABEL = "dcoder.sandbox"
+
+
+def container_user() -> str:
+    """The container user: the image's analyzer, or, without root to chown, our own ids."""
+    if os.geteuid() == 0:
+        return f"{ANALYZER_UID}:{ANALYZER_UID}"
+    return f"{os.geteuid()}:{os.getegid()}"
+
+
 # Socket of the engine started by sandbox/docker/engine.sh; used when DOCKER_HOST is unset.
 LOCAL_ENGINE_SOCKET = Path("/run/dcoder-docker/docker.sock")
 
@@ -88,16 +97,17 @@ class DockerBackend(SandboxBackend):
         config_dir: Path | None = None,
         exclude: Sequence[str] = (".git",),
     ) -> Workspace:
-        """Copy the tree and hand it to the image's unprivileged user."""
+        """Copy the tree for the container's unprivileged user."""
         ws_id, base = new_workspace_dir()
         try:
             (base / "src").mkdir()
             copy_tree(source_dir, base / "src", exclude)
             os.chmod(base, 0o711)  # the container user must reach src/, not list base
-            for root, dirs, files in os.walk(base / "src"):
-                for name in [*dirs, *files]:
-                    os.lchown(os.path.join(root, name), ANALYZER_UID, ANALYZER_UID)
-            os.chown(base / "src", ANALYZER_UID, ANALYZER_UID)
+            if os.geteuid() == 0:  # hand the copy to the image's unprivileged user
+                for root, dirs, files in os.walk(base / "src"):
+                    for name in [*dirs, *files]:
+                        os.lchown(os.path.join(root, name), ANALYZER_UID, ANALYZER_UID)
+                os.chown(base / "src", ANALYZER_UID, ANALYZER_UID)
         except BaseException:
             remove_tree(base)
             raise
@@ -148,7 +158,7 @@ class DockerBackend(SandboxBackend):
         return {
             "image": self.image,
             "command": [*lifetime, *argv],
-            "user": f"{ANALYZER_UID}:{ANALYZER_UID}",
+            "user": container_user(),
             "environment": dict(env),
             "working_dir": cwd,
             "network_mode": "none",
