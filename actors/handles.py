@@ -7,14 +7,15 @@ put a timeout on every wait and turn Ray failures into ``DependencyUnavailable``
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from ray.exceptions import RayError
+from ray.exceptions import ActorDiedError, ActorUnavailableError, RayError
 
 from actors import naming
 from actors.directory import Directory
-from core.errors import DependencyUnavailable
+from core.errors import DependencyUnavailable, IntegrationsError
 
 
 def service_version() -> str:
@@ -64,3 +65,76 @@ class DirectoryClient:
             self._handle = None  # look it up again next time (it may have been replaced)
             raise
         return result
+
+
+def _unwrap(err: RayError) -> BaseException:
+    """The IntegrationsError a remote method raised, or the Ray error itself."""
+    cause = getattr(err, "cause", None)
+    return cause if isinstance(cause, IntegrationsError) else err
+
+
+class TenantHosts:
+    """Routes each tenant to its host actor (stable hash) with timeouts and one retry on death."""
+
+    def __init__(self, namespace: str, count: int) -> None:
+        self.namespace = namespace
+        self.count = count
+        self._handles: dict[int, Any] = {}
+
+    def index(self, tenant_id: str) -> int:
+        return int(hashlib.sha256(tenant_id.encode()).hexdigest()[:8], 16) % self.count
+
+    def _create(self, index: int) -> Any:
+        from actors.tenant_host import TenantHost
+
+        return TenantHost.options(  # type: ignore[attr-defined]
+            name=naming.tenant_host(index),
+            namespace=self.namespace,
+            lifetime="detached",
+            get_if_exists=True,
+        ).remote(index)
+
+    async def handle(self, index: int) -> Any:
+        """The host actor of a slot, created on first use (idempotent across processes)."""
+        if index not in self._handles:
+            self._handles[index] = await asyncio.to_thread(self._create, index)
+        return self._handles[index]
+
+    async def call(self, tenant_id: str, op: str, timeout_s: float = 60.0, **kwargs: Any) -> Any:
+        """Run ``op`` on the tenant's runtime; a dead host is replaced and the call retried once."""
+        index = self.index(tenant_id)
+        for attempt in (1, 2):
+            host = await self.handle(index)
+            try:
+                return await asyncio.wait_for(host.call.remote(tenant_id, op, kwargs), timeout_s)
+            except (ActorDiedError, ActorUnavailableError) as err:
+                self._handles.pop(index, None)
+                if attempt == 2:
+                    raise DependencyUnavailable(f"tenant host {index} unavailable: {err}") from err
+            except TimeoutError as err:
+                raise DependencyUnavailable(f"tenant host {index}: {op} timed out") from err
+            except RayError as err:
+                raise _unwrap(err) from err
+        raise AssertionError("unreachable")
+
+    async def broadcast(self, method: str, timeout_s: float = 30.0) -> list[Any]:
+        """Call a no-argument method on every host actor."""
+        hosts = [await self.handle(i) for i in range(self.count)]
+        refs = [getattr(h, method).remote() for h in hosts]
+        return list(await asyncio.wait_for(asyncio.gather(*refs), timeout_s))
+
+
+def start_relays(namespace: str, count: int) -> list[Any]:
+    """Create (or find) the detached event relay actors and tell them to consume (idempotent)."""
+    from actors.event_relay import EventRelay
+
+    relays = [
+        EventRelay.options(  # type: ignore[attr-defined]
+            name=naming.event_relay(i), namespace=namespace, lifetime="detached",
+            get_if_exists=True,
+        ).remote(i)
+        for i in range(count)
+    ]  # fmt: skip
+    for relay in relays:
+        relay.start.remote()
+    return relays

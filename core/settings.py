@@ -79,6 +79,9 @@ class RaySettings(BaseSettings):
     tenant_idle_s: float = Field(
         300.0, gt=0, description="idle seconds before a tenant is passivated"
     )
+    event_relays: int = Field(
+        1, ge=1, le=64, description="JetStream consumer actors (they share durable consumers)"
+    )
 
 
 class HttpSettings(BaseSettings):

@@ -115,6 +115,10 @@ class Manifest(_Strict):
     permissions: list[str] = Field(default_factory=list)
     homepage: HttpUrl | None = None
     codeowners: list[str] = Field(default_factory=list)
+    max_attempts: int | None = Field(
+        default=None, ge=1, le=50,
+        description="delivery attempts before a webhook/event is dead-lettered (default: service's)",
+    )  # fmt: skip
 
     @field_validator("version")
     @classmethod

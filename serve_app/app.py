@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ray import serve
 from ray.serve import Application
 
+from actors.handles import start_relays
 from core.logging import configure_logging
 from core.settings import load_settings
 from serve_app.api import create_api
@@ -48,6 +49,8 @@ class Ingress:
         configure_logging(settings.log_level)
         self.services = Services.create(settings)
         self.services.readiness_timeout_s = args.readiness_timeout_s
+        # The consumers live as long as the cluster; every replica makes sure they run.
+        start_relays(settings.ray.namespace, settings.ray.event_relays)
 
     def __serve_build_asgi_app__(self) -> FastAPI:
         return create_api(self.services)

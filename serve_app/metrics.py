@@ -26,6 +26,14 @@ class ApiMetrics:
             ["route", "method", "status"], buckets=LATENCY_BUCKETS, registry=self.registry,
         )  # fmt: skip
 
+        self.ingest = Histogram(
+            "dcoder_webhook_ingest_seconds", "verify + durable enqueue of one webhook",
+            buckets=LATENCY_BUCKETS, registry=self.registry,
+        )  # fmt: skip
+
+    def observe_ingest(self, seconds: float) -> None:
+        self.ingest.observe(seconds)
+
     def render(self) -> Response:
         return Response(_generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 

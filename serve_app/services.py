@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from actors.handles import DirectoryClient
+from actors.handles import DirectoryClient, TenantHosts
+from actors.relay_work import H_MAX_ATTEMPTS, H_SUBJECT, H_TARGET
+from core.audit import AuditLog
 from core.bus import Bus
 from core.db import Database
 from core.endpoints import database_url, nats_url
+from core.errors import IntegrationsError
+from core.keys import operator_key
 from core.settings import Settings
+from core.tenancy import TenantStore
+from core.webhooks.deliveries import DeliveryStore
+from plugins.registry import PluginRegistry
+from serve_app.ingest import WebhookIngest
 from serve_app.metrics import ApiMetrics
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -18,19 +30,73 @@ class Services:
     db: Database
     bus: Bus
     directory: DirectoryClient
+    hosts: TenantHosts
+    tenants: TenantStore
+    audit: AuditLog
+    registry: PluginRegistry
     metrics: ApiMetrics
+    deliveries: DeliveryStore
+    ingest: WebhookIngest
+    operator_key: str
     readiness_timeout_s: float = 2.0
+    loaded_sources: set[str] = field(default_factory=set)
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
         """Build the clients (they connect lazily, so a replica starts even when one is down)."""
+        db = Database(database_url(settings), settings.database)
+        bus = Bus(nats_url(settings), settings.nats)
+        registry = PluginRegistry()
+        registry.discover()
+        hosts = TenantHosts(settings.ray.namespace, settings.ray.tenant_hosts)
+        deliveries = DeliveryStore(db)
         return cls(
             settings=settings,
-            db=Database(database_url(settings), settings.database),
-            bus=Bus(nats_url(settings), settings.nats),
+            db=db,
+            bus=bus,
             directory=DirectoryClient(settings.ray.namespace),
+            hosts=hosts,
+            tenants=TenantStore(db),
+            audit=AuditLog(db, bus),
+            registry=registry,
             metrics=ApiMetrics(),
+            deliveries=deliveries,
+            ingest=WebhookIngest(settings.webhooks, hosts, bus, deliveries),
+            operator_key=operator_key(settings, create=False),
         )
+
+    async def refresh_sources(self) -> None:
+        """Load plugin sources another replica recorded since this one started."""
+        rows = await self.db.fetch("SELECT path FROM plugin_sources ORDER BY loaded_at")
+        for row in rows:
+            if row["path"] not in self.loaded_sources:
+                self.registry.load_path(Path(row["path"]), into=self.settings.data_dir / "plugins")
+                self.loaded_sources.add(row["path"])
+
+    async def replay_dead_letter(self, tenant_id: str, dead_letter_id: str, actor: str) -> str:
+        """Queue a dead letter's original message again; return its delivery id."""
+        letter = await self.deliveries.mark_replayed(tenant_id, dead_letter_id)
+        headers = {k: v for k, v in letter.headers.items() if not k.startswith("Dcoder-")}
+        headers[H_MAX_ATTEMPTS] = letter.headers.get(H_MAX_ATTEMPTS, "")
+        if letter.kind == "event":
+            headers[H_TARGET] = letter.instance_id
+        subject = letter.headers[H_SUBJECT]
+        msg_id = f"{letter.delivery_id}:replay:{letter.id}"
+        try:
+            await self.bus.publish(subject, letter.payload, headers=headers, msg_id=msg_id)
+        except IntegrationsError:
+            await self.deliveries.mark_dead(
+                tenant_id, letter.delivery_id, "replay could not be queued", letter.payload,
+                letter.headers, letter.kind,
+            )  # fmt: skip
+            raise
+        async with self.db.transaction() as conn:
+            record = await self.audit.record(
+                conn, tenant_id=tenant_id, actor=actor, action="dead_letter.replay",
+                target=dead_letter_id, details={"delivery_id": letter.delivery_id},
+            )  # fmt: skip
+        await self.audit.publish(record)
+        return letter.delivery_id
 
     async def close(self) -> None:
         await self.bus.close()

@@ -10,6 +10,7 @@ worker (Serve replicas, actors) sees the same settings.
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import secrets
 import shutil
@@ -26,6 +27,9 @@ os.environ.setdefault("SEMGREP_ENABLE_VERSION_CHECK", "0")
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+
+
+OPERATOR_KEY = "op-" + secrets.token_urlsafe(24)
 
 
 @dataclass
@@ -78,7 +82,14 @@ def test_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestServ
         DCODER_RAY_NAMESPACE=f"dcoder-{namespace}",
         DCODER_DATA_DIR=str(data_dir),
         DCODER_ENV="test",
+        DCODER_OPERATOR_KEY=OPERATOR_KEY,
+        DCODER_SECRETS_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
+        DCODER_RAY_TENANT_HOSTS="2",
     )
+    from core.settings import load_settings
+    from serve_app.launcher.backing import migrate_and_declare
+
+    migrate_and_declare(load_settings())
     yield TestServices(nats_url, database_url, namespace, data_dir, nats, pg)
     for server in (nats, pg):
         if server is not None:

@@ -57,13 +57,14 @@ class DeliveryStore:
         *,
         event_key: str | None = None,
         received_at: datetime | None = None,
+        delivery_id: str | None = None,
     ) -> tuple[str, bool]:
         """Record an accepted delivery; return ``(delivery_id, is_new)``.
 
         A repeated idempotency key returns the first delivery's id and ``False``. The plugin name
         comes from the instance row, which must belong to ``tenant_id`` (else NotFound).
         """
-        new_id = str(uuid.uuid4())
+        new_id = delivery_id or str(uuid.uuid4())
         for _ in range(3):  # a concurrent first insert may be invisible to this statement
             row = await self.db.fetchrow(
                 """

@@ -1,0 +1,87 @@
+"""Event relay actors: durable JetStream pull consumers that feed tenant host actors.
+
+Every message is acknowledged only after its handler succeeded. A failure is redelivered by
+JetStream after an exponential, jittered delay (``nak(delay)``); when the plugin's attempts are
+used up, or the error is permanent, the message goes to the dead-letter stream with its last
+error and is terminated. Several relays may share one durable consumer (work is split).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import ray
+
+from actors.handles import TenantHosts
+from actors.relay_work import RelayWork
+from core.bus import Bus
+from core.db import Database
+from core.endpoints import database_url, nats_url
+from core.logging import configure_logging
+from core.settings import load_settings
+from core.webhooks.deliveries import DeliveryStore
+
+log = logging.getLogger(__name__)
+
+FETCH_BATCH = 32
+
+
+@ray.remote(num_cpus=0.05, max_restarts=-1, max_task_retries=0, max_concurrency=64)
+class EventRelay:
+    """Consumes the WEBHOOKS and EVENTS streams of one namespace."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.settings = load_settings()
+        configure_logging(self.settings.log_level)
+        self.bus = Bus(nats_url(self.settings), self.settings.nats)
+        db = Database(database_url(self.settings), self.settings.database)
+        self.work = RelayWork(
+            self.settings,
+            self.bus,
+            DeliveryStore(db),
+            TenantHosts(self.settings.ray.namespace, self.settings.ray.tenant_hosts),
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+        self.processed = 0
+        self.errors = 0
+
+    async def start(self) -> bool:
+        """Start consuming (idempotent)."""
+        if not self._tasks:
+            self._tasks = [
+                asyncio.create_task(self._consume("WEBHOOKS", self.work.handle_webhook)),
+                asyncio.create_task(self._consume("EVENTS", self.work.handle_event)),
+            ]
+        return True
+
+    async def _consume(self, stream: str, handler: Any) -> None:
+        """Fetch and handle batches forever, surviving NATS outages."""
+        while True:
+            try:
+                sub = await self.work.subscribe(stream)
+                while True:
+                    try:
+                        msgs = await sub.fetch(FETCH_BATCH, timeout=1.0)
+                    except TimeoutError:
+                        continue
+                    await asyncio.gather(*(self._one(handler, m) for m in msgs))
+            except asyncio.CancelledError:
+                raise
+            except Exception as err:  # noqa: BLE001 - boundary: log, back off, resubscribe
+                self.errors += 1
+                log.warning("relay %s on %s: %r; resubscribing", self.index, stream, err)
+                await asyncio.sleep(1.0)
+
+    async def _one(self, handler: Any, msg: Any) -> None:
+        try:
+            await handler(msg)
+            self.processed += 1
+        except Exception:  # noqa: BLE001 - one bad message must not stop the batch
+            self.errors += 1
+            log.exception("relay %s could not settle a message", self.index)
+
+    def stats(self) -> dict[str, Any]:
+        return {"index": self.index, "processed": self.processed, "errors": self.errors}

@@ -1,0 +1,1 @@
+"""Hosting plugin instances of tenants: the runtime of one tenant and its service backends."""

@@ -1,0 +1,164 @@
+"""What a relay does with one message (plain asyncio; the Ray actor only hosts it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from typing import Any
+
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from actors.handles import TenantHosts
+from core.bus import Bus
+from core.errors import NotFound
+from core.resilience import RetryPolicy, describe_error
+from core.settings import Settings
+from core.webhooks.deliveries import DeliveryStore
+from plugin_sdk.events import Event, WebhookDelivery
+
+log = logging.getLogger(__name__)
+
+H_KIND = "Dcoder-Kind"
+H_ERROR = "Dcoder-Error"
+H_DELIVERY = "Dcoder-Delivery-Id"
+H_TARGET = "Dcoder-Target-Instance"
+H_MAX_ATTEMPTS = "Dcoder-Max-Attempts"
+H_SUBJECT = "Dcoder-Subject"
+_EVENT_NS = uuid.UUID("0b7a4c3e-51a4-4d7e-8f0a-64636f646572")
+
+
+def event_delivery_id(tenant_id: str, instance_id: str, event_id: str) -> str:
+    """Deterministic id of one event's delivery to one consuming instance."""
+    return str(uuid.uuid5(_EVENT_NS, f"{tenant_id}/{instance_id}/{event_id}"))
+
+
+class RelayWork:
+    def __init__(
+        self, settings: Settings, bus: Bus, deliveries: DeliveryStore, hosts: TenantHosts
+    ) -> None:
+        self.settings = settings
+        self.bus = bus
+        self.deliveries = deliveries
+        self.hosts = hosts
+        self.handler_timeout_s = settings.webhooks.handler_timeout_s
+
+    async def subscribe(self, stream: str) -> Any:
+        """A pull subscription on the namespace's durable consumer of ``stream``."""
+        ns = self.settings.nats.namespace
+        js = await self.bus.jetstream()
+        subject = f"{ns}.webhooks.>" if stream == "WEBHOOKS" else f"{ns}.events.>"
+        config = ConsumerConfig(
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=self.handler_timeout_s * 2 + 30,
+            max_deliver=-1,
+            max_ack_pending=1000,
+        )
+        return await js.pull_subscribe(
+            subject, durable=f"{ns}-relay-{stream.lower()}", stream=f"{ns.upper()}_{stream}",
+            config=config,
+        )  # fmt: skip
+
+    def _policy(self, msg: Any) -> RetryPolicy:
+        raw = (msg.headers or {}).get(H_MAX_ATTEMPTS)
+        return RetryPolicy.from_settings(
+            self.settings.webhooks, int(raw) if raw and raw.isdigit() else None
+        )
+
+    async def handle_webhook(self, msg: Any) -> None:
+        """Deliver one webhook to its instance; settle the message."""
+        delivery = WebhookDelivery.model_validate_json(msg.data)
+        attempt = int(msg.metadata.num_delivered)
+        if await self.deliveries.mark_processing(delivery.tenant_id, delivery.delivery_id) is None:
+            await msg.ack()  # already done or dead (a redelivery after a crash)
+            return
+        try:
+            await self.hosts.call(
+                delivery.tenant_id, "handle_webhook", timeout_s=self.handler_timeout_s + 10,
+                delivery=delivery,
+            )  # fmt: skip
+        except Exception as err:  # noqa: BLE001 - every failure is classified below
+            await self._failed(msg, err, attempt, delivery.tenant_id, delivery.delivery_id,
+                               delivery.instance_id, "webhook")  # fmt: skip
+            return
+        await self.deliveries.mark_done(delivery.tenant_id, delivery.delivery_id)
+        await msg.ack()
+
+    async def handle_event(self, msg: Any) -> None:
+        """Deliver one event to every consuming instance of its tenant; settle the message."""
+        event = Event.model_validate_json(msg.data)
+        attempt = int(msg.metadata.num_delivered)
+        target = (msg.headers or {}).get(H_TARGET)
+        try:
+            targets = (
+                [target]
+                if target
+                else await self.hosts.call(event.tenant_id, "consumers_of", event=event)
+            )
+        except NotFound:
+            await msg.ack()  # the tenant is gone: nobody to deliver to
+            return
+        except Exception as err:  # noqa: BLE001 - transient: try the whole event again later
+            await msg.nak(delay=self._policy(msg).delay(attempt))
+            log.warning("event %s: consumers unknown (%s); retrying", event.id, err)
+            return
+        pending = False
+        for instance_id in targets:
+            pending |= await self._deliver_event(msg, event, instance_id, attempt)
+        if pending:
+            await msg.nak(delay=self._policy(msg).delay(attempt))
+        else:
+            await msg.ack()
+
+    async def _deliver_event(self, msg: Any, event: Event, instance_id: str, attempt: int) -> bool:
+        """Deliver to one instance; True when it must be tried again."""
+        delivery_id = event_delivery_id(event.tenant_id, instance_id, event.id)
+        try:
+            await self.deliveries.record_accepted(
+                event.tenant_id, instance_id, f"event:{event.id}", event_key=event.subject,
+                delivery_id=delivery_id,
+            )  # fmt: skip
+        except NotFound:
+            return False  # the instance was uninstalled meanwhile
+        if await self.deliveries.mark_processing(event.tenant_id, delivery_id) is None:
+            return False  # already done or dead
+        try:
+            await self.hosts.call(
+                event.tenant_id, "handle_event", timeout_s=self.handler_timeout_s + 10,
+                event=event, instance_id=instance_id,
+            )  # fmt: skip
+        except Exception as err:  # noqa: BLE001 - classified below
+            return await self._failed(msg, err, attempt, event.tenant_id, delivery_id,
+                                      instance_id, "event", settle=False)  # fmt: skip
+        await self.deliveries.mark_done(event.tenant_id, delivery_id)
+        return False
+
+    async def _failed(
+        self, msg: Any, err: BaseException, attempt: int, tenant_id: str, delivery_id: str,
+        instance_id: str, kind: str, *, settle: bool = True,
+    ) -> bool:  # fmt: skip
+        """Retry later or dead-letter; True when a retry is pending."""
+        policy = self._policy(msg)
+        error = describe_error(err)
+        if policy.decide(err, attempt) == "retry":
+            delay = policy.delay(attempt)
+            next_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)
+            await self.deliveries.mark_retrying(tenant_id, delivery_id, error, next_at)
+            if settle:
+                await msg.nak(delay=delay)
+            return True
+        headers = {H_KIND: kind, H_ERROR: error[:500], H_DELIVERY: delivery_id,
+                   H_TARGET: instance_id, H_SUBJECT: msg.subject}  # fmt: skip
+        await self.bus.publish(
+            self.bus.subjects.dead_letter(tenant_id), msg.data, headers=headers,
+            msg_id=f"dead:{delivery_id}:{attempt}",
+        )  # fmt: skip
+        original = {k: v for k, v in (msg.headers or {}).items() if k != "Nats-Msg-Id"}
+        await self.deliveries.mark_dead(
+            tenant_id, delivery_id, error, bytes(msg.data), {**original, **headers}, kind
+        )
+        log.warning("delivery %s dead after %d attempts: %s", delivery_id, attempt, error)
+        if settle:
+            await msg.term()
+        return False

@@ -1,0 +1,139 @@
+"""Webhook ingest: size limit, rate limit, signature check on the raw body, durable enqueue.
+
+Order matters: nothing about the body is parsed, logged or queued before its signature verifies,
+and the 202 goes out only after JetStream acknowledged the delivery (it is durable then).
+The delivery id is derived from the idempotency key, so a repeated delivery gets the same id and
+JetStream's message-id de-duplication drops it; the ``deliveries`` table catches repeats that
+come after JetStream's window.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+
+from actors.handles import TenantHosts
+from core.bus import Bus
+from core.errors import (
+    ClientError,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
+from core.settings import WebhookSettings
+from core.webhooks.deliveries import DeliveryStore
+from core.webhooks.ratelimit import TenantRateLimiter
+from core.webhooks.verify import idempotency_key, verify_delivery
+from plugin_sdk.events import WebhookDelivery, event_key_of, strip_auth_headers
+from plugin_sdk.manifest import WebhookSpec
+
+_DELIVERY_NS = uuid.UUID("6f1c0e1e-3a57-4c1b-9d8e-64636f646572")
+PROFILE_TTL_S = 5.0
+
+
+@dataclass
+class Accepted:
+    delivery_id: str
+    duplicate: bool
+
+
+def delivery_id_for(tenant_id: str, instance_id: str, key: str) -> str:
+    """Deterministic: the same delivery always gets the same id."""
+    return str(uuid.uuid5(_DELIVERY_NS, f"{tenant_id}/{instance_id}/{key}"))
+
+
+def _json_content_type(value: str) -> bool:
+    media = value.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+class WebhookIngest:
+    """One per replica: caches instance profiles briefly, limits rates, verifies, enqueues."""
+
+    def __init__(
+        self, settings: WebhookSettings, hosts: TenantHosts, bus: Bus, deliveries: DeliveryStore
+    ) -> None:
+        self.settings = settings
+        self.hosts = hosts
+        self.bus = bus
+        self.deliveries = deliveries
+        self.limiter = TenantRateLimiter.from_settings(settings)
+        self._profiles: dict[tuple[str, str], tuple[float, dict[str, Any] | None]] = {}
+
+    async def read_body(self, request: Request) -> bytes:
+        """The raw body, refusing more than max_body_bytes without reading it all."""
+        limit = self.settings.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise PayloadTooLarge(f"body larger than {limit} bytes")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"body larger than {limit} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def profile(self, tenant_id: str, instance_id: str) -> dict[str, Any]:
+        """The instance's verification profile (cached briefly); 404 unless it takes webhooks."""
+        now = time.monotonic()
+        cached = self._profiles.get((tenant_id, instance_id))
+        if cached is None or now - cached[0] > PROFILE_TTL_S:
+            try:
+                found = await self.hosts.call(tenant_id, "ingest_profile", instance_id=instance_id)
+            except NotFound:
+                found = None
+            if len(self._profiles) > 10_000:
+                self._profiles.clear()
+            cached = self._profiles[(tenant_id, instance_id)] = (now, found)
+        if cached[1] is None:
+            # Same answer for unknown tenant, unknown instance and disabled plugin.
+            raise NotFound("no webhook endpoint here")
+        return cached[1]
+
+    async def accept(self, tenant_id: str, instance_id: str, request: Request) -> Accepted:
+        """Verify and durably enqueue one delivery."""
+        self.limiter.check(tenant_id, time.monotonic())
+        body = await self.read_body(request)
+        profile = await self.profile(tenant_id, instance_id)
+        headers = dict(request.headers)
+        verify_delivery(
+            profile["scheme"], profile["secrets"], method=request.method, path=request.url.path,
+            query=request.url.query, headers=headers, body=body, now=time.time(),
+            tolerance_s=self.settings.tolerance_s,
+        )  # fmt: skip
+        if not _json_content_type(headers.get("content-type", "")):
+            raise UnsupportedMediaType(
+                "webhook bodies must be JSON (Content-Type application/json)"
+            )
+        try:
+            json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise ClientError(f"body is not valid JSON: {err}") from err
+        key = idempotency_key(headers, body)
+        delivery_id, is_new = await self.deliveries.record_accepted(
+            tenant_id, instance_id, key, delivery_id=delivery_id_for(tenant_id, instance_id, key)
+        )
+        # "accepted" may mean the first attempt's publish failed: publishing again is safe (the
+        # message id makes JetStream drop a copy it already has).
+        if not is_new and (await self.deliveries.get(tenant_id, delivery_id)).status != "accepted":
+            return Accepted(delivery_id, duplicate=True)
+        spec = WebhookSpec.model_validate(profile["spec"])
+        delivery = WebhookDelivery(
+            delivery_id=delivery_id, tenant_id=tenant_id, instance_id=instance_id,
+            event_key=event_key_of(spec, headers, body), headers=strip_auth_headers(headers),
+            body=body,
+        )  # fmt: skip
+        headers_out = {"Dcoder-Max-Attempts": str(profile["max_attempts"] or "")}
+        ack = await self.bus.publish(
+            self.bus.subjects.webhook(tenant_id, instance_id),
+            delivery.model_dump_json().encode(),
+            msg_id=delivery_id,
+            headers=headers_out,
+        )
+        return Accepted(delivery_id, duplicate=not is_new or ack.duplicate)

@@ -1,0 +1,80 @@
+"""Signed webhook ingest and the tenant's view of deliveries and dead letters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+
+from core.webhooks.models import DeadLetter, Delivery
+from serve_app.routers.auth import TenantDep
+from serve_app.routers.deps import services
+from serve_app.services import Services
+
+router = APIRouter(tags=["webhooks"])
+ServicesDep = Annotated[Services, Depends(services)]
+Status = Literal["accepted", "processing", "done", "retrying", "dead"]
+
+
+@router.post(
+    "/v1/webhooks/{tenant}/{instance}",
+    status_code=202,
+    summary="Receive a signed webhook for one plugin instance",
+    responses={
+        200: {"description": "a repeated delivery: acknowledged, not processed again"},
+        202: {"description": "verified and durably queued"},
+        401: {"description": "signature, timestamp or token did not verify"},
+        404: {"description": "no such endpoint (unknown tenant or instance, or disabled)"},
+        413: {"description": "body too large"},
+        415: {"description": "not JSON"},
+        429: {"description": "tenant rate limit; see Retry-After"},
+    },
+)
+async def receive(tenant: str, instance: str, request: Request, svc: ServicesDep) -> JSONResponse:
+    started = dt.datetime.now(dt.UTC)
+    accepted = await svc.ingest.accept(tenant, instance, request)
+    svc.metrics.observe_ingest((dt.datetime.now(dt.UTC) - started).total_seconds())
+    return JSONResponse(
+        {"delivery_id": accepted.delivery_id, "duplicate": accepted.duplicate},
+        status_code=200 if accepted.duplicate else 202,
+    )
+
+
+@router.get("/v1/tenants/{tenant}/deliveries", summary="Recent deliveries with their status")
+async def deliveries(
+    tenant: str,
+    who: TenantDep,
+    svc: ServicesDep,
+    status: Status | None = None,
+    plugin: str | None = None,
+    since: dt.datetime | None = None,
+    limit: int = 100,
+) -> list[Delivery]:
+    return await svc.deliveries.list_deliveries(
+        tenant, status=status, plugin=plugin, since=since, limit=max(1, min(limit, 1000))
+    )
+
+
+@router.get("/v1/tenants/{tenant}/dead-letters", summary="Dead letters, newest first")
+async def dead_letters(tenant: str, who: TenantDep, svc: ServicesDep) -> list[DeadLetter]:
+    return await svc.deliveries.list_dead_letters(tenant)
+
+
+@router.post(
+    "/v1/tenants/{tenant}/dead-letters/{id}/replay",
+    status_code=202,
+    summary="Queue a dead letter again (after fixing the cause)",
+)
+async def replay(tenant: str, id: str, who: TenantDep, svc: ServicesDep) -> dict[str, str]:
+    delivery_id = await svc.replay_dead_letter(tenant, id, who.actor)
+    return {"delivery_id": delivery_id, "status": "accepted"}
+
+
+@router.delete(
+    "/v1/tenants/{tenant}/dead-letters/{id}", status_code=204, summary="Discard a dead letter"
+)
+async def discard(tenant: str, id: str, who: TenantDep, svc: ServicesDep) -> Response:
+    await svc.deliveries.delete_dead_letter(tenant, id)
+    return Response(status_code=204)
