@@ -98,3 +98,23 @@ def summary(results: list[ProjectResult]) -> dict[str, Any]:
         "beats_median": sum(r.beats_median for r in results),
         "n_projects": len(results),
     }
+
+
+def markdown_table(results: list[ProjectResult], report: dict[str, Any]) -> str:
+    """Markdown table of an evaluation and its summary line (CLI and benchmark)."""
+    head = (
+        "| project | n test | MAE | MdAE | within ±2 | median MAE | median MdAE | median ±2 "
+        "| mean MAE | model chosen on val |\n|---|---|---|---|---|---|---|---|---|---|"
+    )
+    rows = [
+        f"| {r.project} | {r.n_test} | **{r.mae:.3f}** | {r.mdae:.2f} | {r.within_2:.1%} "
+        f"| {r.median_mae:.3f} | {r.median_mdae:.2f} | {r.median_within_2:.1%} "
+        f"| {r.mean_mae:.3f} | {r.model} |"
+        for r in results
+    ]
+    tail = (
+        f"\nMean MAE over {report['n_projects']} projects: model **{report['mean_mae']:.3f}**, "
+        f"median {report['mean_median_mae']:.3f}, mean {report['mean_mean_mae']:.3f}. "
+        f"The model beats the median on {report['beats_median']} of {report['n_projects']}."
+    )
+    return "\n".join([head, *rows, tail])

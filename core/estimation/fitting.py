@@ -49,8 +49,9 @@ def _truncate_rows(matrix: sparse.csr_matrix, keep: int) -> sparse.csr_matrix:
         rows.append((cols[top], data[top] / norm))
     indptr = np.concatenate([[0], np.cumsum([len(c) for c, _ in rows])]).astype(np.int32)
     indices = np.concatenate([c for c, _ in rows] or [np.zeros(0)]).astype(np.int32)
-    data = np.concatenate([d for _, d in rows] or [np.zeros(0)]).astype(np.float32)
-    return sparse.csr_matrix((data, indices, indptr), shape=matrix.shape)
+    # float16 precision is what gets stored; using it here too keeps restored models identical.
+    data = np.concatenate([d for _, d in rows] or [np.zeros(0)]).astype(np.float16)
+    return sparse.csr_matrix((data.astype(np.float32), indices, indptr), shape=matrix.shape)
 
 
 def _candidates_mae(
