@@ -26,7 +26,7 @@ from sandbox.backends.base import (
     Workspace,
 )
 from sandbox.backends.output import BoundedBuffer
-from sandbox.backends.process import hit_by_exit, reason_of_exit, union
+from sandbox.backends.process import build_result
 from sandbox.errors import SandboxError, SandboxUnavailable
 from sandbox.workspace import copy_tree, new_workspace_dir, remove_tree
 
@@ -220,20 +220,7 @@ class DockerBackend(SandboxBackend):
             hit.append(KilledReason.MEMORY)
         if over.is_set() and ended_by is None:
             ended_by = KilledReason.OUTPUT_LIMIT
-        stderr = err.text()
-        return RunResult(
-            backend=self.name,
-            argv=list(argv),
-            exit_code=exit_code,
-            stdout=out.text(),
-            stderr=stderr,
-            stdout_truncated=out.truncated,
-            stderr_truncated=err.truncated,
-            timed_out=ended_by is KilledReason.TIMEOUT,
-            killed_reason=ended_by or reason_of_exit(exit_code, hit, stderr),
-            limits_hit=union(hit, [ended_by] if ended_by else [], hit_by_exit(exit_code, stderr)),
-            duration_s=time.monotonic() - started,
-        )
+        return build_result(self.name, argv, exit_code, (out, err), ended_by, hit, started)
 
 
 def _pump_demux(

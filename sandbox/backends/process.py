@@ -58,11 +58,26 @@ def run_supervised(
         reader.join(timeout=5)
     exit_code = proc.wait()
     _kill_tree(proc, cgroup)  # a daemonised grandchild must not outlive the run
-    hit = cgroup.limits_hit()
+    return build_result(
+        backend, command, exit_code, (out, err), ended_by, cgroup.limits_hit(), started
+    )
+
+
+def build_result(
+    backend: str,
+    argv: Sequence[str],
+    exit_code: int,
+    streams: tuple[BoundedBuffer, BoundedBuffer],
+    ended_by: KilledReason | None,
+    hit: list[KilledReason],
+    started: float,
+) -> RunResult:
+    """The result of a finished run: what ended it and which limits it ran into."""
+    out, err = streams
     stderr = err.text()
     return RunResult(
         backend=backend,
-        argv=list(command),
+        argv=list(argv),
         exit_code=exit_code,
         stdout=out.text(),
         stderr=stderr,
