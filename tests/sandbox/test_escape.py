@@ -10,6 +10,7 @@ import os
 import socket
 import textwrap
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -252,6 +253,9 @@ def test_background_processes_die_with_the_run(
     result = backend.run(workspace, ["/bin/bash", "-c", script], limits)
     assert result.ok, result.stderr
     assert "started" in result.stdout
+    deadline = time.monotonic() + 5  # the kernel reaps a dead pid namespace asynchronously
+    while _host_processes_named(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert _host_processes_named(marker) == []
 
 
