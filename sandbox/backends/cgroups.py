@@ -42,6 +42,10 @@ class RunCgroup:
             self.dirs[controller] = group
             for key, value in limits.items():
                 (group / key).write_text(value)
+        # No swap beyond the limit (the file exists only where swap accounting is on).
+        memsw = self.dirs["memory"] / "memory.memsw.limit_in_bytes"
+        if memsw.exists():
+            memsw.write_text(str(memory_mb * 2**20))
 
     def _make_v2(self, root: Path, name: str, memory_mb: int, pids: int) -> None:
         parent = root / GROUP_PARENT
