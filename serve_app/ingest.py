@@ -33,7 +33,8 @@ from plugin_sdk.events import WebhookDelivery, event_key_of, strip_auth_headers
 from plugin_sdk.manifest import WebhookSpec
 
 _DELIVERY_NS = uuid.UUID("6f1c0e1e-3a57-4c1b-9d8e-64636f646572")
-PROFILE_TTL_S = 5.0
+PROFILE_TTL_S = 2.0
+"""Seconds a replica trusts a cached instance profile (a change elsewhere shows within this)."""
 
 
 @dataclass
@@ -63,7 +64,7 @@ class WebhookIngest:
         self.bus = bus
         self.deliveries = deliveries
         self.limiter = TenantRateLimiter.from_settings(settings)
-        self._profiles: dict[tuple[str, str], tuple[float, dict[str, Any] | None]] = {}
+        self._profiles: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
 
     async def read_body(self, request: Request) -> bytes:
         """The raw body, refusing more than max_body_bytes without reading it all."""
@@ -83,18 +84,24 @@ class WebhookIngest:
         """The instance's verification profile (cached briefly); 404 unless it takes webhooks."""
         now = time.monotonic()
         cached = self._profiles.get((tenant_id, instance_id))
-        if cached is None or now - cached[0] > PROFILE_TTL_S:
-            try:
-                found = await self.hosts.call(tenant_id, "ingest_profile", instance_id=instance_id)
-            except NotFound:
-                found = None
-            if len(self._profiles) > 10_000:
-                self._profiles.clear()
-            cached = self._profiles[(tenant_id, instance_id)] = (now, found)
-        if cached[1] is None:
-            # Same answer for unknown tenant, unknown instance and disabled plugin.
+        if cached is not None and now - cached[0] <= PROFILE_TTL_S:
+            return cached[1]
+        try:
+            found = await self.hosts.call(tenant_id, "ingest_profile", instance_id=instance_id)
+        except NotFound:
+            found = None
+        if found is None:
+            # Same answer for unknown tenant, unknown instance and disabled plugin; not cached,
+            # so enabling takes effect at once.
             raise NotFound("no webhook endpoint here")
-        return cached[1]
+        if len(self._profiles) > 10_000:
+            self._profiles.clear()
+        self._profiles[(tenant_id, instance_id)] = (now, found)
+        return found
+
+    def forget(self, tenant_id: str, instance_id: str) -> None:
+        """Drop a cached profile (after a lifecycle change made through this replica)."""
+        self._profiles.pop((tenant_id, instance_id), None)
 
     async def accept(self, tenant_id: str, instance_id: str, request: Request) -> Accepted:
         """Verify and durably enqueue one delivery."""

@@ -55,6 +55,25 @@ def _fresh_database(server_url: str, name: str) -> str:
     return url
 
 
+def _test_flags_document(root: Path) -> Path:
+    """configs/flags.json plus a flag for the test-only plugin ``effect-counter``."""
+    import copy
+    import json
+    import uuid
+
+    from core.paths import CONFIGS_DIR
+
+    document = json.loads((CONFIGS_DIR / "flags.json").read_text())
+    state = copy.deepcopy(document["feature_states"][0])
+    next_id = 1 + max(f["feature"]["id"] for f in document["feature_states"])
+    state.update(id=next_id, django_id=next_id, featurestate_uuid=str(uuid.uuid4()))
+    state["feature"] = {"id": next_id, "name": "plugin_effect_counter", "type": "STANDARD"}
+    document["feature_states"].append(state)
+    path = root / "flags.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
 @pytest.fixture(scope="session")
 def test_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestServices]:
     """NATS and PostgreSQL for the session, exported as DCODER_* environment variables."""
@@ -75,6 +94,7 @@ def test_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestServ
     database_url = _fresh_database(server_url, f"dcoder_test_{suffix}")
     data_dir = root / "data"
     data_dir.mkdir()
+    flags_document = _test_flags_document(root)
     os.environ.update(
         DCODER_NATS_URL=nats_url,
         DCODER_DATABASE_URL=database_url,
@@ -85,6 +105,7 @@ def test_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestServ
         DCODER_OPERATOR_KEY=OPERATOR_KEY,
         DCODER_SECRETS_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
         DCODER_RAY_TENANT_HOSTS="2",
+        DCODER_FLAGSMITH_OFFLINE_DOCUMENT=str(flags_document),
     )
     from core.settings import load_settings
     from serve_app.launcher.backing import migrate_and_declare
@@ -161,3 +182,21 @@ def _wait_ready(base_url: str, timeout_s: float = 90.0) -> None:
             last = repr(err)
         time.sleep(0.25)
     raise TimeoutError(f"Serve app at {base_url} not healthy after {timeout_s}s: {last}")
+
+
+@pytest.fixture(scope="session")
+def db_fetch(test_services: TestServices):  # type: ignore[no-untyped-def]
+    """Run one read query against the session's database (for asserting stored state)."""
+    import asyncpg
+
+    def fetch(query: str, *args: object) -> list:
+        async def run() -> list:
+            conn = await asyncpg.connect(test_services.database_url)
+            try:
+                return list(await conn.fetch(query, *args))
+            finally:
+                await conn.close()
+
+        return asyncio.run(run())
+
+    return fetch

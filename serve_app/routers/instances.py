@@ -51,6 +51,7 @@ async def update(
     result: InstanceView = await svc.hosts.call(
         tenant, "update", instance_id=instance, request=body, actor=who.actor
     )
+    svc.ingest.forget(tenant, instance)
     return result
 
 
@@ -59,6 +60,7 @@ async def enable(tenant: str, instance: str, who: TenantDep, svc: ServicesDep) -
     result: InstanceView = await svc.hosts.call(
         tenant, "transition", instance_id=instance, hook="enable", actor=who.actor
     )
+    svc.ingest.forget(tenant, instance)
     return result
 
 
@@ -67,6 +69,7 @@ async def disable(tenant: str, instance: str, who: TenantDep, svc: ServicesDep) 
     result: InstanceView = await svc.hosts.call(
         tenant, "transition", instance_id=instance, hook="disable", actor=who.actor
     )
+    svc.ingest.forget(tenant, instance)
     return result
 
 
@@ -77,12 +80,14 @@ async def upgrade(
     result: InstanceView = await svc.hosts.call(
         tenant, "upgrade", instance_id=instance, version=body.version, actor=who.actor
     )
+    svc.ingest.forget(tenant, instance)
     return result
 
 
 @router.delete("/{instance}", status_code=204, summary="Uninstall (removes secrets and state)")
 async def uninstall(tenant: str, instance: str, who: TenantDep, svc: ServicesDep) -> Response:
     await svc.hosts.call(tenant, "uninstall", instance_id=instance, actor=who.actor)
+    svc.ingest.forget(tenant, instance)
     return Response(status_code=204)
 
 

@@ -1,0 +1,172 @@
+"""Signed webhooks end to end: ingest → JetStream → relay actor → tenant actor → plugin."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from core.signing import sign_standard
+from tests.fixtures.counter_plugin import write_counter_plugin
+from tests.serve_app.api_client import TenantClient, install_generic, new_tenant, operator, whsec
+
+
+def signed(secret: str, body: bytes, msg_id: str, ts: int | None = None) -> dict[str, str]:
+    stamp = str(ts if ts is not None else int(time.time()))
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": stamp,
+        "webhook-signature": sign_standard(secret, msg_id, int(stamp), body),
+        "content-type": "application/json",
+    }
+
+
+def wait_status(tenant: TenantClient, delivery_id: str, want: str, timeout_s: float = 60) -> dict:
+    deadline = time.monotonic() + timeout_s
+    found: dict = {}
+    while time.monotonic() < deadline:
+        rows = tenant.http.get(f"/v1/tenants/{tenant.id}/deliveries").json()
+        found = next((r for r in rows if r["id"] == delivery_id), {})
+        if found.get("status") == want:
+            return found
+        time.sleep(0.3)
+    raise AssertionError(f"delivery {delivery_id} not {want}: {found}")
+
+
+@pytest.fixture(scope="module")
+def counter_source(serve_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    root = tmp_path_factory.mktemp("plugins")
+    paths = [write_counter_plugin(root, v) for v in ("1.0.0", "2.0.0", "3.0.0")]
+    with operator(serve_url) as op:
+        for path in paths:
+            response = op.post("/v1/plugins/sources", json={"path": str(path)})
+            assert response.status_code == 201, response.text
+            assert response.json()["loaded"], response.text
+    yield root
+
+
+def counter_instance(tenant: TenantClient, secret: str, mode: str = "ok") -> str:
+    base = f"/v1/tenants/{tenant.id}/plugins"
+    created = tenant.http.post(base, json={
+        "plugin": "effect-counter", "version": "1.0.0", "name": "counter",
+        "config": {"mode": mode, "label": "x"}, "secrets": {"signing_secret": secret},
+    })  # fmt: skip
+    assert created.status_code == 201, created.text
+    iid = created.json()["id"]
+    assert tenant.http.post(f"{base}/{iid}/enable").status_code == 200
+    return iid
+
+
+def effects(test_db_fetch, instance_id: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    rows = test_db_fetch(
+        "SELECT key, value FROM instance_kv WHERE instance_id = $1 AND key LIKE 'effect/%'",
+        instance_id,
+    )
+    return {r["key"]: json.loads(r["value"]) for r in rows}
+
+
+def test_generic_webhook_delivered_once(serve_url: str) -> None:
+    tenant = new_tenant(serve_url)
+    secret = whsec()
+    iid = install_generic(tenant, secret=secret)["id"]
+    assert tenant.http.post(f"/v1/tenants/{tenant.id}/plugins/{iid}/enable").status_code == 200
+    body = json.dumps({"type": "build.finished", "ok": True}).encode()
+    url = f"{serve_url}/v1/webhooks/{tenant.id}/{iid}"
+    first = httpx.post(url, content=body, headers=signed(secret, body, "msg_1"))
+    assert first.status_code == 202, first.text
+    delivery_id = first.json()["delivery_id"]
+    done = wait_status(tenant, delivery_id, "done")
+    assert done["attempts"] == 1
+    again = httpx.post(url, content=body, headers=signed(secret, body, "msg_1"))
+    assert again.status_code == 200
+    assert again.json() == {"delivery_id": delivery_id, "duplicate": True}
+
+
+def test_bad_requests_get_their_documented_status(serve_url: str) -> None:
+    tenant = new_tenant(serve_url)
+    secret = whsec()
+    iid = install_generic(tenant, secret=secret)["id"]
+    url = f"{serve_url}/v1/webhooks/{tenant.id}/{iid}"
+    body = b'{"a": 1}'
+    # Installed but not enabled: not an endpoint yet.
+    assert httpx.post(url, content=body, headers=signed(secret, body, "m0")).status_code == 404
+    assert tenant.http.post(f"/v1/tenants/{tenant.id}/plugins/{iid}/enable").status_code == 200
+    cases = {
+        "wrong secret": (body, signed(whsec(), body, "m1"), 401),
+        "missing signature": (body, {"content-type": "application/json"}, 401),
+        "stale": (body, signed(secret, body, "m2", int(time.time()) - 3600), 401),
+        "tampered": (b'{"a": 2}', signed(secret, body, "m3"), 401),
+        "not json type": (body, {**signed(secret, body, "m4"), "content-type": "text/plain"}, 415),
+        "invalid json": (b"{nope", signed(secret, b"{nope", "m5"), 400),
+        "too large": (b"x" * 2_000_000, signed(secret, b"x" * 2_000_000, "m6"), 413),
+    }
+    for name, (content, headers, status) in cases.items():
+        response = httpx.post(url, content=content, headers=headers)
+        assert response.status_code == status, f"{name}: {response.status_code} {response.text}"
+        assert response.headers["content-type"] == "application/problem+json", name
+    unknown = httpx.post(f"{serve_url}/v1/webhooks/{tenant.id}/i-nope", content=body,
+                         headers=signed(secret, body, "m7"))  # fmt: skip
+    assert unknown.status_code == 404
+    assert unknown.json()["detail"] == "no webhook endpoint here"
+
+
+def test_dead_letter_fix_config_replay_processed_once(
+    serve_url: str, counter_source: Path, db_fetch
+) -> None:  # type: ignore[no-untyped-def]
+    tenant = new_tenant(serve_url)
+    secret = whsec()
+    iid = counter_instance(tenant, secret, mode="permanent")
+    body = b'{"n": 1}'
+    response = httpx.post(f"{serve_url}/v1/webhooks/{tenant.id}/{iid}", content=body,
+                          headers=signed(secret, body, "dl-1"))  # fmt: skip
+    assert response.status_code == 202
+    delivery_id = response.json()["delivery_id"]
+    dead = wait_status(tenant, delivery_id, "dead")
+    assert dead["attempts"] == 1  # permanent: no retries
+    letters = tenant.http.get(f"/v1/tenants/{tenant.id}/dead-letters").json()
+    letter = next(x for x in letters if x["delivery_id"] == delivery_id)
+    assert "configured to fail permanently" in letter["last_error"]
+    fixed = tenant.http.patch(f"/v1/tenants/{tenant.id}/plugins/{iid}",
+                              json={"config": {"mode": "ok", "label": "x"}})  # fmt: skip
+    assert fixed.status_code == 200, fixed.text
+    replay = tenant.http.post(f"/v1/tenants/{tenant.id}/dead-letters/{letter['id']}/replay")
+    assert replay.status_code == 202, replay.text
+    wait_status(tenant, delivery_id, "done")
+    assert effects(db_fetch, iid) == {f"effect/{delivery_id}": 1}
+    again = tenant.http.post(f"/v1/tenants/{tenant.id}/dead-letters/{letter['id']}/replay")
+    assert again.status_code == 409
+
+
+def test_retryable_failures_back_off_then_dead_letter(serve_url: str, counter_source: Path) -> None:
+    tenant = new_tenant(serve_url)
+    secret = whsec()
+    iid = counter_instance(tenant, secret, mode="retryable")
+    body = b'{"n": 2}'
+    response = httpx.post(f"{serve_url}/v1/webhooks/{tenant.id}/{iid}", content=body,
+                          headers=signed(secret, body, "rt-1"))  # fmt: skip
+    delivery_id = response.json()["delivery_id"]
+    dead = wait_status(tenant, delivery_id, "dead", timeout_s=90)
+    assert dead["attempts"] == 3  # the plugin's max_attempts
+    assert "configured to fail for now" in dead["last_error"]
+
+
+def test_upgrade_migrates_config_and_failed_upgrade_rolls_back(
+    serve_url: str, counter_source: Path
+) -> None:
+    tenant = new_tenant(serve_url)
+    iid = counter_instance(tenant, whsec())
+    base = f"/v1/tenants/{tenant.id}/plugins/{iid}"
+    broken = tenant.http.post(f"{base}/upgrade", json={"version": "3.0.0"})
+    assert broken.status_code == 502, broken.text
+    assert "migration bug" in broken.json()["detail"]
+    still = tenant.http.get(base).json()
+    assert (still["version"], still["config"]) == ("1.0.0", {"mode": "ok", "label": "x"})
+    upgraded = tenant.http.post(f"{base}/upgrade", json={"version": "2.0.0"})
+    assert upgraded.status_code == 200, upgraded.text
+    assert upgraded.json()["version"] == "2.0.0"
+    assert upgraded.json()["config"] == {"mode": "ok", "title": "x"}
+    assert upgraded.json()["state"] == "enabled"
