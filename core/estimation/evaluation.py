@@ -100,6 +100,10 @@ def summary(results: list[ProjectResult]) -> dict[str, Any]:
     }
 
 
+def _mark(mae: float, wins: bool) -> str:
+    return f"**{mae:.3f}**" if wins else f"{mae:.3f}"
+
+
 def markdown_table(results: list[ProjectResult], report: dict[str, Any]) -> str:
     """Markdown table of an evaluation and its summary line (CLI and benchmark)."""
     head = (
@@ -107,12 +111,14 @@ def markdown_table(results: list[ProjectResult], report: dict[str, Any]) -> str:
         "| mean MAE | model chosen on val |\n|---|---|---|---|---|---|---|---|---|---|"
     )
     rows = [
-        f"| {r.project} | {r.n_test} | **{r.mae:.3f}** | {r.mdae:.2f} | {r.within_2:.1%} "
+        f"| {r.project} | {r.n_test} | {_mark(r.mae, r.beats_median)} | {r.mdae:.2f} "
+        f"| {r.within_2:.1%} "
         f"| {r.median_mae:.3f} | {r.median_mdae:.2f} | {r.median_within_2:.1%} "
         f"| {r.mean_mae:.3f} | {r.model} |"
         for r in results
     ]
     tail = (
+        "\nBold: lower MAE than the constant median of the same history."
         f"\nMean MAE over {report['n_projects']} projects: model **{report['mean_mae']:.3f}**, "
         f"median {report['mean_median_mae']:.3f}, mean {report['mean_mean_mae']:.3f}. "
         f"The model beats the median on {report['beats_median']} of {report['n_projects']}."

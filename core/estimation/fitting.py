@@ -27,6 +27,9 @@ class FitConfig:
     shrinks: tuple[float, ...] = (0.0, 0.25, 0.5)
     min_history: int = 40  # below this there is too little to validate a text model on
     min_validation: int = 10
+    # Selection trains on at most this many stories before the validation part (the newest ones:
+    # velocity drifts); it bounds fitting time on long histories. The final refit uses all.
+    selection_window: int = 4000
     validation_share: float = 0.25  # of the history, newest stories, when no split is given
     explain_terms: int = 48  # word weights kept per past story for explanations
 
@@ -58,7 +61,8 @@ def _candidates_mae(
     matrix: sparse.csr_matrix, points: np.ndarray, start: int, config: FitConfig, say: Progress
 ) -> dict[Candidate, float]:
     """Validation MAE of every candidate: fit on rows before ``start``, score the rest."""
-    train, truth = points[:start], points[start:]
+    first = max(0, start - config.selection_window)
+    train, truth = points[first:start], points[start:]
     scale = team_scale(train)
     scores: dict[Candidate, float] = {}
     for half_life in config.half_lives:
@@ -67,7 +71,7 @@ def _candidates_mae(
         scores[Candidate(None, half_life, 1.0)] = float(np.abs(truth - predicted).mean())
     if matrix.shape[1] == 0:
         return scores
-    x_train, x_val = matrix[:start], matrix[start:]
+    x_train, x_val = matrix[first:start], matrix[start:]
     known = np.diff(x_val.indptr) > 0
     for c in config.c_values:
         for half_life in config.half_lives:
@@ -77,7 +81,7 @@ def _candidates_mae(
                 blended = np.where(known[None, :], (1 - shrink) * cdf + shrink * prior, prior)
                 mae = float(np.abs(truth - quantile(blended, scale, 0.5)).mean())
                 scores[Candidate(c, half_life, shrink)] = mae
-            say(f"validated C={c:g} half-life={half_life} on {start}+{len(truth)} stories")
+            say(f"validated C={c:g} half-life={half_life} on {len(train)}+{len(truth)} stories")
     return scores
 
 
