@@ -39,6 +39,7 @@ class AnalysisOptions(BaseModel):
     semgrep_rule_timeout_s: int = Field(20, ge=0, description="semgrep time per rule and file")
     max_target_bytes: int = Field(1_000_000, ge=0, description="semgrep skips larger files")
     tools: tuple[Tool, ...] = (Tool.SEMGREP, Tool.RUFF, Tool.BANDIT)
+    parallel: bool = Field(True, description="run the analyzers at the same time")
     rules_dir: Path = Field(catalog.RULES_DIR, description="semgrep rules, mounted at /config")
 
 

@@ -88,7 +88,7 @@ def collect(
     ws = backend.prepare(source_dir, config_dir=options.rules_dir, exclude=TOOL_CONFIGS)
     try:
         (ws.host_path / ".semgrepignore").write_text(analyzers.semgrepignore())
-        with ThreadPoolExecutor(max_workers=len(options.tools)) as pool:
+        with ThreadPoolExecutor(max_workers=len(options.tools) if options.parallel else 1) as pool:
             futures = [
                 pool.submit(_run_one, tool, ws, targets, backend, limits, options, say)
                 for tool in options.tools
