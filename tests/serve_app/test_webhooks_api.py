@@ -170,3 +170,26 @@ def test_upgrade_migrates_config_and_failed_upgrade_rolls_back(
     assert upgraded.json()["version"] == "2.0.0"
     assert upgraded.json()["config"] == {"mode": "ok", "title": "x"}
     assert upgraded.json()["state"] == "enabled"
+
+
+def test_events_chain_to_other_plugins_of_the_same_tenant_only(
+    serve_url: str, counter_source: Path, db_fetch
+) -> None:  # type: ignore[no-untyped-def]
+    owner, other = new_tenant(serve_url), new_tenant(serve_url)
+    secret = whsec()
+    hooks = install_generic(owner, secret=secret)["id"]
+    assert owner.http.post(f"/v1/tenants/{owner.id}/plugins/{hooks}/enable").status_code == 200
+    mine = counter_instance(owner, whsec())
+    theirs = counter_instance(other, whsec())
+    body = json.dumps({"type": "build.finished"}).encode()
+    response = httpx.post(f"{serve_url}/v1/webhooks/{owner.id}/{hooks}", content=body,
+                          headers=signed(secret, body, "chain-1"))  # fmt: skip
+    assert response.status_code == 202
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not effects(db_fetch, mine):
+        time.sleep(0.3)
+    counted = effects(db_fetch, mine)
+    assert len(counted) == 1 and list(counted.values()) == [1], counted
+    assert effects(db_fetch, theirs) == {}
+    rows = owner.http.get(f"/v1/tenants/{owner.id}/deliveries").json()
+    assert {r["instance_id"] for r in rows if r["status"] == "done"} == {hooks, mine}
