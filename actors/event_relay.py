@@ -9,6 +9,7 @@ error and is terminated. Several relays may share one durable consumer (work is 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -26,6 +27,7 @@ from core.webhooks.deliveries import DeliveryStore
 log = logging.getLogger(__name__)
 
 FETCH_BATCH = 32
+UNSETTLED_RETRY_S = 2.0
 
 
 @ray.remote(num_cpus=0.05, max_restarts=-1, max_task_retries=0, max_concurrency=64)
@@ -82,6 +84,9 @@ class EventRelay:
         except Exception:  # noqa: BLE001 - one bad message must not stop the batch
             self.errors += 1
             log.exception("relay %s could not settle a message", self.index)
+            # e.g. PostgreSQL restarting: try again soon rather than after the whole ack_wait
+            with contextlib.suppress(Exception):
+                await msg.nak(delay=UNSETTLED_RETRY_S)
 
     def stats(self) -> dict[str, Any]:
         return {"index": self.index, "processed": self.processed, "errors": self.errors}

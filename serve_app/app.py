@@ -7,6 +7,7 @@ end serves ``serve run serve_app.app:app`` with defaults.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from fastapi import FastAPI
@@ -49,8 +50,10 @@ class Ingress:
         configure_logging(settings.log_level)
         self.services = Services.create(settings)
         self.services.readiness_timeout_s = args.readiness_timeout_s
-        # The consumers live as long as the cluster; every replica makes sure they run.
+        # The consumers live as long as the cluster; every replica makes sure they run (and
+        # checks again every few seconds while it serves webhooks or readiness probes).
         start_relays(settings.ray.namespace, settings.ray.event_relays)
+        self.services.relays_checked_at = time.monotonic()
 
     def __serve_build_asgi_app__(self) -> FastAPI:
         return create_api(self.services)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from actors.handles import DirectoryClient, TenantHosts
+from actors.handles import DirectoryClient, TenantHosts, start_relays
 from actors.relay_work import H_MAX_ATTEMPTS, H_SUBJECT, H_TARGET
 from core.audit import AuditLog
 from core.bus import Bus
@@ -40,6 +42,7 @@ class Services:
     operator_key: str
     readiness_timeout_s: float = 2.0
     loaded_sources: set[str] = field(default_factory=set)
+    relays_checked_at: float = 0.0
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
@@ -63,6 +66,16 @@ class Services:
             deliveries=deliveries,
             ingest=WebhookIngest(settings.webhooks, hosts, bus, deliveries),
             operator_key=operator_key(settings, create=False),
+        )
+
+    async def keep_relays(self, every_s: float = 10.0) -> None:
+        """Make sure the relays run (a crashed or killed relay is restarted within ``every_s``)."""
+        now = time.monotonic()
+        if now - self.relays_checked_at < every_s:
+            return
+        self.relays_checked_at = now
+        await asyncio.to_thread(
+            start_relays, self.settings.ray.namespace, self.settings.ray.event_relays
         )
 
     async def refresh_sources(self) -> None:

@@ -8,10 +8,13 @@ dedicated OS user (created on first use).
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import pwd
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 from core.embedded.process import pid_alive, read_pid, stop_pid, wait_for_port
@@ -111,5 +114,14 @@ class EmbeddedPostgres:
         return self.url
 
     def stop(self) -> bool:
-        """Stop our server by its postmaster pid (fast shutdown); True when it is gone."""
-        return stop_pid(self.pid, timeout_s=30.0)
+        """Fast shutdown (SIGINT: clients are disconnected, not waited for); True when gone."""
+        pid = self.pid
+        if not pid_alive(pid):
+            return True
+        assert pid is not None
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGINT)
+        deadline = time.monotonic() + 30.0
+        while time.monotonic() < deadline and pid_alive(pid):
+            time.sleep(0.05)
+        return stop_pid(pid, timeout_s=5.0)

@@ -40,6 +40,7 @@ async def _check(probe: Callable[[], Awaitable[Any]], timeout_s: float) -> str:
 )
 async def readyz(svc: ServicesDep) -> JSONResponse:
     timeout = svc.readiness_timeout_s
+    await svc.keep_relays()
     names = ("nats", "postgres", "ray")
     results = await asyncio.gather(
         _check(lambda: svc.bus.ping(timeout), timeout),

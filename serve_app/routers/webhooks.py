@@ -34,6 +34,7 @@ Status = Literal["accepted", "processing", "done", "retrying", "dead"]
 )
 async def receive(tenant: str, instance: str, request: Request, svc: ServicesDep) -> JSONResponse:
     started = dt.datetime.now(dt.UTC)
+    await svc.keep_relays()
     accepted = await svc.ingest.accept(tenant, instance, request)
     svc.metrics.observe_ingest((dt.datetime.now(dt.UTC) - started).total_seconds())
     return JSONResponse(

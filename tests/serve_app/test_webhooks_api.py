@@ -4,69 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
-from core.signing import sign_standard
-from tests.fixtures.counter_plugin import write_counter_plugin
-from tests.serve_app.api_client import TenantClient, install_generic, new_tenant, operator, whsec
-
-
-def signed(secret: str, body: bytes, msg_id: str, ts: int | None = None) -> dict[str, str]:
-    stamp = str(ts if ts is not None else int(time.time()))
-    return {
-        "webhook-id": msg_id,
-        "webhook-timestamp": stamp,
-        "webhook-signature": sign_standard(secret, msg_id, int(stamp), body),
-        "content-type": "application/json",
-    }
-
-
-def wait_status(tenant: TenantClient, delivery_id: str, want: str, timeout_s: float = 60) -> dict:
-    deadline = time.monotonic() + timeout_s
-    found: dict = {}
-    while time.monotonic() < deadline:
-        rows = tenant.http.get(f"/v1/tenants/{tenant.id}/deliveries").json()
-        found = next((r for r in rows if r["id"] == delivery_id), {})
-        if found.get("status") == want:
-            return found
-        time.sleep(0.3)
-    raise AssertionError(f"delivery {delivery_id} not {want}: {found}")
-
-
-@pytest.fixture(scope="module")
-def counter_source(serve_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    root = tmp_path_factory.mktemp("plugins")
-    paths = [write_counter_plugin(root, v) for v in ("1.0.0", "2.0.0", "3.0.0")]
-    with operator(serve_url) as op:
-        for path in paths:
-            response = op.post("/v1/plugins/sources", json={"path": str(path)})
-            assert response.status_code == 201, response.text
-            assert response.json()["loaded"], response.text
-    yield root
-
-
-def counter_instance(tenant: TenantClient, secret: str, mode: str = "ok") -> str:
-    base = f"/v1/tenants/{tenant.id}/plugins"
-    created = tenant.http.post(base, json={
-        "plugin": "effect-counter", "version": "1.0.0", "name": "counter",
-        "config": {"mode": mode, "label": "x"}, "secrets": {"signing_secret": secret},
-    })  # fmt: skip
-    assert created.status_code == 201, created.text
-    iid = created.json()["id"]
-    assert tenant.http.post(f"{base}/{iid}/enable").status_code == 200
-    return iid
-
-
-def effects(test_db_fetch, instance_id: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    rows = test_db_fetch(
-        "SELECT key, value FROM instance_kv WHERE instance_id = $1 AND key LIKE 'effect/%'",
-        instance_id,
-    )
-    return {r["key"]: json.loads(r["value"]) for r in rows}
+from tests.serve_app.api_client import install_generic, new_tenant, whsec
+from tests.serve_app.webhook_helpers import counter_instance, effects, signed, wait_status
 
 
 def test_generic_webhook_delivered_once(serve_url: str) -> None:
