@@ -73,7 +73,8 @@ def test_chaos_exactly_once_in_effect(
 ) -> None:  # type: ignore[no-untyped-def]
     if test_services.embedded_nats is None or test_services.embedded_postgres is None:
         pytest.skip(
-            "needs the embedded NATS and PostgreSQL: the suite never restarts servers it did not start"
+            "needs the embedded NATS and PostgreSQL: the suite never restarts a server it did "
+            "not start"
         )
     tenant = new_tenant(serve_url)
     secret = whsec()
