@@ -57,6 +57,8 @@ class EventRelay:
                 asyncio.create_task(self._consume("WEBHOOKS", self.work.handle_webhook)),
                 asyncio.create_task(self._consume("EVENTS", self.work.handle_event)),
             ]
+            if self.index == 0:
+                self._tasks.append(asyncio.create_task(self._purge_forever()))
         return True
 
     async def _consume(self, stream: str, handler: Any) -> None:
@@ -76,6 +78,19 @@ class EventRelay:
                 self.errors += 1
                 log.warning("relay %s on %s: %r; resubscribing", self.index, stream, err)
                 await asyncio.sleep(1.0)
+
+    async def _purge_forever(self) -> None:
+        """Drop delivery records past the de-duplication window (hourly)."""
+        while True:
+            try:
+                removed = await self.work.deliveries.purge_older_than(
+                    self.settings.webhooks.dedup_window_days
+                )
+                if removed:
+                    log.info("purged %d old delivery records", removed)
+            except Exception as err:  # noqa: BLE001 - retried next hour
+                log.warning("purging delivery records failed: %r", err)
+            await asyncio.sleep(3600)
 
     async def _one(self, handler: Any, msg: Any) -> None:
         try:

@@ -91,7 +91,6 @@ class HttpSettings(BaseSettings):
 
     host: str = Field("127.0.0.1", description="address the Serve proxy listens on")
     port: int = Field(8085, ge=1, le=65535, description="port of the HTTP API")
-    max_body_bytes: int = Field(1_048_576, ge=1024, description="largest accepted request body")
 
 
 class SecuritySettings(BaseSettings):
