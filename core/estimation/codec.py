@@ -42,7 +42,7 @@ def dumps(model: StoryPointModel) -> bytes:
     meta = {
         "format": FORMAT,
         "version": VERSION,
-        "candidate": [model.candidate.c, model.candidate.half_life, model.candidate.shrink],
+        "candidate": [model.candidate.text, model.candidate.half_life, model.candidate.shrink],
         "fallback_reason": model.fallback_reason,
         "validation": model.validation,
         "has_ordinal": ordinal is not None,

@@ -15,14 +15,15 @@ from core.estimation.ordinal import fit_ordinal, prior_cdf, quantile, recency_we
 from core.estimation.text import TextFeatures, story_text
 
 Progress = Callable[[str], None]
-MEDIAN = Candidate(None, None, 1.0)
+MEDIAN = Candidate(text=False, half_life=None, shrink=1.0)
 
 
 @dataclass(frozen=True)
 class FitConfig:
     """Search space and limits of fitting; the defaults were chosen on validation splits."""
 
-    c_values: tuple[float, ...] = (0.3, 1.0, 3.0)
+    # Ensemble members: every (C, half-life) pair; half-lives are shares of the history.
+    c_values: tuple[float, ...] = (1.0, 3.0)
     half_lives: tuple[float | None, ...] = (None, 0.5)
     shrinks: tuple[float, ...] = (0.0, 0.25, 0.5)
     min_history: int = 40  # below this there is too little to validate a text model on
@@ -68,21 +69,23 @@ def _candidates_mae(
     for half_life in config.half_lives:
         prior = prior_cdf(train, scale, recency_weights(len(train), half_life))
         predicted = quantile(prior[:, None], scale, 0.5)[0]
-        scores[Candidate(None, half_life, 1.0)] = float(np.abs(truth - predicted).mean())
+        scores[Candidate(False, half_life, 1.0)] = float(np.abs(truth - predicted).mean())
     if matrix.shape[1] == 0:
         return scores
     x_train, x_val = matrix[first:start], matrix[start:]
     known = np.diff(x_val.indptr) > 0
-    for c in config.c_values:
-        for half_life in config.half_lives:
-            ordinal = fit_ordinal(x_train, train, scale, c, half_life)
-            cdf, prior = ordinal.cdf(x_val), ordinal.prior[:, None]
-            for shrink in config.shrinks:
-                blended = np.where(known[None, :], (1 - shrink) * cdf + shrink * prior, prior)
-                mae = float(np.abs(truth - quantile(blended, scale, 0.5)).mean())
-                scores[Candidate(c, half_life, shrink)] = mae
-            say(f"validated C={c:g} half-life={half_life} on {len(train)}+{len(truth)} stories")
+    ordinal = fit_ordinal(x_train, train, scale, _members(config))
+    cdf, prior = ordinal.cdf(x_val), ordinal.prior[:, None]
+    for shrink in config.shrinks:
+        blended = np.where(known[None, :], (1 - shrink) * cdf + shrink * prior, prior)
+        mae = float(np.abs(truth - quantile(blended, scale, 0.5)).mean())
+        scores[Candidate(True, None, shrink)] = mae
+    say(f"validated the text ensemble on {len(train)}+{len(truth)} stories")
     return scores
+
+
+def _members(config: FitConfig) -> list[tuple[float, float | None]]:
+    return [(c, half_life) for c in config.c_values for half_life in config.half_lives]
 
 
 def _degenerate(points: np.ndarray, start: int, config: FitConfig) -> str | None:
@@ -111,7 +114,7 @@ def _select(
         "median_mae": scores[MEDIAN],
         "n": len(points) - start,
     }
-    if best.c is None:
+    if not best.text:
         reason = "no text model beat the median on validation"
     return best, validation, reason
 
@@ -143,8 +146,8 @@ def fit_model(
     candidate, validation, reason = _select(matrix, points, start, config, say)
     scale = team_scale(points)
     ordinal = None
-    if candidate.c is not None:
-        ordinal = fit_ordinal(matrix, points, scale, candidate.c, candidate.half_life)
+    if candidate.text:
+        ordinal = fit_ordinal(matrix, points, scale, _members(config))
     history = HistoryIndex(
         keys=[s.key for s in stories],
         titles=[s.title for s in stories],

@@ -17,18 +17,18 @@ NEIGHBOURS = 3
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """One model setting chosen among on validation; ``c is None`` means no text model."""
+    """One setting chosen among on validation: the text ensemble or a (recent) median."""
 
-    c: float | None
-    half_life: float | None
-    shrink: float
+    text: bool
+    half_life: float | None  # recency weighting of a median candidate
+    shrink: float  # weight of the history's own distribution in the blend (1 for a median)
 
     def describe(self) -> str:
-        """Short human-readable name, e.g. ``text(C=1, half-life=0.5, shrink=0.25)``."""
+        """Short human-readable name, e.g. ``text(shrink=0.25)`` or ``median(all history)``."""
+        if self.text:
+            return f"text(shrink={self.shrink:g})"
         recency = "all history" if self.half_life is None else f"half-life={self.half_life:g}"
-        if self.c is None:
-            return f"median({recency})"
-        return f"text(C={self.c:g}, {recency}, shrink={self.shrink:g})"
+        return f"median({recency})"
 
 
 @dataclass(frozen=True, slots=True)

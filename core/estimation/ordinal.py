@@ -7,8 +7,7 @@ cumulative curve with the history's own curve shrinks weak evidence towards the 
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,27 +74,35 @@ def fit_ordinal(
     features: sparse.csr_matrix,
     points: np.ndarray,
     scale: np.ndarray,
-    c: float,
-    half_life: float | None,
+    members: Sequence[tuple[float, float | None]],
 ) -> OrdinalModel:
-    """Fit one logistic model per informative threshold of ``scale``."""
-    weights = recency_weights(len(points), half_life)
-    prior = prior_cdf(points, scale, weights)
+    """Fit, per informative threshold, one logistic model per ``(C, half_life)`` member.
+
+    The members' logits are averaged, so the ensemble is again one linear model per threshold:
+    averaging over regularisation strengths and recency weightings steadies the estimate without
+    having to pick one of them on a small validation part.
+    """
+    prior = prior_cdf(points, scale, np.ones(len(points)))
     chosen = [
         j
         for j, t in enumerate(scale[:-1])
         if TAIL <= prior[j] <= 1 - TAIL
         and MIN_CLASS <= int((points <= t).sum()) <= len(points) - MIN_CLASS
     ]
-    # Threads are enough: liblinear releases the GIL while it trains. The shared matrix must be
-    # canonical first, else scikit-learn's input checks sort it in place from several threads.
+    # One float64 copy up front instead of one per fit. The fits run one after another on
+    # purpose: liblinear's random generator is process-global, so threads would make results
+    # depend on scheduling.
     features = features.astype(np.float64)
-    features.sum_duplicates()
-    features.sort_indices()
-    jobs = [((points <= scale[j]).astype(np.int8), j) for j in chosen]
-    with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
-        fitted = list(pool.map(lambda job: _fit_threshold(features, job[0], weights, c), jobs))
-    dim = features.shape[1]
-    coef = np.array([f[0] for f in fitted], dtype=np.float32).reshape(len(fitted), dim)
-    intercept = np.array([f[1] for f in fitted], dtype=np.float64)
+    fitted = [
+        _fit_threshold(features, (points <= scale[j]).astype(np.int8), weights, c)
+        for c, half_life in members
+        for weights in [recency_weights(len(points), half_life)]
+        for j in chosen
+    ]
+    dim, m = features.shape[1], len(chosen)
+    coef = np.zeros((m, dim), dtype=np.float32)
+    intercept = np.zeros(m, dtype=np.float64)
+    for number, (row, bias) in enumerate(fitted):
+        coef[number % m] += row / len(members)
+        intercept[number % m] += bias / len(members)
     return OrdinalModel(scale, prior, np.array(chosen, dtype=np.int64), coef, intercept)

@@ -28,6 +28,13 @@ def test_beats_the_median_on_new_stories() -> None:
     assert np.abs(truth - predicted).mean() < 0.5 * np.abs(truth - median).mean()
 
 
+def test_fitting_is_deterministic() -> None:
+    first, second = fit_model(make_history(150, seed=9)), fit_model(make_history(150, seed=9))
+    assert first.ordinal is not None and second.ordinal is not None
+    assert np.array_equal(first.ordinal.coef, second.ordinal.coef)
+    assert first.validation == second.validation
+
+
 def test_empty_descriptions_are_fine() -> None:
     model = fit_model(make_history(200, seed=4, describe=False))
     estimate = model.estimate("spelling error in help text", "")
@@ -83,7 +90,7 @@ def test_validation_start_and_config_are_honoured() -> None:
     progress: list[str] = []
     model = fit_model(stories, FitConfig(c_values=(1.0,), half_lives=(None,)), 70, progress.append)
     assert model.validation["n"] == 30
-    assert any("validated C=1" in line for line in progress)
+    assert any("validated the text ensemble on 70+30" in line for line in progress)
     assert progress[-1].startswith("fitted ")
 
 
