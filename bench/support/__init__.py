@@ -1,0 +1,1 @@
+"""Helpers shared by the service benchmarks (an isolated ``up``, load generators)."""

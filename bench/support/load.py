@@ -1,0 +1,182 @@
+"""Load generators for signed webhooks: wrk (closed loop) and an asyncio open-loop generator.
+
+Every request carries a unique ``webhook-id`` (a repeated one would take the duplicate fast path)
+and a fresh Standard Webhooks signature. HMAC is not available in wrk's Lua, so requests are
+signed up front and handed to wrk as a data file that each wrk thread reads in ``init``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import numpy as np
+
+from core.signing import sign_standard
+
+BODY = b'{"type": "build.finished", "ok": true, "build": {"id": 4711, "branch": "main"}}'
+
+WRK_LUA = r"""
+-- Pre-signed webhooks: line 1 path, line 2 body, then "id timestamp signature" per request.
+local ids, stamps, sigs, n, path, body = {}, {}, {}, 0, nil, nil
+local tid, nthreads, i = 0, 1, 0
+local threads = {}
+accepted, other = 0, 0  -- globals: done() reads them through thread:get
+
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("tid", #threads - 1)
+end
+
+function init(args)
+  tid, nthreads = tonumber(wrk.thread:get("tid")), tonumber(args[2])
+  local f = assert(io.open(args[1], "r"))
+  path, body = f:read("*l"), f:read("*l")
+  for line in f:lines() do
+    local a, b, c = line:match("^(%S+) (%S+) (%S+)$")
+    n = n + 1; ids[n], stamps[n], sigs[n] = a, b, c
+  end
+  f:close()
+  i = tid
+end
+
+function request()
+  i = i + nthreads
+  local k = ((i - 1) % n) + 1  -- wraps only if the file runs out (then 200 duplicates show up)
+  return wrk.format("POST", path, {
+    ["Content-Type"] = "application/json", ["webhook-id"] = ids[k],
+    ["webhook-timestamp"] = stamps[k], ["webhook-signature"] = sigs[k]}, body)
+end
+
+function response(status, headers, body)
+  if status == 202 then accepted = accepted + 1 else other = other + 1 end
+end
+
+function done(summary, latency, requests)
+  local a, o = 0, 0
+  for _, t in ipairs(threads) do a = a + t:get("accepted"); o = o + t:get("other") end
+  io.write(string.format("ACCEPTED %d OTHER %d\n", a, o))
+end
+"""
+
+
+@dataclass
+class Signed:
+    """One pre-signed request."""
+
+    msg_id: str
+    stamp: int
+    signature: str
+
+
+def sign_many(secret: str, prefix: str, count: int, body: bytes = BODY) -> list[Signed]:
+    """``count`` signed requests with unique ids ``<prefix>-<n>``, stamped now."""
+    now = int(time.time())
+    return [
+        Signed(f"{prefix}-{n}", now, sign_standard(secret, f"{prefix}-{n}", now, body))
+        for n in range(count)
+    ]
+
+
+@dataclass
+class Result:
+    """Throughput and latency of one load run (latencies in ms)."""
+
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    accepted: int
+    other: int
+    send_lag_p99_ms: float = 0.0
+    generator_cpu: float = 0.0
+
+
+def _ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+
+
+def parse_wrk(out: str) -> Result:
+    """Requests/s, p50, p99 and 202/other counts from wrk ``--latency`` output and our Lua."""
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])  # type: ignore[index]
+    pct = {
+        m[1]: _ms(m[2], m[3]) for m in re.finditer(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\b", out, re.M)
+    }
+    counts = re.search(r"ACCEPTED (\d+) OTHER (\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = sum(int(n) for n in sock.groups()) if sock else 0
+    accepted, other = (int(counts[1]), int(counts[2])) if counts else (0, 0)
+    return Result(rps, pct["50"], pct["99"], accepted, other + errors)
+
+
+def run_wrk(
+    base: str, path: str, reqs: list[Signed], workdir: Path, connections: int, duration_s: int
+) -> Result:
+    """wrk with 2 threads and ``connections`` connections for ``duration_s`` seconds."""
+    data = workdir / "requests.txt"
+    lines = [path, BODY.decode(), *(f"{r.msg_id} {r.stamp} {r.signature}" for r in reqs)]
+    data.write_text("\n".join(lines) + "\n")
+    script = workdir / "signed.lua"
+    script.write_text(WRK_LUA)
+    argv = [
+        "wrk", "-t2", f"-c{connections}", f"-d{duration_s}s", "--latency", "-s", str(script),
+        base, "--", str(data), "2",
+    ]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=120)  # noqa: S603
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr[-800:]}")
+    return parse_wrk(done.stdout)
+
+
+async def _open_loop(url: str, reqs: list[Signed], rate: float) -> Result:
+    """Send ``reqs`` at a fixed arrival rate; latency counts from the scheduled send time."""
+    latencies = np.zeros(len(reqs))
+    lags = np.zeros(len(reqs))
+    statuses = np.zeros(len(reqs), dtype=int)
+    connector = aiohttp.TCPConnector(limit=512)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def one(n: int, req: Signed, due: float) -> None:
+            lags[n] = time.perf_counter() - due
+            headers = {
+                "content-type": "application/json", "webhook-id": req.msg_id,
+                "webhook-timestamp": str(req.stamp), "webhook-signature": req.signature,
+            }  # fmt: skip
+            try:
+                async with session.post(url, data=BODY, headers=headers) as response:
+                    await response.read()
+                    statuses[n] = response.status
+            except aiohttp.ClientError:
+                statuses[n] = -1
+            latencies[n] = time.perf_counter() - due
+
+        cpu0, start = time.process_time(), time.perf_counter() + 0.05
+        tasks = []
+        for n, req in enumerate(reqs):
+            due = start + n / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(n, req, due)))
+        await asyncio.gather(*tasks)
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu0
+    accepted = int((statuses == 202).sum())
+    return Result(
+        rps=len(reqs) / wall, p50_ms=float(np.percentile(latencies, 50) * 1e3),
+        p99_ms=float(np.percentile(latencies, 99) * 1e3), accepted=accepted,
+        other=len(reqs) - accepted, send_lag_p99_ms=float(np.percentile(lags, 99) * 1e3),
+        generator_cpu=cpu / wall,
+    )  # fmt: skip
+
+
+def open_loop(url: str, reqs: list[Signed], rate: float) -> Result:
+    """Blocking wrapper of the open-loop generator (uvloop when installed)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(_open_loop(url, reqs, rate))
+    return uvloop.run(_open_loop(url, reqs, rate))

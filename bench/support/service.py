@@ -1,0 +1,151 @@
+"""An isolated ``dcoder-integrations up`` for a benchmark: fresh data dir, free ports, own keys.
+
+The service runs as subprocesses started through the CLI, so it is exactly what users run. It is
+always stopped with ``down`` (same environment); anything of this run still alive afterwards is
+stopped by pid, found through the run's unique ``DCODER_DATA_DIR``. Nothing else is touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psutil
+
+from core.embedded import free_port, stop_pid
+from core.endpoints import database_url, nats_url
+from core.paths import PROJECT_ROOT
+from core.settings import Settings
+
+CLI = str(Path(sys.executable).parent / "dcoder-integrations")
+UP_TIMEOUT_S = 240
+# Ports Ray or Serve hand out themselves: Ray workers, Serve direct-ingress HTTP and gRPC.
+RESERVED = (range(10002, 20000), range(30000, 31001), range(40000, 41001))
+# Env that would point `up` at shared servers or at another run's data.
+STRIPPED_PREFIXES = ("RAY_SERVE_", "DCODER_", "RAY_ADDRESS")
+
+
+def port() -> int:
+    """A free loopback port outside the ranges Ray hands out itself."""
+    while True:
+        found = free_port()
+        if not any(found in span for span in RESERVED):
+            return found
+
+
+@dataclass
+class Service:
+    """A running isolated service: its settings, env, operator key and URLs."""
+
+    settings: Settings
+    env: dict[str, str]
+    operator_key: str
+    cold_s: float = 0.0
+    left_running: list[str] = field(default_factory=list)
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self.settings.http.port}"
+
+    @property
+    def database_url(self) -> str:
+        return database_url(self.settings)
+
+    @property
+    def nats_url(self) -> str:
+        return nats_url(self.settings)
+
+    @property
+    def ray_address(self) -> str:
+        return f"127.0.0.1:{self.settings.ray.head_port}"
+
+    def operator(self, timeout_s: float = 60.0) -> httpx.Client:
+        """An HTTP client authenticated as the operator."""
+        auth = {"Authorization": f"Bearer {self.operator_key}"}
+        return httpx.Client(base_url=self.api, headers=auth, timeout=timeout_s)
+
+
+def _env(data_dir: Path, extra: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(STRIPPED_PREFIXES)}
+    env.update(
+        DCODER_DATA_DIR=str(data_dir),
+        DCODER_HTTP_PORT=str(port()),
+        DCODER_RAY_DASHBOARD_PORT=str(port()),
+        DCODER_RAY_HEAD_PORT=str(port()),
+        DCODER_NATS_EMBEDDED_PORT=str(port()),
+        DCODER_DATABASE_EMBEDDED_PORT=str(port()),
+        DCODER_OPERATOR_KEY="op-" + secrets.token_urlsafe(24),
+        **extra,
+    )
+    return env
+
+
+def _settings(env: dict[str, str]) -> Settings:
+    return Settings(
+        data_dir=Path(env["DCODER_DATA_DIR"]),
+        http={"port": int(env["DCODER_HTTP_PORT"])},
+        nats={"embedded_port": int(env["DCODER_NATS_EMBEDDED_PORT"])},
+        database={"embedded_port": int(env["DCODER_DATABASE_EMBEDDED_PORT"])},
+        ray={
+            "head_port": int(env["DCODER_RAY_HEAD_PORT"]),
+            "dashboard_port": int(env["DCODER_RAY_DASHBOARD_PORT"]),
+            "tenant_hosts": int(env.get("DCODER_RAY_TENANT_HOSTS", "2")),
+        },
+    )
+
+
+def started_by(data_dir: Path) -> set[int]:
+    """Processes whose environment carries this run's data dir (everything `up` spawned)."""
+    found = set()
+    for proc in psutil.process_iter(["pid"]):
+        with contextlib.suppress(psutil.Error):
+            if proc.environ().get("DCODER_DATA_DIR") == str(data_dir):
+                found.add(proc.pid)
+    return found
+
+
+def _reap(data_dir: Path, grace_s: float = 15.0) -> list[str]:
+    """Wait for this run's processes to exit after ``down``; stop and name any that do not."""
+    deadline = time.monotonic() + grace_s
+    while (left := started_by(data_dir)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    named = []
+    for pid in sorted(left):
+        with contextlib.suppress(psutil.Error):
+            named.append(f"{psutil.Process(pid).name()} ({pid})")
+        stop_pid(pid, timeout_s=5.0)
+    return named
+
+
+@contextlib.contextmanager
+def isolated_service(extra_env: dict[str, str] | None = None) -> Iterator[Service]:
+    """A cold ``up`` in a fresh short data dir on free ports; ``down`` on exit, always."""
+    data_dir = Path(tempfile.mkdtemp(prefix="dcs-", dir="/tmp"))
+    env = _env(data_dir, extra_env or {})
+    service = Service(_settings(env), env, env["DCODER_OPERATOR_KEY"])
+    try:
+        started = time.monotonic()
+        done = subprocess.run(  # noqa: S603
+            [CLI, "up", "--timeout", str(UP_TIMEOUT_S)], env=env, cwd=PROJECT_ROOT,
+            capture_output=True, text=True, timeout=UP_TIMEOUT_S + 60, check=False,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise RuntimeError(f"up failed ({done.returncode}): {done.stderr[-1500:]}")
+        service.cold_s = time.monotonic() - started
+        yield service
+    finally:
+        subprocess.run(  # noqa: S603
+            [CLI, "down"], env=env, cwd=PROJECT_ROOT, capture_output=True, timeout=120, check=False
+        )
+        service.left_running = _reap(data_dir)
+        shutil.rmtree(data_dir, ignore_errors=True)
