@@ -82,8 +82,9 @@ def run() -> str:
     big = _big_fit()
     return f"""
 Data: `{DATA_DIR.relative_to(PROJECT_ROOT.parent)}` (7 projects). Model: ordinal logistic
-regressions on word + char TF-IDF, blended with the history's recency-weighted distribution; the
-setting (including the plain median) is chosen per project on the validation split only.
+regressions (an ensemble over C and recency weighting) on word + char TF-IDF, blended with the
+history's own distribution; the blend, or the plain or recent median, is chosen per project on
+the validation split only. See docs/estimation.md.
 
 {markdown_table(results, report)}
 
