@@ -131,7 +131,7 @@ class StoryPointModel:
         )
         reason = self.fallback_reason
         if reason is None and not known[0]:
-            reason = "no word of this story occurs in the history"
+            reason = "no word or character n-gram of this story occurs in the history"
         return Estimate(
             points=mid,
             low=low,

@@ -69,7 +69,9 @@ def test_a_story_with_unknown_words_gets_the_median_with_a_flag() -> None:
     model = fit_model(make_history(200, seed=5))
     estimate = model.estimate("zzzz qqqq")
     assert estimate.basis == "median"
-    assert estimate.fallback_reason == "no word of this story occurs in the history"
+    assert estimate.fallback_reason == (
+        "no word or character n-gram of this story occurs in the history"
+    )
     assert estimate.points == model.predict(["zzzz qqqq"])[0]
     assert estimate.similar == []
 
