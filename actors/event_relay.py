@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 import ray
+from prometheus_client.metrics_core import Metric
 
 from actors.handles import TenantHosts
 from actors.relay_work import RelayWork
@@ -30,7 +31,7 @@ FETCH_BATCH = 32
 UNSETTLED_RETRY_S = 2.0
 
 
-@ray.remote(num_cpus=0.05, max_restarts=-1, max_task_retries=0, max_concurrency=64)
+@ray.remote(num_cpus=0.05, max_restarts=-1, max_task_retries=0, max_concurrency=64)  # type: ignore[call-overload]
 class EventRelay:
     """Consumes the WEBHOOKS and EVENTS streams of one namespace."""
 
@@ -102,6 +103,10 @@ class EventRelay:
             # e.g. PostgreSQL restarting: try again soon rather than after the whole ack_wait
             with contextlib.suppress(Exception):
                 await msg.nak(delay=UNSETTLED_RETRY_S)
+
+    def metric_families(self) -> list[Metric]:
+        """This relay's metric families (outcomes, queue lag, retries, dead letters)."""
+        return list(self.work.registry.collect())
 
     def stats(self) -> dict[str, Any]:
         return {"index": self.index, "processed": self.processed, "errors": self.errors}

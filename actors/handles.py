@@ -124,17 +124,22 @@ class TenantHosts:
         return list(await asyncio.wait_for(asyncio.gather(*refs), timeout_s))
 
 
-def start_relays(namespace: str, count: int) -> list[Any]:
-    """Create (or find) the detached event relay actors and tell them to consume (idempotent)."""
+def relay_handles(namespace: str, count: int) -> list[Any]:
+    """The detached event relay actors, created when missing (idempotent across processes)."""
     from actors.event_relay import EventRelay
 
-    relays = [
+    return [
         EventRelay.options(  # type: ignore[attr-defined]
             name=naming.event_relay(i), namespace=namespace, lifetime="detached",
             get_if_exists=True,
         ).remote(i)
         for i in range(count)
     ]  # fmt: skip
+
+
+def start_relays(namespace: str, count: int) -> list[Any]:
+    """Make sure every relay actor exists and consumes (idempotent)."""
+    relays = relay_handles(namespace, count)
     for relay in relays:
         relay.start.remote()
     return relays

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from prometheus_client import CollectorRegistry
 
 from actors.handles import TenantHosts
 from core.bus import Bus
@@ -15,6 +16,8 @@ from core.errors import NotFound
 from core.resilience import RetryPolicy, describe_error
 from core.settings import Settings
 from core.webhooks.deliveries import DeliveryStore
+from core.webhooks.metrics import register_metrics
+from core.webhooks.models import DeadLetterKind, Delivery
 from plugin_sdk.events import Event, WebhookDelivery
 
 log = logging.getLogger(__name__)
@@ -42,6 +45,13 @@ class RelayWork:
         self.deliveries = deliveries
         self.hosts = hosts
         self.handler_timeout_s = settings.webhooks.handler_timeout_s
+        # Relay-side outcomes; the ingress's /metrics collects them from every relay.
+        self.registry = CollectorRegistry()
+        self.metrics = register_metrics(self.registry, namespace="dcoder_relay")
+
+    def _started(self, delivery: Delivery) -> None:
+        if delivery.attempts == 1 and delivery.queue_lag_s is not None:
+            self.metrics.queue_lag.labels(plugin=delivery.plugin).observe(delivery.queue_lag_s)
 
     async def subscribe(self, stream: str) -> Any:
         """A pull subscription on the namespace's durable consumer of ``stream``."""
@@ -70,9 +80,11 @@ class RelayWork:
         """Deliver one webhook to its instance; settle the message."""
         delivery = WebhookDelivery.model_validate_json(msg.data)
         attempt = int(msg.metadata.num_delivered)
-        if await self.deliveries.mark_processing(delivery.tenant_id, delivery.delivery_id) is None:
+        started = await self.deliveries.mark_processing(delivery.tenant_id, delivery.delivery_id)
+        if started is None:
             await msg.ack()  # already done or dead (a redelivery after a crash)
             return
+        self._started(started)
         try:
             await self.hosts.call(
                 delivery.tenant_id, "handle_webhook", timeout_s=self.handler_timeout_s + 10,
@@ -80,9 +92,10 @@ class RelayWork:
             )  # fmt: skip
         except Exception as err:  # noqa: BLE001 - every failure is classified below
             await self._failed(msg, err, attempt, delivery.tenant_id, delivery.delivery_id,
-                               delivery.instance_id, "webhook")  # fmt: skip
+                               delivery.instance_id, "webhook", plugin=started.plugin)  # fmt: skip
             return
         await self.deliveries.mark_done(delivery.tenant_id, delivery.delivery_id)
+        self.metrics.record_outcome(started.plugin, "done")
         await msg.ack()
 
     async def handle_event(self, msg: Any) -> None:
@@ -121,8 +134,10 @@ class RelayWork:
             )  # fmt: skip
         except NotFound:
             return False  # the instance was uninstalled meanwhile
-        if await self.deliveries.mark_processing(event.tenant_id, delivery_id) is None:
+        started = await self.deliveries.mark_processing(event.tenant_id, delivery_id)
+        if started is None:
             return False  # already done or dead
+        self._started(started)
         try:
             await self.hosts.call(
                 event.tenant_id, "handle_event", timeout_s=self.handler_timeout_s + 10,
@@ -130,13 +145,15 @@ class RelayWork:
             )  # fmt: skip
         except Exception as err:  # noqa: BLE001 - classified below
             return await self._failed(msg, err, attempt, event.tenant_id, delivery_id,
-                                      instance_id, "event", settle=False)  # fmt: skip
+                                      instance_id, "event", settle=False,
+                                      plugin=started.plugin)  # fmt: skip
         await self.deliveries.mark_done(event.tenant_id, delivery_id)
+        self.metrics.record_outcome(started.plugin, "done")
         return False
 
     async def _failed(
         self, msg: Any, err: BaseException, attempt: int, tenant_id: str, delivery_id: str,
-        instance_id: str, kind: str, *, settle: bool = True,
+        instance_id: str, kind: DeadLetterKind, *, settle: bool = True, plugin: str = "unknown",
     ) -> bool:  # fmt: skip
         """Retry later or dead-letter; True when a retry is pending."""
         policy = self._policy(msg)
@@ -145,6 +162,7 @@ class RelayWork:
             delay = policy.delay(attempt)
             next_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)
             await self.deliveries.mark_retrying(tenant_id, delivery_id, error, next_at)
+            self.metrics.record_outcome(plugin, "retrying")
             if settle:
                 await msg.nak(delay=delay)
             return True
@@ -158,6 +176,7 @@ class RelayWork:
         await self.deliveries.mark_dead(
             tenant_id, delivery_id, error, bytes(msg.data), {**original, **headers}, kind
         )
+        self.metrics.record_outcome(plugin, "dead")
         log.warning("delivery %s dead after %d attempts: %s", delivery_id, attempt, error)
         if settle:
             await msg.term()

@@ -25,11 +25,11 @@ from core.settings import load_settings
 log = logging.getLogger(__name__)
 
 LIFECYCLE_OPS = frozenset({"create", "update", "transition", "uninstall", "upgrade"})
-READ_OPS = frozenset({"get", "list", "health", "consumers_of", "ingest_profile"})
+READ_OPS = frozenset({"get", "list_instances", "health", "consumers_of", "ingest_profile"})
 WORK_OPS = frozenset({"handle_webhook", "handle_event"})
 
 
-@ray.remote(num_cpus=0.05, max_restarts=-1, max_task_retries=0, max_concurrency=512)
+@ray.remote(num_cpus=0.05, max_restarts=-1, max_task_retries=0, max_concurrency=512)  # type: ignore[call-overload]
 class TenantHost:
     """Holds the active tenants of its hash slot."""
 
@@ -100,4 +100,5 @@ class TenantHost:
             "live_instances": sum(len(rt.live) for rt in self.tenants.values()),
             "rss_bytes": memory.rss,
             "pid": os.getpid(),
+            "breakers": {} if self._svc is None else self._svc.breakers_snapshot(),
         }

@@ -77,7 +77,7 @@ class TenantStore:
                 )  # fmt: skip
         except asyncpg.UniqueViolationError as err:
             raise Conflict(f"tenant {tenant_id!r} already exists") from err
-        return Tenant(**dict(row)), IssuedKey(id=key_id, key=key)  # type: ignore[arg-type]
+        return Tenant(**dict(row)), IssuedKey(id=key_id, key=key)
 
     async def get(self, tenant_id: str) -> Tenant:
         row = await self.db.fetchrow(
@@ -88,7 +88,7 @@ class TenantStore:
             raise NotFound(f"no tenant {tenant_id!r}")
         return Tenant(**dict(row))
 
-    async def list(self) -> list[Tenant]:
+    async def list_tenants(self) -> list[Tenant]:
         rows = await self.db.fetch(
             "SELECT id, name, created_at FROM tenants WHERE disabled_at IS NULL ORDER BY id"
         )

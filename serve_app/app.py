@@ -70,7 +70,7 @@ def build_app(args: AppArgs | dict[str, Any]) -> Application:
     """The application builder named in configs/serve.yaml (``args`` validated as AppArgs)."""
     # Serve hands over a plain dict when it cannot resolve the annotation: validate it here.
     typed = args if isinstance(args, AppArgs) else AppArgs.model_validate(args)
-    return Ingress.bind(typed)  # type: ignore[attr-defined, no-any-return]
+    return Ingress.bind(typed)  # type: ignore[attr-defined]
 
 
 app = build_app(AppArgs())

@@ -41,6 +41,7 @@ PROFILE_TTL_S = 2.0
 class Accepted:
     delivery_id: str
     duplicate: bool
+    plugin: str
 
 
 def delivery_id_for(tenant_id: str, instance_id: str, key: str) -> str:
@@ -99,6 +100,11 @@ class WebhookIngest:
         self._profiles[(tenant_id, instance_id)] = (now, found)
         return found
 
+    def cached_plugin(self, tenant_id: str, instance_id: str) -> str | None:
+        """The plugin of a cached profile (for metric labels of refused deliveries)."""
+        cached = self._profiles.get((tenant_id, instance_id))
+        return None if cached is None else str(cached[1]["plugin"])
+
     def forget(self, tenant_id: str, instance_id: str) -> None:
         """Drop a cached profile (after a lifecycle change made through this replica)."""
         self._profiles.pop((tenant_id, instance_id), None)
@@ -129,7 +135,7 @@ class WebhookIngest:
         # "accepted" may mean the first attempt's publish failed: publishing again is safe (the
         # message id makes JetStream drop a copy it already has).
         if not is_new and (await self.deliveries.get(tenant_id, delivery_id)).status != "accepted":
-            return Accepted(delivery_id, duplicate=True)
+            return Accepted(delivery_id, duplicate=True, plugin=profile["plugin"])
         spec = WebhookSpec.model_validate(profile["spec"])
         delivery = WebhookDelivery(
             delivery_id=delivery_id, tenant_id=tenant_id, instance_id=instance_id,
@@ -143,4 +149,6 @@ class WebhookIngest:
             msg_id=delivery_id,
             headers=headers_out,
         )
-        return Accepted(delivery_id, duplicate=not is_new or ack.duplicate)
+        return Accepted(
+            delivery_id, duplicate=not is_new or bool(ack.duplicate), plugin=profile["plugin"]
+        )

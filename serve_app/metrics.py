@@ -9,6 +9,8 @@ from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client import generate_latest as _generate_latest
 
+from core.webhooks.metrics import register_metrics
+
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -26,16 +28,11 @@ class ApiMetrics:
             ["route", "method", "status"], buckets=LATENCY_BUCKETS, registry=self.registry,
         )  # fmt: skip
 
-        self.ingest = Histogram(
-            "dcoder_webhook_ingest_seconds", "verify + durable enqueue of one webhook",
-            buckets=LATENCY_BUCKETS, registry=self.registry,
-        )  # fmt: skip
+        self.webhooks = register_metrics(self.registry)
 
-    def observe_ingest(self, seconds: float) -> None:
-        self.ingest.observe(seconds)
-
-    def render(self) -> Response:
-        return Response(_generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+    def render(self, extra: bytes = b"") -> Response:
+        """This replica's metrics plus cluster-wide ones collected at scrape time."""
+        return Response(_generate_latest(self.registry) + extra, media_type=CONTENT_TYPE_LATEST)
 
     def install(self, api: FastAPI) -> None:
         """Measure every request; the route label is the path template, never the raw path."""

@@ -227,7 +227,7 @@ class TenantRuntime:
     async def get(self, instance_id: str) -> InstanceView:
         return self.view(await self._load(instance_id))
 
-    async def list(self) -> list[InstanceView]:
+    async def list_instances(self) -> list[InstanceView]:
         records = await self.svc.instances.list(self.tenant_id)
         return [await self.get(r.id) for r in records]
 

@@ -70,10 +70,10 @@ class EmbeddedPostgres:
 
     def _run(self, argv: list[str], user: str | None, timeout_s: float) -> None:
         # Drop root's groups too: with gid 0 the group bits of root-owned parents would apply.
-        ids = {"user": user, "group": user, "extra_groups": []} if user else {}
         result = subprocess.run(  # noqa: S603
-            argv, capture_output=True, text=True, timeout=timeout_s, check=False, **ids
-        )
+            argv, capture_output=True, text=True, timeout=timeout_s, check=False,
+            user=user, group=user, extra_groups=[] if user else None,
+        )  # fmt: skip
         if result.returncode != 0:
             raise DependencyUnavailable(
                 f"{Path(argv[0]).name} failed ({result.returncode}): {result.stderr.strip()[-500:]}"
@@ -104,14 +104,23 @@ class EmbeddedPostgres:
                 user, timeout_s,
             )  # fmt: skip
         options = f"-h {self.host} -p {self.port} -k '' -c max_connections=200"
-        self._run(
-            [_bin("pg_ctl"), "-D", str(self.pgdata), "-l", str(self.log_file), "-o", options,
-             "-w", "-t", str(int(timeout_s)), "start"],
-            user, timeout_s + 5,
-        )  # fmt: skip
+        try:
+            self._run(
+                [_bin("pg_ctl"), "-D", str(self.pgdata), "-l", str(self.log_file), "-o", options,
+                 "-w", "-t", str(int(timeout_s)), "start"],
+                user, timeout_s + 5,
+            )  # fmt: skip
+        except DependencyUnavailable as err:
+            raise DependencyUnavailable(f"{err.detail}; server log: {self._log_tail()}") from err
         if not wait_for_port(self.host, self.port, timeout_s):
             raise DependencyUnavailable(f"embedded PostgreSQL did not listen; see {self.log_file}")
         return self.url
+
+    def _log_tail(self, lines: int = 5) -> str:
+        try:
+            return " | ".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
 
     def stop(self) -> bool:
         """Fast shutdown (SIGINT: clients are disconnected, not waited for); True when gone."""

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
 
 from core.errors import DependencyUnavailable
+from serve_app.cluster_metrics import collect
 from serve_app.routers.deps import services
 from serve_app.services import Services
 
@@ -57,4 +58,4 @@ async def readyz(svc: ServicesDep) -> JSONResponse:
 
 @router.get("/metrics", summary="Prometheus metrics of this replica", response_class=Response)
 async def metrics(svc: ServicesDep) -> Response:
-    return svc.metrics.render()
+    return svc.metrics.render(await collect(svc))

@@ -34,7 +34,7 @@ async def create(
 
 @router.get("", summary="List instances")
 async def list_instances(tenant: str, who: TenantDep, svc: ServicesDep) -> list[InstanceView]:
-    result: list[InstanceView] = await svc.hosts.call(tenant, "list")
+    result: list[InstanceView] = await svc.hosts.call(tenant, "list_instances")
     return result
 
 

@@ -49,7 +49,7 @@ async def create_tenant(body: CreateTenant, who: OperatorDep, svc: ServicesDep) 
 
 @router.get("", summary="List tenants (operator)")
 async def list_tenants(who: OperatorDep, svc: ServicesDep) -> list[Tenant]:
-    return await svc.tenants.list()
+    return await svc.tenants.list_tenants()
 
 
 @router.get("/{tenant}", summary="One tenant")

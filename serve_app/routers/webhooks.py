@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from core.errors import IntegrationsError, PayloadTooLarge, RateLimited, SignatureInvalid
+from core.webhooks.metrics import Outcome
 from core.webhooks.models import DeadLetter, Delivery
 from serve_app.routers.auth import TenantDep
 from serve_app.routers.deps import services
 from serve_app.services import Services
 
 router = APIRouter(tags=["webhooks"])
+_REFUSALS: dict[type, Outcome] = {
+    SignatureInvalid: "rejected", RateLimited: "rate_limited", PayloadTooLarge: "too_large",
+}  # fmt: skip
+
+
+def accepted_plugin(svc: Services, tenant: str, instance: str) -> str:
+    """The plugin label of a refused delivery (from the cached profile; 'unknown' if none)."""
+    return svc.ingest.cached_plugin(tenant, instance) or "unknown"
+
+
 ServicesDep = Annotated[Services, Depends(services)]
 Status = Literal["accepted", "processing", "done", "retrying", "dead"]
 
@@ -33,10 +46,19 @@ Status = Literal["accepted", "processing", "done", "retrying", "dead"]
     },
 )
 async def receive(tenant: str, instance: str, request: Request, svc: ServicesDep) -> JSONResponse:
-    started = dt.datetime.now(dt.UTC)
+    started = time.perf_counter()
     await svc.keep_relays()
-    accepted = await svc.ingest.accept(tenant, instance, request)
-    svc.metrics.observe_ingest((dt.datetime.now(dt.UTC) - started).total_seconds())
+    metrics = svc.metrics.webhooks
+    try:
+        accepted = await svc.ingest.accept(tenant, instance, request)
+    except IntegrationsError as err:
+        outcome = _REFUSALS.get(type(err))
+        if outcome:
+            metrics.record_outcome(accepted_plugin(svc, tenant, instance), outcome)
+        raise
+    plugin = accepted.plugin
+    metrics.record_outcome(plugin, "duplicate" if accepted.duplicate else "accepted")
+    metrics.ingest_latency.labels(plugin=plugin).observe(time.perf_counter() - started)
     return JSONResponse(
         {"delivery_id": accepted.delivery_id, "duplicate": accepted.duplicate},
         status_code=200 if accepted.duplicate else 202,

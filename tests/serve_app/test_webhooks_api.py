@@ -136,3 +136,22 @@ def test_events_chain_to_other_plugins_of_the_same_tenant_only(
     assert effects(db_fetch, theirs) == {}
     rows = owner.http.get(f"/v1/tenants/{owner.id}/deliveries").json()
     assert {r["instance_id"] for r in rows if r["status"] == "done"} == {hooks, mine}
+
+
+def test_pipeline_metrics_cover_outcomes_and_backlog(serve_url: str) -> None:
+    tenant = new_tenant(serve_url)
+    secret = whsec()
+    iid = install_generic(tenant, secret=secret)["id"]
+    assert tenant.http.post(f"/v1/tenants/{tenant.id}/plugins/{iid}/enable").status_code == 200
+    body = b'{"type": "m"}'
+    url = f"{serve_url}/v1/webhooks/{tenant.id}/{iid}"
+    delivery = httpx.post(url, content=body, headers=signed(secret, body, "metrics-1")).json()
+    assert httpx.post(url, content=body, headers=signed(whsec(), body, "m-2")).status_code == 401
+    wait_status(tenant, delivery["delivery_id"], "done")
+    text = httpx.get(f"{serve_url}/metrics").text
+    assert 'dcoder_webhook_deliveries_total{outcome="accepted",plugin="generic-webhook"}' in text
+    assert 'dcoder_webhook_deliveries_total{outcome="rejected",plugin="generic-webhook"}' in text
+    assert 'dcoder_relay_webhook_deliveries_total{outcome="done",plugin="generic-webhook"}' in text
+    assert "dcoder_relay_webhook_queue_lag_seconds_bucket" in text
+    assert 'dcoder_queue_pending_messages{stream="webhooks"}' in text
+    assert "dcoder_webhook_ingest_latency_seconds_bucket" in text

@@ -1,0 +1,86 @@
+"""Cluster-wide metrics gathered at scrape time: relays' outcomes, breakers, JetStream backlog.
+
+Each ingress replica counts what it sees itself; what happens in relay and tenant-host actors is
+collected from them when /metrics is scraped (each with a short timeout, best effort), so one
+scrape shows the whole pipeline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
+from prometheus_client.metrics_core import Metric
+
+from actors.handles import relay_handles
+from core.webhooks.metrics import BREAKER_STATE_VALUES
+from serve_app.services import Services
+
+log = logging.getLogger(__name__)
+SCRAPE_TIMEOUT_S = 2.0
+
+
+class _Merged:
+    """A collector yielding the relays' metric families with samples summed across relays."""
+
+    def __init__(self, families: list[list[Metric]]) -> None:
+        merged: dict[str, Metric] = {}
+        sums: dict[str, dict[tuple[str, tuple[tuple[str, str], ...]], float]] = {}
+        for relay in families:
+            for family in relay:
+                target = merged.setdefault(
+                    family.name, Metric(family.name, family.documentation, family.type)
+                )
+                bucket = sums.setdefault(family.name, {})
+                for sample in family.samples:
+                    key = (sample.name, tuple(sorted(sample.labels.items())))
+                    bucket[key] = bucket.get(key, 0.0) + sample.value
+                del target  # filled below
+        self.families = []
+        for name, family in merged.items():
+            for (sample_name, labels), value in sums[name].items():
+                family.add_sample(sample_name, dict(labels), value)
+            self.families.append(family)
+
+    def collect(self) -> list[Metric]:
+        return self.families
+
+
+async def _relay_families(svc: Services) -> list[list[Metric]]:
+    relays = relay_handles(svc.settings.ray.namespace, svc.settings.ray.event_relays)
+    try:
+        return list(await asyncio.wait_for(
+            asyncio.gather(*(r.metric_families.remote() for r in relays)), SCRAPE_TIMEOUT_S
+        ))  # fmt: skip
+    except Exception as err:  # noqa: BLE001 - best effort: a scrape must still answer
+        log.warning("relay metrics unavailable: %r", err)
+        return []
+
+
+async def collect(svc: Services) -> bytes:
+    """Prometheus text of relay outcomes, breaker states and stream backlogs."""
+    registry = CollectorRegistry()
+    breaker = Gauge("dcoder_breaker_state", "Circuit breaker per endpoint: 0 closed, 1 half-open,"
+                    " 2 open", ["endpoint", "host"], registry=registry)  # fmt: skip
+    pending = Gauge("dcoder_queue_pending_messages", "Messages not yet delivered to a relay",
+                    ["stream"], registry=registry)  # fmt: skip
+    try:
+        stats = await svc.hosts.broadcast("stats", timeout_s=SCRAPE_TIMEOUT_S)
+        for host in stats:
+            for endpoint, snap in host.get("breakers", {}).items():
+                breaker.labels(endpoint, str(host["index"])).set(
+                    BREAKER_STATE_VALUES.get(snap["state"], 0)
+                )
+    except Exception as err:  # noqa: BLE001 - best effort
+        log.warning("tenant host stats unavailable: %r", err)
+    try:
+        js = await svc.bus.jetstream()
+        ns = svc.settings.nats.namespace
+        for stream in ("WEBHOOKS", "EVENTS"):
+            info = await js.consumer_info(f"{ns.upper()}_{stream}", f"{ns}-relay-{stream.lower()}")
+            pending.labels(stream.lower()).set(info.num_pending or 0)
+    except Exception as err:  # noqa: BLE001 - best effort
+        log.warning("stream backlog unavailable: %r", err)
+    registry.register(_Merged(await _relay_families(svc)))
+    return generate_latest(registry)
