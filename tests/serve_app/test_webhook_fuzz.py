@@ -12,7 +12,10 @@ from hypothesis import strategies as st
 from core.signing import sign_standard
 from tests.serve_app.api_client import install_generic, new_tenant, whsec
 
-HEADER_TEXT = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=300)
+# Printable ASCII without surrounding blanks: what an HTTP client can put on the wire at all.
+HEADER_TEXT = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=300).map(
+    str.strip
+)
 HEADER_NAMES = st.sampled_from([
     "webhook-id", "webhook-timestamp", "webhook-signature", "content-type", "x-hub-signature",
     "authorization", "x-request-uuid", "x-hook-uuid", "x-atlassian-webhook-identifier",
