@@ -132,7 +132,11 @@ def _title(pid: int | None) -> str:
     with contextlib.suppress(psutil.Error):
         argv = psutil.Process(pid).cmdline() or ["?"]
         script = next((a for a in argv[1:] if a.endswith(".py")), None)
-        return Path(script).name if script else " ".join(argv)[:60].split(".handle")[0]
+        if script:
+            return Path(script).name
+        if "-m" in argv[1:-1]:
+            return f"python -m {argv[argv.index('-m') + 1]}"
+        return Path(argv[0].split()[0].split(".handle")[0]).name
     return "?"
 
 
