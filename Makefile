@@ -48,6 +48,8 @@ test: install tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install tools
+	command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; } \
+		|| echo "install wrk (apt-get install wrk) for the HTTP benchmarks"
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: install

@@ -49,6 +49,8 @@ def start_head(settings: Settings, env: dict[str, str]) -> str:
     argv = [
         _ray_binary(), "start", "--head", "--node-ip-address=127.0.0.1",
         f"--port={settings.ray.head_port}", f"--temp-dir={temp_dir}",
+        # Ray's default 10001 would clash between two heads on one machine.
+        f"--ray-client-server-port={settings.ray.head_port + 1}",
         "--dashboard-host=127.0.0.1", f"--dashboard-port={settings.ray.dashboard_port}",
         f"--resources={json.dumps({'sandbox': settings.ray.sandbox_slots})}",
         "--disable-usage-stats",
@@ -56,7 +58,8 @@ def start_head(settings: Settings, env: dict[str, str]) -> str:
     if settings.ray.num_cpus:
         argv.append(f"--num-cpus={settings.ray.num_cpus}")
     result = subprocess.run(  # noqa: S603
-        argv, env={**os.environ, **RAY_ENV, **env}, capture_output=True, text=True,
+        argv, env={**os.environ, **RAY_ENV, **env, HEAD_MARKER_ENV: str(temp_dir)},
+        capture_output=True, text=True,
         timeout=180, check=False,
     )  # fmt: skip
     if result.returncode != 0:
@@ -64,15 +67,29 @@ def start_head(settings: Settings, env: dict[str, str]) -> str:
     return head_address(settings)
 
 
+HEAD_MARKER_ENV = "DCODER_RAY_HEAD_OF"
+"""Set only in the environment of our `ray start`: every process of that head inherits it."""
+
+
+def _ours(proc: psutil.Process, marker: str) -> bool:
+    """Started by our head: its command line names our temp dir, or it inherited our marker."""
+    if marker in " ".join(proc.info["cmdline"] or []):
+        return True
+    try:
+        return proc.environ().get(HEAD_MARKER_ENV) == marker
+    except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess, OSError):
+        return False
+
+
 def head_pids(settings: Settings) -> list[int]:
-    """Pids of every process of our Ray head: those whose command line names our temp dir."""
+    """Pids of every process of our Ray head (agents and client server included)."""
     marker = str(ray_temp_dir(settings))
-    found = []
-    for proc in psutil.process_iter(["pid", "cmdline"]):
-        cmdline = " ".join(proc.info["cmdline"] or [])
-        if marker in cmdline and proc.info["pid"] != os.getpid():
-            found.append(proc.info["pid"])
-    return found
+    me = os.getpid()
+    return [
+        proc.info["pid"]
+        for proc in psutil.process_iter(["pid", "cmdline"])
+        if proc.info["pid"] != me and _ours(proc, marker)
+    ]
 
 
 def stop_head(settings: Settings, timeout_s: float = 20.0) -> int:
