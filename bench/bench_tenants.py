@@ -25,7 +25,8 @@ from bench.support.service import Service, isolated_service
 
 TITLE = "Tenants: memory per active tenant and idle tenants per node (virtual actors)"
 STORED = 10_000
-ACTIVE = 1_000
+ACTIVE = 1_000  # activated through the HTTP API
+ACTIVE_DIRECT = 5_000  # then, up to this many, by direct actor calls from a Ray driver
 WARM_SAMPLE = 300
 HOSTS = 2  # the default DCODER_RAY_TENANT_HOSTS
 MIB = 2**20
@@ -128,6 +129,10 @@ def _measure(svc: Service, seeded: Seeded) -> dict[str, Any]:
             out["cold"] = _activate(http, seeded, range(1, ACTIVE + 1))
             snaps.append(Snapshot.take(f"{ACTIVE:,} tenants active", probe))
             out["warm"] = _activate(http, seeded, range(1, WARM_SAMPLE + 1))
+            direct = [seeded.tenant(n) for n in range(ACTIVE + 1, ACTIVE_DIRECT + 1)]
+            out["cold_direct"] = probe.activate(direct)
+            out["warm_direct"] = probe.activate(direct[:WARM_SAMPLE])
+            snaps.append(Snapshot.take(f"{ACTIVE_DIRECT:,} tenants active", probe))
             out["passivated"] = probe.passivate(0)
             snaps.append(Snapshot.take("after passivate(0)", probe))
             out["reactivated"] = _activate(http, seeded, range(1, WARM_SAMPLE + 1))
@@ -156,8 +161,8 @@ def _summary(seeded: Seeded, found: dict[str, Any], per_rss: float, per_uss: flo
             "PostgreSQL for them (tenants + plugin_instances, with indexes)",
             f"{pg / MIB:.1f} MiB ({pg / STORED:,.0f} B per tenant)",
         ),
-        (f"memory per active tenant (RSS growth / {ACTIVE:,})", f"{per_rss / 1024:.1f} KiB"),
-        (f"memory per active tenant (USS growth / {ACTIVE:,})", f"{per_uss / 1024:.1f} KiB"),
+        (f"memory per active tenant (RSS growth / {ACTIVE_DIRECT:,})", f"{per_rss / 1024:.1f} KiB"),
+        (f"memory per active tenant (USS growth / {ACTIVE_DIRECT:,})", f"{per_uss / 1024:.1f} KiB"),
         ("tenants passivated by `passivate(0)`", f"{found['passivated']:,}"),
         ("memory per idle tenant in the hosts", "0 (an idle tenant has no object in any process)"),
         ("idle tenants one node holds", f"all {STORED:,} stored here; bounded by PG disk"),
@@ -171,16 +176,18 @@ def _summary(seeded: Seeded, found: dict[str, Any], per_rss: float, per_uss: flo
 
 def _report(seeded: Seeded, found: dict[str, Any], load_before: float) -> str:
     snaps: list[Snapshot] = found["snaps"]
-    base, active, passive = snaps
-    per_rss = (active.rss - base.rss) / ACTIVE
-    per_uss = (active.uss - base.uss) / ACTIVE
+    base, _, active, _ = snaps
+    per_rss = (active.rss - base.rss) / ACTIVE_DIRECT
+    per_uss = (active.uss - base.uss) / ACTIVE_DIRECT
     mem_rows = "\n".join(
         f"| {s.label} | {s.active:,} | {s.rss / MIB:.0f} | {s.uss / MIB:.0f} |" for s in snaps
     )
     lat = [
-        ("first call to a cold tenant (activation)", found["cold"]),
-        ("call to an active tenant", found["warm"]),
-        ("first call after passivation", found["reactivated"]),
+        ("HTTP API: first call to a cold tenant (activation)", found["cold"]),
+        ("HTTP API: call to an active tenant", found["warm"]),
+        ("HTTP API: first call after passivation", found["reactivated"]),
+        ("actor call: first call to a cold tenant (activation)", found["cold_direct"]),
+        ("actor call: call to an active tenant", found["warm_direct"]),
     ]
     lat_rows = "\n".join(
         f"| {name} | {len(v):,} | {_pct(v, 50):.1f} | {_pct(v, 99):.1f} |" for name, v in lat
@@ -191,7 +198,9 @@ One isolated `dcoder-integrations up` with the default {HOSTS} tenant host actor
 tenants, each with one enabled `generic-webhook` instance (config `{{}}`, no stored secrets),
 were inserted straight into PostgreSQL in {seeded.seconds:.1f} s. Tenants 1…{ACTIVE:,} were then
 activated by `GET /v1/tenants/{{t}}/plugins/{{i}}` (operator key, one at a time, through the
-Serve API, so latencies include HTTP and the Serve hop); memory comes from `TenantHost.stats()`
+Serve API, so latencies include HTTP and the Serve hop), and tenants {ACTIVE + 1:,}…
+{ACTIVE_DIRECT:,} by calling `TenantHost.call(tenant, "get", …)` from a Ray driver, one at a
+time (the activation cost without HTTP); memory comes from `TenantHost.stats()`
 (RSS) and `psutil` (USS, memory only that process holds) summed over both host processes
 (pids {", ".join(map(str, found["pids"]))}), read by a Ray driver attached to the service's
 cluster. Before the baseline snapshot, 21 tenants were activated and passivated so each host

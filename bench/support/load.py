@@ -138,7 +138,9 @@ async def _open_loop(url: str, reqs: list[Signed], rate: float) -> Result:
     lags = np.zeros(len(reqs))
     statuses = np.zeros(len(reqs), dtype=int)
     connector = aiohttp.TCPConnector(limit=512)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    # A server far behind would otherwise keep the run going for minutes: give up after 15 s.
+    timeout = aiohttp.ClientTimeout(total=15.0)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
 
         async def one(n: int, req: Signed, due: float) -> None:
             lags[n] = time.perf_counter() - due
@@ -150,7 +152,7 @@ async def _open_loop(url: str, reqs: list[Signed], rate: float) -> Result:
                 async with session.post(url, data=BODY, headers=headers) as response:
                     await response.read()
                     statuses[n] = response.status
-            except aiohttp.ClientError:
+            except (aiohttp.ClientError, TimeoutError):
                 statuses[n] = -1
             latencies[n] = time.perf_counter() - due
 
