@@ -313,14 +313,15 @@ def _report(
 One isolated `dcoder-integrations up` (embedded PostgreSQL and NATS, local Ray head, default
 `configs/serve.yaml`: Ingress autoscales from 1 to 4 replicas, and the overloaded fixed-rate
 runs do scale it up), per-tenant rate limit lifted. One tenant with an enabled
-`generic-webhook` instance; both targets serve the same `POST /v1/webhooks/{{tenant}}/{{instance}}`, verify the same Standard Webhooks signature, write a
+`generic-webhook` instance; both targets serve the same
+`POST /v1/webhooks/{{tenant}}/{{instance}}`, verify the same Standard Webhooks signature, write a
 delivery row (same `INSERT … ON CONFLICT`; the baseline into its own copy of the table) and
 publish the same envelope to JetStream with a message id (the baseline to its own stream)
 before answering 202. The baseline (`bench/support/bare_ingest.py`) is one uvicorn worker with
 the profile in memory, run at nice 15 like Ray's workers so other people's work on this shared
 machine does not starve only the service; the service adds the Serve proxy hop, the tenant
-actor's profile (cached 2 s per replica), the rate limiter and metrics — and its relay and tenant actor process every
-accepted delivery while the load runs, on the same 2 CPUs.
+actor's profile (cached 2 s per replica), the rate limiter and metrics — and its relay and
+tenant actor process every accepted delivery while the load runs, on the same 2 CPUs.
 
 Max throughput: `wrk -t2 -c{CONNECTIONS} -d{DURATION_S}s --latency` with pre-signed requests,
 each with a unique `webhook-id`. Fixed rate: an asyncio + aiohttp open-loop generator sends
