@@ -10,6 +10,7 @@ back to the coordinator.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import tempfile
 import time
 import uuid
@@ -94,7 +95,8 @@ def review_task(request: ReviewRequest, review_id: str, coordinator: Any, job: J
     """Fetch (if asked), choose the sandbox backend, run ``job``; report every stage."""
 
     def progress(stage: str, detail: str = "") -> None:
-        coordinator.progress.remote(review_id, stage, detail)
+        # Stamped here: an async actor may run these calls out of order.
+        coordinator.progress.remote(review_id, stage, detail, time.time())
 
     with tempfile.TemporaryDirectory(prefix="dcoder-review-") as scratch:
         source = request.source_dir
@@ -160,8 +162,10 @@ class ReviewCoordinator:
         else:
             status.state = ReviewState.DONE
 
-    def progress(self, review_id: str, stage: str, detail: str = "") -> None:
-        """Called by a review task at each stage."""
+    def progress(
+        self, review_id: str, stage: str, detail: str = "", at: float | None = None
+    ) -> None:
+        """Called by a review task at each stage (``at``: when it happened, in the task)."""
         status = self._status.get(review_id)
         if status is None:
             return
@@ -169,7 +173,7 @@ class ReviewCoordinator:
             status.state = ReviewState.RUNNING
         if stage == "sandbox":
             status.backend = detail
-        status.stages.append((time.time(), stage, detail))
+        bisect.insort(status.stages, (at if at is not None else time.time(), stage, detail))
 
     def status(self, review_id: str) -> ReviewStatus:
         """Progress and state of one review."""

@@ -106,6 +106,9 @@ def test_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestServ
         DCODER_SECRETS_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
         DCODER_RAY_TENANT_HOSTS="2",
         DCODER_FLAGSMITH_OFFLINE_DOCUMENT=str(flags_document),
+        # Low enough that a test can trip the per-tenant limit quickly, high enough for the rest.
+        DCODER_WEBHOOKS_RATE_PER_S="8",
+        DCODER_WEBHOOKS_BURST="30",
     )
     from core.settings import load_settings
     from serve_app.launcher.backing import migrate_and_declare

@@ -7,7 +7,7 @@ from fastapi import Request
 from serve_app.services import Services
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
     """The replica's services."""
     result: Services = request.app.state.services
     return result

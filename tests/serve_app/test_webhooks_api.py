@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -155,3 +156,45 @@ def test_pipeline_metrics_cover_outcomes_and_backlog(serve_url: str) -> None:
     assert "dcoder_relay_webhook_queue_lag_seconds_bucket" in text
     assert 'dcoder_queue_pending_messages{stream="webhooks"}' in text
     assert "dcoder_webhook_ingest_latency_seconds_bucket" in text
+
+
+def test_rotated_secret_overlap_then_expiry(serve_url: str) -> None:
+    tenant = new_tenant(serve_url)
+    old, new = whsec(), whsec()
+    iid = install_generic(tenant, secret=old)["id"]
+    base = f"/v1/tenants/{tenant.id}/plugins/{iid}"
+    assert tenant.http.post(f"{base}/enable").status_code == 200
+    url = f"{serve_url}/v1/webhooks/{tenant.id}/{iid}"
+    body = b'{"type": "rotation"}'
+    overlap = {"secrets": {"signing_secret": new}, "secret_overlap_s": 3600}
+    assert tenant.http.patch(base, json=overlap).status_code == 200
+    assert httpx.post(url, content=body, headers=signed(old, body, "rot-1")).status_code == 202
+    assert httpx.post(url, content=body, headers=signed(new, body, "rot-2")).status_code == 202
+    # Rotating again without an overlap revokes the replaced secret at once.
+    newest = whsec()
+    assert tenant.http.patch(base, json={"secrets": {"signing_secret": newest}}).status_code == 200
+    assert httpx.post(url, content=body, headers=signed(new, body, "rot-3")).status_code == 401
+    assert httpx.post(url, content=body, headers=signed(newest, body, "rot-4")).status_code == 202
+
+
+def test_tenant_rate_limit_is_429_with_retry_after(serve_url: str) -> None:
+    tenant = new_tenant(serve_url)
+    url = f"{serve_url}/v1/webhooks/{tenant.id}/i-none"
+    headers = {"content-type": "application/json"}
+
+    def post(_: int) -> httpx.Response:
+        return httpx.post(url, content=b"{}", headers=headers, timeout=60)
+
+    # Faster than the session's 8/s after a burst of 30; bounded in count and time.
+    responses: list[httpx.Response] = []
+    deadline = time.monotonic() + 60
+    with ThreadPoolExecutor(32) as pool:
+        while time.monotonic() < deadline and len(responses) < 2000:
+            responses += pool.map(post, range(128))
+            if any(r.status_code == 429 for r in responses):
+                break
+    limited = [r for r in responses if r.status_code == 429]
+    assert limited, sorted({r.status_code for r in responses})
+    assert {r.status_code for r in responses} == {404, 429}
+    assert int(limited[0].headers["retry-after"]) >= 1
+    assert limited[0].headers["content-type"] == "application/problem+json"
