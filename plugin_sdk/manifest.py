@@ -117,7 +117,7 @@ class Manifest(_Strict):
     codeowners: list[str] = Field(default_factory=list)
     max_attempts: int | None = Field(
         default=None, ge=1, le=50,
-        description="delivery attempts before a webhook/event is dead-lettered (default: service's)",
+        description="delivery attempts before a webhook or event is dead-lettered",
     )  # fmt: skip
 
     @field_validator("version")
