@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from core.instances import InstanceRecord
 
 
 class CreateInstance(BaseModel):
@@ -45,20 +46,10 @@ class UpgradeInstance(BaseModel):
     version: str | None = Field(None, description="target version; latest when omitted")
 
 
-class InstanceView(BaseModel):
+class InstanceView(InstanceRecord):
     """An instance as the API shows it: never any secret value, only the names that are set."""
 
-    id: str
-    tenant_id: str
-    plugin: str
-    version: str
-    name: str
-    config: dict[str, Any]
-    state: str
-    state_detail: str | None
     secrets_set: list[str]
-    created_at: datetime
-    updated_at: datetime
 
 
 class InstanceHealth(BaseModel):
