@@ -26,6 +26,13 @@ class FitConfig:
     c_values: tuple[float, ...] = (1.0, 3.0)
     half_lives: tuple[float | None, ...] = (None, 0.5)
     shrinks: tuple[float, ...] = (0.0, 0.25, 0.5)
+    # Per-team choice on a small validation window is mostly noise: the default shrink is kept
+    # unless another one beats it there by more than ``switch_margin`` (relative MAE).
+    default_shrink: float = 0.25
+    switch_margin: float = 0.02
+    # The median replaces the text model only when the text model is clearly worse on validation
+    # (relative MAE); small losses there did not predict losses on later stories.
+    median_margin: float = 0.2
     min_history: int = 40  # below this there is too little to validate a text model on
     min_validation: int = 10
     # Selection trains on at most this many stories before the validation part (the newest ones:
@@ -66,10 +73,8 @@ def _candidates_mae(
     train, truth = points[first:start], points[start:]
     scale = team_scale(train)
     scores: dict[Candidate, float] = {}
-    for half_life in config.half_lives:
-        prior = prior_cdf(train, scale, recency_weights(len(train), half_life))
-        predicted = quantile(prior[:, None], scale, 0.5)[0]
-        scores[Candidate(False, half_life, 1.0)] = float(np.abs(truth - predicted).mean())
+    predicted = quantile(prior_cdf(train, scale, np.ones(len(train)))[:, None], scale, 0.5)[0]
+    scores[MEDIAN] = float(np.abs(truth - predicted).mean())
     if matrix.shape[1] == 0:
         return scores
     x_train, x_val = matrix[first:start], matrix[start:]
@@ -99,24 +104,37 @@ def _degenerate(points: np.ndarray, start: int, config: FitConfig) -> str | None
     return None
 
 
+def _choose(scores: dict[Candidate, float], config: FitConfig) -> tuple[Candidate, str | None]:
+    """The text setting to use (or the median) given validation MAEs, and why if the median."""
+    text = {cand: mae for cand, mae in scores.items() if cand.text}
+    if not text:
+        return MEDIAN, "the history's text has no usable word or character n-gram"
+    default = Candidate(True, None, config.default_shrink)
+    best = min(text, key=lambda cand: text[cand])
+    chosen = default
+    if default not in text or text[best] < (1 - config.switch_margin) * text[default]:
+        chosen = best
+    if text[chosen] > (1 + config.median_margin) * scores[MEDIAN]:
+        margin = f"{config.median_margin:.0%}"
+        return MEDIAN, f"the text model did worse than the median on validation by over {margin}"
+    return chosen, None
+
+
 def _select(
     matrix: sparse.csr_matrix, points: np.ndarray, start: int, config: FitConfig, say: Progress
 ) -> tuple[Candidate, dict[str, float | int], str | None]:
-    """The best candidate on validation, its scores, and why it is the median if it is."""
+    """The candidate chosen on validation, its scores, and why it is the median if it is."""
     reason = _degenerate(points, start, config)
     if reason is not None:
         return MEDIAN, {}, reason
     scores = _candidates_mae(matrix, points, start, config, say)
-    # The plain median comes first and wins ties, so the model never trails it on validation.
-    best = min(scores, key=lambda cand: scores[cand])
+    chosen, reason = _choose(scores, config)
     validation: dict[str, float | int] = {
-        "mae": scores[best],
+        "mae": scores[chosen],
         "median_mae": scores[MEDIAN],
         "n": len(points) - start,
     }
-    if not best.text:
-        reason = "no text model beat the median on validation"
-    return best, validation, reason
+    return chosen, validation, reason
 
 
 def fit_model(

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from core.estimation import FitConfig, Story, fit_model
+from core.estimation.fitting import MEDIAN, _choose
+from core.estimation.model import Candidate
 from core.estimation.text import story_text
 from tests.core.estimation.synthetic import make_history
 
@@ -83,7 +85,9 @@ def test_a_text_model_that_fails_on_validation_is_not_used() -> None:
     val = [Story(s.key, s.title, s.description, flipped[s.points]) for s in make_history(30, 8, 0)]
     model = fit_model(train + val, validation_start=90)
     assert model.ordinal is None
-    assert model.fallback_reason == "no text model beat the median on validation"
+    assert model.fallback_reason == (
+        "the text model did worse than the median on validation by over 20%"
+    )
     assert model.estimate("fix typo in docs").basis == "median"
 
 
@@ -99,3 +103,23 @@ def test_validation_start_and_config_are_honoured() -> None:
 def test_empty_history_is_refused() -> None:
     with pytest.raises(ValueError, match="empty history"):
         fit_model([])
+
+
+def _text(shrink: float) -> Candidate:
+    return Candidate(True, None, shrink)
+
+
+def test_the_default_shrink_is_kept_unless_another_wins_clearly() -> None:
+    config = FitConfig()  # default shrink 0.25, switch margin 2 %, median margin 20 %
+    close = {MEDIAN: 1.0, _text(0.0): 0.99, _text(0.25): 1.0, _text(0.5): 1.01}
+    assert _choose(close, config) == (_text(0.25), None)
+    clear = {MEDIAN: 1.0, _text(0.0): 0.9, _text(0.25): 1.0, _text(0.5): 1.01}
+    assert _choose(clear, config) == (_text(0.0), None)
+
+
+def test_a_small_loss_to_the_median_on_validation_keeps_the_text_model() -> None:
+    config = FitConfig()
+    small = {MEDIAN: 1.0, _text(0.0): 1.15, _text(0.25): 1.1, _text(0.5): 1.12}
+    assert _choose(small, config) == (_text(0.25), None)
+    large = {MEDIAN: 1.0, _text(0.0): 1.3, _text(0.25): 1.25, _text(0.5): 1.3}
+    assert _choose(large, config)[0] == MEDIAN
