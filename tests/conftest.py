@@ -30,6 +30,7 @@ os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 
 OPERATOR_KEY = "op-" + secrets.token_urlsafe(24)
+TEST_PLUGIN_FLAGS = ("plugin_effect_counter", "plugin_acme_widget")
 
 
 @dataclass
@@ -56,7 +57,7 @@ def _fresh_database(server_url: str, name: str) -> str:
 
 
 def _test_flags_document(root: Path) -> Path:
-    """configs/flags.json plus a flag for the test-only plugin ``effect-counter``."""
+    """configs/flags.json plus flags for the test-only plugins (enabled for every tenant)."""
     import copy
     import json
     import uuid
@@ -64,11 +65,12 @@ def _test_flags_document(root: Path) -> Path:
     from core.paths import CONFIGS_DIR
 
     document = json.loads((CONFIGS_DIR / "flags.json").read_text())
-    state = copy.deepcopy(document["feature_states"][0])
-    next_id = 1 + max(f["feature"]["id"] for f in document["feature_states"])
-    state.update(id=next_id, django_id=next_id, featurestate_uuid=str(uuid.uuid4()))
-    state["feature"] = {"id": next_id, "name": "plugin_effect_counter", "type": "STANDARD"}
-    document["feature_states"].append(state)
+    for feature in TEST_PLUGIN_FLAGS:
+        state = copy.deepcopy(document["feature_states"][0])
+        next_id = 1 + max(f["feature"]["id"] for f in document["feature_states"])
+        state.update(id=next_id, django_id=next_id, featurestate_uuid=str(uuid.uuid4()))
+        state["feature"] = {"id": next_id, "name": feature, "type": "STANDARD"}
+        document["feature_states"].append(state)
     path = root / "flags.json"
     path.write_text(json.dumps(document))
     return path
