@@ -104,17 +104,33 @@ class EmbeddedPostgres:
                 user, timeout_s,
             )  # fmt: skip
         options = f"-h {self.host} -p {self.port} -k '' -c max_connections=200"
-        try:
-            self._run(
-                [_bin("pg_ctl"), "-D", str(self.pgdata), "-l", str(self.log_file), "-o", options,
-                 "-w", "-t", str(int(timeout_s)), "start"],
-                user, timeout_s + 5,
-            )  # fmt: skip
-        except DependencyUnavailable as err:
-            raise DependencyUnavailable(f"{err.detail}; server log: {self._log_tail()}") from err
-        if not wait_for_port(self.host, self.port, timeout_s):
-            raise DependencyUnavailable(f"embedded PostgreSQL did not listen; see {self.log_file}")
+        # -W: pg_ctl only launches; readiness is read from postmaster.pid below (pg_ctl's own
+        # wait has been seen to miss a server that was ready on a loaded machine).
+        self._run(
+            [_bin("pg_ctl"), "-D", str(self.pgdata), "-l", str(self.log_file), "-o", options,
+             "-W", "start"],
+            user, timeout_s,
+        )  # fmt: skip
+        if not self._wait_ready(timeout_s) or not wait_for_port(self.host, self.port, 5.0):
+            raise DependencyUnavailable(
+                f"embedded PostgreSQL not ready after {timeout_s:.0f}s; server log: "
+                f"{self._log_tail()}"
+            )
         return self.url
+
+    def _wait_ready(self, timeout_s: float) -> bool:
+        """Poll postmaster.pid until its status line says ``ready`` (or the server died)."""
+        deadline = time.monotonic() + timeout_s
+        pid_file = self.pgdata / "postmaster.pid"
+        while time.monotonic() < deadline:
+            try:
+                lines = pid_file.read_text().splitlines()
+            except OSError:
+                lines = []
+            if len(lines) >= 8 and lines[7].strip() == "ready" and pid_alive(int(lines[0])):
+                return True
+            time.sleep(0.05)
+        return False
 
     def _log_tail(self, lines: int = 5) -> str:
         try:
