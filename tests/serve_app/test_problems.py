@@ -22,3 +22,16 @@ def test_405_is_problem_json_with_allow(serve_url: str) -> None:
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["code"] == "method-not-allowed"
     assert "GET" in response.headers.get("allow", "")
+
+
+def test_422_request_validation_is_problem_json_with_pointers(serve_url: str) -> None:
+    from tests.serve_app.api_client import operator
+
+    with operator(serve_url) as op:
+        response = op.post("/v1/tenants", json={"name": 7, "extra": True})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["code"] == "validation-failed"
+    pointers = {e["pointer"] for e in body["errors"]}
+    assert {"/id", "/name", "/extra"} <= pointers
