@@ -28,6 +28,9 @@ from core.webhooks.deliveries import DeliveryStore
 log = logging.getLogger(__name__)
 
 FETCH_BATCH = 32
+# Messages one stream's consumer handles at once: bounded so a backlog queues in JetStream
+# (max_ack_pending 1000) rather than as thousands of tasks waiting on the 10-connection pool.
+MAX_IN_FLIGHT = 64
 UNSETTLED_RETRY_S = 2.0
 
 
@@ -63,17 +66,31 @@ class EventRelay:
         return True
 
     async def _consume(self, stream: str, handler: Any) -> None:
-        """Fetch and handle batches forever, surviving NATS outages."""
+        """Fetch and handle messages forever, surviving NATS outages.
+
+        Fetching does not wait for the previous batch to finish (one slow handler would hold
+        back every message behind it): up to MAX_IN_FLIGHT messages are handled at once, each
+        still acknowledged only after its own handler succeeded.
+        """
+        in_flight: set[asyncio.Task[None]] = set()
         while True:
             try:
                 sub = await self.work.subscribe(stream)
                 while True:
+                    while len(in_flight) >= MAX_IN_FLIGHT:
+                        await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                    room = min(FETCH_BATCH, MAX_IN_FLIGHT - len(in_flight))
                     try:
-                        msgs = await sub.fetch(FETCH_BATCH, timeout=1.0)
+                        msgs = await sub.fetch(room, timeout=1.0)
                     except TimeoutError:
                         continue
-                    await asyncio.gather(*(self._one(handler, m) for m in msgs))
+                    for msg in msgs:
+                        task = asyncio.create_task(self._one(handler, msg))
+                        in_flight.add(task)
+                        task.add_done_callback(in_flight.discard)
             except asyncio.CancelledError:
+                for task in list(in_flight):
+                    task.cancel()
                 raise
             except Exception as err:  # noqa: BLE001 - boundary: log, back off, resubscribe
                 self.errors += 1

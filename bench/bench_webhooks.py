@@ -27,19 +27,22 @@ import asyncpg
 import httpx
 import numpy as np
 import psutil
+import yaml
 
 from bench.support import bare_ingest
 from bench.support.cpu import cpu_seconds, spent
-from bench.support.load import Result, Signed, open_loop, run_wrk, sign_many
+from bench.support.load import CLIENT_TIMEOUT_S, Result, Signed, open_loop, run_wrk, sign_many
+from bench.support.serve_setup import Setup, apply, setups
 from bench.support.service import Service, isolated_service, port, started_by
 from core.embedded import EmbeddedPostgres
 from core.paths import PROJECT_ROOT
+from serve_app.launcher.deploy import SERVE_CONFIG
 
 TITLE = "Webhooks: signed ingest through Ray Serve vs bare uvicorn + nats-py, and handler start"
 DURATION_S = 10
 CONNECTIONS = 16
 RATE = 300
-ROUNDS = 2
+ROUNDS = int(os.environ.get("BENCH_WEBHOOKS_ROUNDS", "2"))
 MAX_REQUESTS = 40_000  # unique signed requests per max-throughput run (more than either sends)
 DRAIN_TIMEOUT_S = 60.0
 DRAIN_STALL_S = 5.0  # rows whose request was cancelled before its publish never start
@@ -53,6 +56,8 @@ SERVICE_ENV = {
 }
 BARE = "bare uvicorn + nats-py"
 SERVE = "Ray Serve ingest"
+SETUPS = [Setup("defaults")]
+"""Serve setups compared in one run (override with $BENCH_WEBHOOKS_SETUPS, see serve_setup)."""
 
 
 @dataclass
@@ -76,6 +81,10 @@ class Endpoint:
     tenant: str
     instance: str
     secret: str
+
+
+Run = tuple[Setup, "Target", "Target", list[np.ndarray], Service]
+"""One setup's results: its bare and Serve targets, handler-start lags per round, service."""
 
 
 def _endpoint(svc: Service) -> Endpoint:
@@ -195,13 +204,13 @@ def _round(
         prefix = f"{t.tag}-fr{n}"
         reqs = sign_many(ep.secret, prefix, RATE * DURATION_S)
         t.fixed.append(open_loop(t.base + t.path, reqs, RATE))
-        if t.name == SERVE:
+        if t.tag == "serve":
             _drain(svc, ep.tenant)
             lags = asyncio.run(_handler_lags(svc.database_url, ep.tenant, prefix))
         _drain(svc, ep.tenant)
         reqs = sign_many(ep.secret, f"{t.tag}-mx{n}", MAX_REQUESTS)
         _peak(t, reqs, svc, watch, work)
-        if t.name == SERVE:
+        if t.tag == "serve":
             backlog = asyncio.run(_pending(svc.database_url, ep.tenant))
             t.drains.append((backlog, _drain(svc, ep.tenant)))
         print(f"   round {n} {t.name}: {t.fixed[-1]} {t.peak[-1]}", flush=True)
@@ -282,38 +291,71 @@ def _handler_table(lags: list[np.ndarray], serve: Target) -> str:
     return "\n".join(lines)
 
 
+def _one_setup(setup: Setup, work: Path) -> Run:
+    """Bare and Serve targets, ROUNDS rounds each, on one isolated service with ``setup``."""
+    lags: list[np.ndarray] = []
+    suffix = f" ({setup.label})" if len(setups(SETUPS)) > 1 else ""
+    with isolated_service({**SERVICE_ENV, **setup.env}) as svc:
+        apply(setup, svc)
+        ep = _endpoint(svc)
+        path = f"/v1/webhooks/{ep.tenant}/{ep.instance}"
+        with _bare_server(svc, ep.secret) as (bare_base, bare_pid):
+            bare = Target(BARE + suffix, "bare", bare_base, path)
+            serve = Target(SERVE + suffix, "serve", svc.api, path)
+            for n in range(1, ROUNDS + 1):
+                lags.append(_round(n, [bare, serve], svc, ep, work, {bare_pid}))
+    return setup, bare, serve, lags, svc
+
+
 def run() -> str:
-    """Both targets, ROUNDS rounds each, on one isolated service; Markdown tables."""
+    """Every setup on its own isolated service, ROUNDS rounds each; Markdown tables."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk not found: `apt-get update && apt-get install -y wrk`")
     load_before = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="dcbw-"))
-    lags: list[np.ndarray] = []
-    with isolated_service(SERVICE_ENV) as svc:
-        ep = _endpoint(svc)
-        path = f"/v1/webhooks/{ep.tenant}/{ep.instance}"
-        with _bare_server(svc, ep.secret) as (bare_base, bare_pid):
-            bare = Target(BARE, "bare", bare_base, path)
-            serve = Target(SERVE, "serve", svc.api, path)
-            for n in range(1, ROUNDS + 1):
-                lags.append(_round(n, [bare, serve], svc, ep, work, {bare_pid}))
+    runs = [_one_setup(setup, work) for setup in setups(SETUPS)]
     shutil.rmtree(work, ignore_errors=True)
-    return _report(bare, serve, lags, load_before, svc)
+    return _report(runs, load_before)
 
 
-def _report(
-    bare: Target, serve: Target, lags: list[np.ndarray], load_before: float, svc: Service
-) -> str:
-    left = (
-        f" Still running after `down` (stopped): {', '.join(svc.left_running)}."
-        if (svc.left_running)
-        else ""
+def _replicas() -> str:
+    """The Ingress replica range configs/serve.yaml ships (for the text of the report)."""
+    config = yaml.safe_load(SERVE_CONFIG.read_text())
+    ingress = next(d for d in config["applications"][0]["deployments"] if d["name"] == "Ingress")
+    scaling = ingress.get("autoscaling_config") or {}
+    low, high = scaling.get("min_replicas", 1), scaling.get("max_replicas", 1)
+    return f"{low} replica" if low == high == 1 else f"{low} to {high} replicas"
+
+
+def _setups_table(runs: list[Run]) -> str:
+    lines = ["| setup | what differs from the shipped defaults |", "|---|---|"]
+    lines += [f"| {setup.label} | {setup.describe()} |" for setup, *_ in runs]
+    return "\n".join(lines)
+
+
+def _report(runs: list[Run], load_before: float) -> str:
+    left = "; ".join(
+        f"{setup.label}: {', '.join(svc.left_running)}" for setup, _, _, _, svc in runs
+        if svc.left_running
+    )  # fmt: skip
+    left = f" Still running after `down` (stopped): {left}." if left else ""
+    targets = [t for _, bare, serve, _, _ in runs for t in (bare, serve)]
+    setups_text = (
+        f"Setups, each on its own cold `up` in this run:\n\n{_setups_table(runs)}\n\n"
+        if len(runs) > 1 else ""
+    )  # fmt: skip
+    handler = "\n\n".join(
+        (f"{setup.label}:\n\n" if len(runs) > 1 else "") + _handler_table(lags, serve)
+        for setup, _, serve, lags, _ in runs
+    )
+    goals = "\n\n".join(
+        (f"{setup.label}:\n\n" if len(runs) > 1 else "") + _goals(bare, serve, lags)
+        for setup, bare, serve, lags, _ in runs
     )
     return f"""\
-One isolated `dcoder-integrations up` (embedded PostgreSQL and NATS, local Ray head, default
-`configs/serve.yaml`: Ingress autoscales from 1 to 4 replicas, and the overloaded fixed-rate
-runs do scale it up), per-tenant rate limit lifted. One tenant with an enabled
-`generic-webhook` instance; both targets serve the same
+{setups_text}One isolated `dcoder-integrations up` per setup (embedded PostgreSQL and NATS,
+local Ray head, `configs/serve.yaml`: Ingress {_replicas()}), per-tenant rate limit
+lifted. One tenant with an enabled `generic-webhook` instance; both targets serve the same
 `POST /v1/webhooks/{{tenant}}/{{instance}}`, verify the same Standard Webhooks signature, write a
 delivery row (same `INSERT … ON CONFLICT`; the baseline into its own copy of the table) and
 publish the same envelope to JetStream with a message id (the baseline to its own stream)
@@ -326,27 +368,28 @@ tenant actor process every accepted delivery while the load runs, on the same 2 
 Max throughput: `wrk -t2 -c{CONNECTIONS} -d{DURATION_S}s --latency` with pre-signed requests,
 each with a unique `webhook-id`. Fixed rate: an asyncio + aiohttp open-loop generator sends
 {RATE} req/s for {DURATION_S} s on a fixed arrival schedule; latency counts from the scheduled
-send time, so queueing in the server is not hidden. The generator keeps its schedule when its
-send lag p99 (scheduled → actually sent) stays small and it uses well under one CPU (columns
-below). Handler start = `started_at − received_at` of the fixed-rate deliveries in the
-`deliveries` table (row written at ingest → relay marks it processing before calling the tenant
-actor). The machine is shared with other engineers' test runs (1-min load average
-{load_before:.1f} on 2 CPUs at the start), so absolute numbers are noisy; {ROUNDS} rounds are
-shown.{left}
+send time, so queueing in the server is not hidden; a request without an answer after
+{CLIENT_TIMEOUT_S:.0f} s is given up and counted as non-202 (with that latency). The generator
+keeps its schedule when its send lag p99 (scheduled → actually sent) stays small and it uses
+well under one CPU (columns below). Handler start = `started_at − received_at` of the
+fixed-rate deliveries in the `deliveries` table (row written at ingest → relay marks it
+processing before calling the tenant actor). The machine is shared with other engineers' test
+runs (1-min load average {load_before:.1f} on 2 CPUs at the start), so absolute numbers are
+noisy; {ROUNDS} rounds are shown.{left}
 
-{_load_table([bare, serve])}
+{_load_table(targets)}
 
 CPU time per accepted request during the max-throughput runs, by component (every process of
 the run, summed over {ROUNDS} rounds; steadier than latency on a shared machine; during the Serve
 runs the relay and tenant host are already working through the accepted deliveries):
 
-{_cpu_table([bare, serve])}
+{_cpu_table(targets)}
 
 Accepted → handler start (Serve only; the baseline has no consumer):
 
-{_handler_table(lags, serve)}
+{handler}
 
 Goals:
 
-{_goals(bare, serve, lags)}
+{goals}
 """
