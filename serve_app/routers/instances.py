@@ -5,7 +5,7 @@ Every call goes through the tenant's host actor (the only place a tenant's live 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 
@@ -22,6 +22,15 @@ from serve_app.services import Services
 
 router = APIRouter(prefix="/v1/tenants/{tenant}/plugins", tags=["plugin instances"])
 ServicesDep = Annotated[Services, Depends(services)]
+
+
+async def _change(svc: Services, tenant: str, instance: str, op: str, **kwargs: Any) -> Any:
+    """Run a lifecycle change in the tenant's host, then drop this replica's cached webhook
+    profile of the instance so the change applies to the next webhook at once."""
+    try:
+        return await svc.hosts.call(tenant, op, instance_id=instance, **kwargs)
+    finally:
+        svc.ingest.forget(tenant, instance)
 
 
 @router.post("", status_code=201, summary="Install a plugin instance")
@@ -48,46 +57,29 @@ async def get(tenant: str, instance: str, who: TenantDep, svc: ServicesDep) -> I
 async def update(
     tenant: str, instance: str, body: UpdateInstance, who: TenantDep, svc: ServicesDep
 ) -> InstanceView:
-    result: InstanceView = await svc.hosts.call(
-        tenant, "update", instance_id=instance, request=body, actor=who.actor
-    )
-    svc.ingest.forget(tenant, instance)
-    return result
+    return await _change(svc, tenant, instance, "update", request=body, actor=who.actor)
 
 
 @router.post("/{instance}/enable", summary="Enable (gated by the plugin's feature flag)")
 async def enable(tenant: str, instance: str, who: TenantDep, svc: ServicesDep) -> InstanceView:
-    result: InstanceView = await svc.hosts.call(
-        tenant, "transition", instance_id=instance, hook="enable", actor=who.actor
-    )
-    svc.ingest.forget(tenant, instance)
-    return result
+    return await _change(svc, tenant, instance, "transition", hook="enable", actor=who.actor)
 
 
 @router.post("/{instance}/disable", summary="Disable")
 async def disable(tenant: str, instance: str, who: TenantDep, svc: ServicesDep) -> InstanceView:
-    result: InstanceView = await svc.hosts.call(
-        tenant, "transition", instance_id=instance, hook="disable", actor=who.actor
-    )
-    svc.ingest.forget(tenant, instance)
-    return result
+    return await _change(svc, tenant, instance, "transition", hook="disable", actor=who.actor)
 
 
 @router.post("/{instance}/upgrade", summary="Upgrade to another catalog version")
 async def upgrade(
     tenant: str, instance: str, body: UpgradeInstance, who: TenantDep, svc: ServicesDep
 ) -> InstanceView:
-    result: InstanceView = await svc.hosts.call(
-        tenant, "upgrade", instance_id=instance, version=body.version, actor=who.actor
-    )
-    svc.ingest.forget(tenant, instance)
-    return result
+    return await _change(svc, tenant, instance, "upgrade", version=body.version, actor=who.actor)
 
 
 @router.delete("/{instance}", status_code=204, summary="Uninstall (removes secrets and state)")
 async def uninstall(tenant: str, instance: str, who: TenantDep, svc: ServicesDep) -> Response:
-    await svc.hosts.call(tenant, "uninstall", instance_id=instance, actor=who.actor)
-    svc.ingest.forget(tenant, instance)
+    await _change(svc, tenant, instance, "uninstall", actor=who.actor)
     return Response(status_code=204)
 
 
