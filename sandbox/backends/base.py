@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sandbox.workspace import remove_tree
+
 if TYPE_CHECKING:
     from core.settings import SandboxSettings
 
@@ -143,9 +145,12 @@ class SandboxBackend(ABC):
     ) -> RunResult:
         """Run ``argv`` in the sandbox (environment = ``BASE_ENV`` + ``env``) within ``limits``."""
 
-    @abstractmethod
     def cleanup(self, ws: Workspace) -> None:
-        """Remove the workspace and anything the runs left behind; safe to call twice."""
+        """Remove the workspace and anything the runs left behind; safe to call twice.
+
+        Both backends keep a workspace as ``<private dir>/src``: the whole private dir goes.
+        """
+        remove_tree(ws.host_path.parent)
 
     def available(self) -> str | None:
         """None when this backend can run here, else why not (shown to the operator)."""

@@ -111,10 +111,6 @@ class BwrapBackend(SandboxBackend):
         config = config_dir.resolve() if config_dir else None
         return Workspace(id=ws_id, backend=self.name, host_path=base / "src", config_path=config)
 
-    def cleanup(self, ws: Workspace) -> None:
-        """Delete the workspace directory (the copy, the sandbox's /etc)."""
-        remove_tree(ws.host_path.parent)
-
     def run(
         self,
         ws: Workspace,

@@ -114,10 +114,6 @@ class DockerBackend(SandboxBackend):
         config = config_dir.resolve() if config_dir else None
         return Workspace(id=ws_id, backend=self.name, host_path=base / "src", config_path=config)
 
-    def cleanup(self, ws: Workspace) -> None:
-        """Delete the workspace copy."""
-        remove_tree(ws.host_path.parent)
-
     def run(
         self,
         ws: Workspace,
