@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +22,8 @@ import httpx
 import psutil
 from fastapi import FastAPI
 
-from core.embedded import free_port, stop_pid
+from bench.support.service import isolated_service, started_by
+from bench.support.service import port as bench_port
 from core.embedded.nats import EmbeddedNats
 from core.embedded.postgres import EmbeddedPostgres
 from core.paths import PROJECT_ROOT
@@ -37,12 +35,6 @@ CONNECTIONS = 32
 THREADS = 2
 ROUNDS = 2  # other work shares the machine: run wrk twice, keep the better run
 IDLE_S = 5.0
-UP_TIMEOUT_S = 240
-CLI = str(Path(sys.executable).parent / "dcoder-integrations")
-# Ports Ray or Serve hand out themselves: Ray workers, Serve direct-ingress HTTP and gRPC.
-RESERVED = (range(10002, 20000), range(30000, 31001), range(40000, 41001))
-# Env that would point `up` at shared servers or leak one variant's data plane into another.
-STRIPPED_PREFIXES = ("RAY_SERVE_", "DCODER_")
 MIB = 2**20
 
 
@@ -68,13 +60,6 @@ class Row:
     load: Load
     exposed: list[str]
     left_running: list[str] = field(default_factory=list)
-
-
-def _port() -> int:
-    while True:
-        port = free_port()
-        if not any(port in span for span in RESERVED):
-            return port
 
 
 def _ms(value: str, unit: str) -> float:
@@ -184,7 +169,7 @@ def create_app() -> FastAPI:
 
 def baseline() -> Row:
     """The same /healthz route and middleware on one bare uvicorn worker."""
-    port = _port()
+    port = bench_port()
     argv = [
         sys.executable, "-m", "uvicorn", "bench.bench_runtime:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
@@ -203,78 +188,6 @@ def baseline() -> Row:
         proc.wait(timeout=15)
 
 
-@dataclass
-class Run:
-    """One ``up``: its settings, cold-start time, and what ``down`` left behind."""
-
-    settings: Settings
-    cold_s: float = 0.0
-    left_running: list[str] = field(default_factory=list)
-
-
-def _reap(data_dir: Path, grace_s: float = 15.0) -> list[str]:
-    """Wait for this run's processes to exit after ``down``; stop and name any that do not."""
-    deadline = time.monotonic() + grace_s
-    while (left := _started_by_run(data_dir)) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    named = []
-    for pid in sorted(left):
-        named.append(f"{_title(pid)} ({pid})")
-        stop_pid(pid, timeout_s=5.0)
-    return named
-
-
-@contextlib.contextmanager
-def _service(serve_env: dict[str, str]) -> Iterator[Run]:
-    """A cold ``up`` in a fresh data dir on free ports; ``down`` with the same env on exit."""
-    data_dir = Path(tempfile.mkdtemp(prefix="dcb-", dir="/tmp"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(STRIPPED_PREFIXES)}
-    env.update(
-        DCODER_DATA_DIR=str(data_dir),
-        DCODER_HTTP_PORT=str(_port()),
-        DCODER_RAY_DASHBOARD_PORT=str(_port()),
-        DCODER_RAY_HEAD_PORT=str(_port()),
-        DCODER_NATS_EMBEDDED_PORT=str(_port()),
-        DCODER_DATABASE_EMBEDDED_PORT=str(_port()),
-        **_haproxy_env(data_dir),
-        **serve_env,
-    )
-    settings = Settings(
-        data_dir=data_dir,
-        http={"port": int(env["DCODER_HTTP_PORT"])},
-        nats={"embedded_port": int(env["DCODER_NATS_EMBEDDED_PORT"])},
-        database={"embedded_port": int(env["DCODER_DATABASE_EMBEDDED_PORT"])},
-    )
-    run = Run(settings)
-    try:
-        started = time.monotonic()
-        up = [CLI, "up", "--timeout", str(UP_TIMEOUT_S)]
-        done = subprocess.run(  # noqa: S603
-            up, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True,
-            timeout=UP_TIMEOUT_S + 60, check=False,
-        )  # fmt: skip
-        if done.returncode != 0:
-            raise RuntimeError(f"up failed ({done.returncode}): {done.stderr[-1500:]}")
-        run.cold_s = time.monotonic() - started
-        yield run
-    finally:
-        subprocess.run(  # noqa: S603
-            [CLI, "down"], env=env, cwd=PROJECT_ROOT, capture_output=True, timeout=120, check=False
-        )
-        run.left_running = _reap(data_dir)
-        shutil.rmtree(data_dir, ignore_errors=True)
-
-
-def _started_by_run(data_dir: Path) -> set[int]:
-    """Processes whose environment carries this run's data dir (everything `up` spawned)."""
-    found = set()
-    for proc in psutil.process_iter(["pid"]):
-        with contextlib.suppress(psutil.Error):
-            if proc.environ().get("DCODER_DATA_DIR") == str(data_dir):
-                found.add(proc.pid)
-    return found
-
-
 def _service_pids(settings: Settings) -> list[int]:
     """Every process of one ``up``: the Ray head's, the postmaster and its backends, nats."""
     from serve_app.launcher.ray_head import head_pids
@@ -284,12 +197,14 @@ def _service_pids(settings: Settings) -> list[int]:
     # Ray workers retitle themselves (ray::ServeReplica...), so take the head's children too.
     ray = [child for pid in head_pids(settings) for child in _with_children(pid)]
     others = {*_with_children(pg.pid), *_with_children(nats.pid)}
-    return sorted({*ray, *others, *_started_by_run(settings.data_dir)})
+    return sorted({*ray, *others, *started_by(settings.data_dir)})
 
 
 def serve_variant(name: str, serve_env: dict[str, str]) -> Row:
     """One cold start of the whole service with these Serve environment variables."""
-    with _service(serve_env) as run:
+    # bench.support.service strips RAY_SERVE_* and DCODER_* from the environment first, so one
+    # variant's data plane never leaks into another.
+    with isolated_service(lambda data_dir: {**_haproxy_env(data_dir), **serve_env}) as run:
         time.sleep(IDLE_S)  # let start-up work (imports, first probes) settle before sampling
         url = f"http://127.0.0.1:{run.settings.http.port}/healthz"
         row = _measure(name, url, _service_pids(run.settings), run.cold_s)
@@ -315,8 +230,8 @@ def _haproxy_env(data_dir: Path) -> dict[str, str]:
         "RAY_SERVE_HAPROXY_METRICS_SOCKET_PATH": str(root / "metrics.sock"),
         "RAY_SERVE_HAPROXY_SERVER_STATE_BASE": str(root),
         "RAY_SERVE_HAPROXY_SERVER_STATE_FILE": str(root / "server-state"),
-        "RAY_SERVE_HAPROXY_STATS_PORT": str(_port()),
-        "RAY_SERVE_HAPROXY_METRICS_PORT": str(_port()),
+        "RAY_SERVE_HAPROXY_STATS_PORT": str(bench_port()),
+        "RAY_SERVE_HAPROXY_METRICS_PORT": str(bench_port()),
     }
 
 

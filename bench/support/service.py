@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -128,10 +128,16 @@ def _reap(data_dir: Path, grace_s: float = 15.0) -> list[str]:
 
 
 @contextlib.contextmanager
-def isolated_service(extra_env: dict[str, str] | None = None) -> Iterator[Service]:
-    """A cold ``up`` in a fresh short data dir on free ports; ``down`` on exit, always."""
+def isolated_service(
+    extra_env: dict[str, str] | Callable[[Path], dict[str, str]] | None = None,
+) -> Iterator[Service]:
+    """A cold ``up`` in a fresh short data dir on free ports; ``down`` on exit, always.
+
+    ``extra_env`` may be a function of the run's data dir (for paths that must live inside it).
+    """
     data_dir = Path(tempfile.mkdtemp(prefix="dcs-", dir="/tmp"))
-    env = _env(data_dir, extra_env or {})
+    extra = extra_env(data_dir) if callable(extra_env) else (extra_env or {})
+    env = _env(data_dir, extra)
     service = Service(_settings(env), env, env["DCODER_OPERATOR_KEY"])
     try:
         started = time.monotonic()
