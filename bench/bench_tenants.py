@@ -123,7 +123,7 @@ def _measure(svc: Service, seeded: Seeded) -> dict[str, Any]:
     with svc.operator() as http:
         # One tenant per host loads the host's shared services (registry, pools) first.
         _activate(http, seeded, range(STORED - 20, STORED + 1))
-        with attached(svc.ray_address, svc.settings.ray.namespace, HOSTS) as probe:
+        with attached(svc.settings, svc.ray_address, HOSTS) as probe:
             probe.passivate(0)
             snaps = [Snapshot.take("hosts started, no tenant active", probe)]
             out["cold"] = _activate(http, seeded, range(1, ACTIVE + 1))

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 
 from actors import naming
+from core.settings import Settings
+from serve_app.launcher.ray_head import use_auth
 
 TIMEOUT_S = 60.0
 
@@ -62,9 +64,10 @@ class HostProbe:
 
 
 @contextlib.contextmanager
-def attached(address: str, namespace: str, hosts: int) -> Iterator[HostProbe]:
+def attached(settings: Settings, address: str, hosts: int) -> Iterator[HostProbe]:
     """A driver connected to ``address`` for the duration of the block."""
-    os.environ.setdefault("RAY_AUTH_MODE", "token")  # the local head runs with token auth
+    use_auth(settings)  # the local head runs with token auth, its token in the data dir
+    namespace = settings.ray.namespace
     # The head listens on 127.0.0.1 only; without this Ray dials the machine's own address. Ray
     # reads it when first imported, hence the imports inside these functions.
     os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")

@@ -24,6 +24,7 @@ from bench.support.service import Service
 from core.paths import PROJECT_ROOT
 from core.settings import Settings, load_settings
 from serve_app.launcher.deploy import dashboard_url, deploy, render_config, wait_ready
+from serve_app.launcher.ray_head import auth_env
 
 SETUPS_ENV = "BENCH_WEBHOOKS_SETUPS"
 """JSON list of setups, each ``{"label", "env", "deployment", "app_logging"}``."""
@@ -88,9 +89,9 @@ def apply(setup: Setup, svc: Service) -> None:
     ingress.update(setup.deployment)
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
         yaml.safe_dump(config, f)
-    # In a fresh process: Ray reads RAY_AUTH_MODE when first imported, and this one has
-    # imported it already without the token mode the local head runs with.
-    env = {**svc.env, "RAY_AUTH_MODE": "token"}
+    # In a fresh process: Ray reads RAY_AUTH_* when first imported, and this one has imported
+    # it already without the token mode the local head runs with.
+    env = {**svc.env, **auth_env(svc.settings)}
     try:
         subprocess.run(  # noqa: S603
             [sys.executable, "-m", "bench.support.serve_setup", f.name], env=env,

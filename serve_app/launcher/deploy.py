@@ -12,6 +12,7 @@ import yaml
 from core.errors import DependencyUnavailable
 from core.paths import CONFIGS_DIR
 from core.settings import Settings
+from serve_app.launcher.ray_head import use_auth
 
 SERVE_CONFIG = CONFIGS_DIR / "serve.yaml"
 
@@ -29,10 +30,7 @@ def dashboard_url(settings: Settings) -> str:
 
 def deploy(settings: Settings, path: Path = SERVE_CONFIG) -> float:
     """Submit the config to the cluster's dashboard (declarative, idempotent); return when."""
-    import os
-
-    # The local head runs with token auth; the client reads the token from ~/.ray/auth_token.
-    os.environ.setdefault("RAY_AUTH_MODE", "token")
+    use_auth(settings)
     from ray.dashboard.modules.serve.sdk import ServeSubmissionClient
 
     client = ServeSubmissionClient(dashboard_url(settings))
@@ -47,6 +45,7 @@ def api_url(settings: Settings) -> str:
 
 def _deploy_failure(settings: Settings, since: float) -> str | None:
     """The message of a deployment submitted after ``since`` that failed, if Serve reports one."""
+    use_auth(settings)
     from ray.dashboard.modules.serve.sdk import ServeSubmissionClient
 
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -15,13 +16,44 @@ from core.embedded.process import pid_alive, port_open, stop_pid
 from core.errors import DependencyUnavailable
 from core.settings import Settings
 
-RAY_ENV = {
+RAY_ENV = {  # defaults: the environment of `up` may override them
     # Keep --node-ip-address=127.0.0.1 as given (Ray otherwise swaps in the machine's address).
     "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
     "RAY_USAGE_STATS_ENABLED": "0",
-    # Token authentication on the dashboard and GCS (Ray keeps the token in ~/.ray/auth_token).
-    "RAY_AUTH_MODE": "token",
 }
+
+AUTH_TOKEN_FILE = "ray-auth-token"
+"""The local head's token (dashboard, GCS), in the data dir, mode 0600, made by the first `up`."""
+
+
+def auth_token_path(settings: Settings) -> Path:
+    return settings.data_dir / AUTH_TOKEN_FILE
+
+
+def ensure_auth_token(settings: Settings) -> Path:
+    """Create the local head's token once; `ray start` refuses token mode without one."""
+    path = auth_token_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_hex(32))
+    return path
+
+
+def auth_env(settings: Settings) -> dict[str, str]:
+    """Token auth for clients of our local head; empty for an external cluster (its own setup)."""
+    if settings.ray.address:
+        return {}
+    return {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(auth_token_path(settings))}
+
+
+def use_auth(settings: Settings) -> None:
+    """Make this process a client of our local head (before Ray is first imported)."""
+    for key, value in auth_env(settings).items():
+        os.environ.setdefault(key, value)
 
 
 def ray_temp_dir(settings: Settings) -> Path:
@@ -57,8 +89,16 @@ def start_head(settings: Settings, env: dict[str, str]) -> str:
     ]  # fmt: skip
     if settings.ray.num_cpus:
         argv.append(f"--num-cpus={settings.ray.num_cpus}")
+    ensure_auth_token(settings)
+    head_env = {
+        **RAY_ENV,
+        **os.environ,
+        **auth_env(settings),
+        **env,
+        HEAD_MARKER_ENV: str(temp_dir),
+    }
     result = subprocess.run(  # noqa: S603
-        argv, env={**os.environ, **RAY_ENV, **env, HEAD_MARKER_ENV: str(temp_dir)},
+        argv, env=head_env,
         capture_output=True, text=True,
         timeout=180, check=False,
     )  # fmt: skip
