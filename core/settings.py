@@ -89,8 +89,16 @@ class HttpSettings(BaseSettings):
 
     model_config = _config("DCODER_HTTP_")
 
-    host: str = Field("127.0.0.1", description="address the Serve proxy listens on")
+    host: str = Field("127.0.0.1", description="address the HTTP API listens on")
     port: int = Field(8085, ge=1, le=65535, description="port of the HTTP API")
+    data_plane: Literal["haproxy", "proxy"] = Field(
+        "haproxy",
+        description="what carries HTTP to the Serve replicas: Serve's HAProxy mode (confined to "
+        "loopback and the data dir) or Serve's Python proxy; read by `up`",
+    )
+    haproxy_threads: int = Field(
+        2, ge=1, le=64, description="HAProxy threads (data_plane haproxy); about one per core"
+    )
 
 
 class SecuritySettings(BaseSettings):

