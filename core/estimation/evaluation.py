@@ -11,10 +11,14 @@ from typing import Any
 import numpy as np
 
 from core.estimation.fitting import FitConfig, fit_model
-from core.estimation.history import chronological_split, read_history_csv
+from core.estimation.history import Story, chronological_split, read_history_csv
 from core.estimation.text import story_text
 
 WITHIN = 2.0
+# Backtest windows: fit on the stories before ``origin`` (share of the whole file), score the next
+# ``BACKTEST_HORIZON``. The last one is train -> val; none reaches the test split.
+BACKTEST_ORIGINS = (0.4, 0.5, 0.6)
+BACKTEST_HORIZON = 0.2
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,64 @@ def evaluate_directory(
         done = results[-1]
         say(
             f"[{number}/{len(paths)}] {path.stem}: MAE {done.mae:.3f}, median {done.median_mae:.3f}"
+        )
+    return results
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """Errors on one chronological window before the test split (for choosing a design)."""
+
+    project: str
+    origin: float
+    n: int
+    mae: float
+    median_mae: float
+    model: str
+
+    @property
+    def beats_median(self) -> bool:
+        """Strictly lower MAE than the median of the same history."""
+        return self.mae < self.median_mae
+
+
+def backtest_windows(
+    stories: list[Story],
+    marks: list[str] | None = None,
+    origins: tuple[float, ...] = BACKTEST_ORIGINS,
+    horizon: float = BACKTEST_HORIZON,
+) -> list[tuple[float, list[Story], list[Story]]]:
+    """``(origin, history, next stories)`` windows drawn from train+val only, never from test."""
+    split = chronological_split(stories, marks)
+    usable = split.train + split.val
+    windows = []
+    for origin in origins:
+        start = int(origin * len(stories))
+        end = min(int((origin + horizon) * len(stories)), len(usable))
+        if 0 < start < end:
+            windows.append((origin, usable[:start], usable[start:end]))
+    return windows
+
+
+def backtest_project(
+    path: Path, config: FitConfig | None = None, progress: Callable[[str], None] | None = None
+) -> list[BacktestResult]:
+    """Fit the whole pipeline on each window's history and score the stories that follow."""
+    results = []
+    for origin, history, later in backtest_windows(*read_history_csv(path)):
+        model = fit_model(history, config, progress=progress)
+        truth = np.array([s.points for s in later])
+        predicted = model.predict([story_text(s.title, s.description) for s in later])
+        median = np.median([s.points for s in history])
+        results.append(
+            BacktestResult(
+                path.stem,
+                origin,
+                len(truth),
+                float(np.abs(truth - predicted).mean()),
+                float(np.abs(truth - median).mean()),
+                model.candidate.describe(),
+            )
         )
     return results
 

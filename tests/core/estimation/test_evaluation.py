@@ -7,7 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.estimation.evaluation import evaluate_directory, markdown_table, summary
+from core.estimation.evaluation import (
+    backtest_project,
+    backtest_windows,
+    evaluate_directory,
+    markdown_table,
+    summary,
+)
+from core.estimation.history import chronological_split, read_history_csv
 from tests.core.estimation.synthetic import make_history, write_csv
 
 
@@ -35,3 +42,31 @@ def test_evaluates_every_project_against_baselines_of_the_same_history(tmp_path:
 def test_an_empty_directory_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         evaluate_directory(tmp_path)
+
+
+def test_backtest_windows_end_before_the_test_split(tmp_path: Path) -> None:
+    stories, marks = read_history_csv(write_csv(tmp_path / "p.csv", make_history(200, seed=33)))
+    split = chronological_split(stories, marks)
+    windows = backtest_windows(stories, marks)
+    assert [origin for origin, _, _ in windows] == [0.4, 0.5, 0.6]
+    test_keys = {s.key for s in split.test}
+    for origin, history, later in windows:
+        assert history == stories[: int(origin * 200)]
+        assert later == stories[len(history) : len(history) + 40]
+        assert not test_keys & {s.key for s in history + later}
+    assert windows[-1][1:] == (split.train, split.val)
+
+
+def test_backtest_scores_each_window_against_its_own_median(tmp_path: Path) -> None:
+    stories = make_history(200, seed=34)
+    results = backtest_project(write_csv(tmp_path / "gamma.csv", stories))
+    assert [(r.project, r.origin, r.n) for r in results] == [
+        ("gamma", 0.4, 40),
+        ("gamma", 0.5, 40),
+        ("gamma", 0.6, 40),
+    ]
+    history, later = stories[:120], np.array([s.points for s in stories[120:160]])
+    assert results[-1].median_mae == pytest.approx(
+        np.abs(later - np.median([s.points for s in history])).mean()
+    )
+    assert all(r.beats_median for r in results)
