@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client import generate_latest as _generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.webhooks.metrics import register_metrics
 
@@ -36,20 +36,36 @@ class ApiMetrics:
 
     def install(self, api: FastAPI) -> None:
         """Measure every request; the route label is the path template, never the raw path."""
+        api.add_middleware(_MeasureRequests, metrics=self)
 
-        @api.middleware("http")
-        async def _measure(
-            request: Request, call_next: Callable[[Request], Awaitable[Response]]
-        ) -> Response:
-            started = time.perf_counter()
-            status = 500
-            try:
-                response = await call_next(request)
-                status = response.status_code
-                return response
-            finally:
-                route = request.scope.get("route")
-                template = getattr(route, "path", None) or "unmatched"
-                labels = (template, request.method, str(status))
-                self.requests.labels(*labels).inc()
-                self.latency.labels(*labels).observe(time.perf_counter() - started)
+    def observe(self, scope: Scope, status: int, seconds: float) -> None:
+        route = scope.get("route")
+        labels = (getattr(route, "path", None) or "unmatched", scope.get("method", ""), str(status))
+        self.requests.labels(*labels).inc()
+        self.latency.labels(*labels).observe(seconds)
+
+
+class _MeasureRequests:
+    """Pure ASGI middleware (Starlette's BaseHTTPMiddleware costs a task and a stream per call)."""
+
+    def __init__(self, app: ASGIApp, metrics: ApiMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            self.metrics.observe(scope, status, time.perf_counter() - started)
