@@ -58,8 +58,9 @@ class EventRelay:
         """Start consuming (idempotent)."""
         if not self._tasks:
             self._tasks = [
-                asyncio.create_task(self._consume("WEBHOOKS", self.work.handle_webhook)),
-                asyncio.create_task(self._consume("EVENTS", self.work.handle_event)),
+                # webhooks: each fetched batch at once (grouped per tenant); events: one by one
+                asyncio.create_task(self._consume("WEBHOOKS", self.work.handle_webhooks)),
+                asyncio.create_task(self._consume("EVENTS", self._one_by_one)),
             ]
             if self.index == 0:
                 self._tasks.append(asyncio.create_task(self._purge_forever()))
@@ -72,22 +73,21 @@ class EventRelay:
         back every message behind it): up to MAX_IN_FLIGHT messages are handled at once, each
         still acknowledged only after its own handler succeeded.
         """
-        in_flight: set[asyncio.Task[None]] = set()
+        in_flight: dict[asyncio.Task[None], int] = {}  # task -> messages it settles
         while True:
             try:
                 sub = await self.work.subscribe(stream)
                 while True:
-                    while len(in_flight) >= MAX_IN_FLIGHT:
+                    while sum(in_flight.values()) >= MAX_IN_FLIGHT:
                         await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-                    room = min(FETCH_BATCH, MAX_IN_FLIGHT - len(in_flight))
+                    room = min(FETCH_BATCH, MAX_IN_FLIGHT - sum(in_flight.values()))
                     try:
                         msgs = await sub.fetch(room, timeout=1.0)
                     except TimeoutError:
                         continue
-                    for msg in msgs:
-                        task = asyncio.create_task(self._one(handler, msg))
-                        in_flight.add(task)
-                        task.add_done_callback(in_flight.discard)
+                    task = asyncio.create_task(self._batch(handler, msgs))
+                    in_flight[task] = len(msgs)
+                    task.add_done_callback(lambda t: in_flight.pop(t, None))
             except asyncio.CancelledError:
                 for task in list(in_flight):
                     task.cancel()
@@ -110,16 +110,26 @@ class EventRelay:
                 log.warning("purging delivery records failed: %r", err)
             await asyncio.sleep(3600)
 
-    async def _one(self, handler: Any, msg: Any) -> None:
+    async def _one_by_one(self, msgs: list[Any]) -> None:
+        """Events are handled each on its own (one event may fan out to several instances)."""
+        await asyncio.gather(*(self._batch(self._event, [msg]) for msg in msgs))
+
+    async def _event(self, msgs: list[Any]) -> None:
+        await self.work.handle_event(msgs[0])
+
+    async def _batch(self, handler: Any, msgs: list[Any]) -> None:
         try:
-            await handler(msg)
-            self.processed += 1
-        except Exception:  # noqa: BLE001 - one bad message must not stop the batch
+            await handler(msgs)
+            if handler != self._one_by_one:  # that one counts its messages itself
+                self.processed += len(msgs)
+        except Exception:  # noqa: BLE001 - one bad batch must not stop the consumer
             self.errors += 1
-            log.exception("relay %s could not settle a message", self.index)
-            # e.g. PostgreSQL restarting: try again soon rather than after the whole ack_wait
-            with contextlib.suppress(Exception):
-                await msg.nak(delay=UNSETTLED_RETRY_S)
+            log.exception("relay %s could not settle %d message(s)", self.index, len(msgs))
+            # e.g. PostgreSQL restarting: try again soon rather than after the whole ack_wait;
+            # a message already settled refuses the nak (suppressed)
+            for msg in msgs:
+                with contextlib.suppress(Exception):
+                    await msg.nak(delay=UNSETTLED_RETRY_S)
 
     def metric_families(self) -> list[Metric]:
         """This relay's metric families (outcomes, queue lag, retries, dead letters)."""

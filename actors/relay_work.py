@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import uuid
@@ -78,25 +79,62 @@ class RelayWork:
 
     async def handle_webhook(self, msg: Any) -> None:
         """Deliver one webhook to its instance; settle the message."""
-        delivery = WebhookDelivery.model_validate_json(msg.data)
-        attempt = int(msg.metadata.num_delivered)
-        started = await self.deliveries.mark_processing(delivery.tenant_id, delivery.delivery_id)
-        if started is None:
-            await msg.ack()  # already done or dead (a redelivery after a crash)
+        await self.handle_webhooks([msg])
+
+    async def handle_webhooks(self, msgs: list[Any]) -> None:
+        """Deliver a fetched batch of webhooks, one group per tenant, the groups concurrently."""
+        groups: dict[str, list[tuple[Any, WebhookDelivery]]] = {}
+        for msg in msgs:
+            delivery = WebhookDelivery.model_validate_json(msg.data)
+            groups.setdefault(delivery.tenant_id, []).append((msg, delivery))
+        results = await asyncio.gather(
+            *(self._tenant_webhooks(t, batch) for t, batch in groups.items()),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result  # the caller naks whatever is still unsettled
+
+    async def _tenant_webhooks(
+        self, tenant_id: str, batch: list[tuple[Any, WebhookDelivery]]
+    ) -> None:
+        """Deliver webhooks of one tenant together; settle each message on its own outcome.
+
+        One statement starts them, one tenant-host call runs every handler (each with its own
+        timeout), one statement finishes the successful ones: under load this replaces three
+        round trips per delivery by three per batch. Failures are settled one by one.
+        """
+        started = await self.deliveries.mark_processing_many(
+            tenant_id, [d.delivery_id for _, d in batch]
+        )
+        run = []
+        for msg, delivery in batch:
+            if delivery.delivery_id in started:
+                self._started(started[delivery.delivery_id])
+                run.append((msg, delivery))
+            else:
+                await msg.ack()  # already done or dead (a redelivery after a crash)
+        if not run:
             return
-        self._started(started)
         try:
-            await self.hosts.call(
-                delivery.tenant_id, "handle_webhook", timeout_s=self.handler_timeout_s + 10,
-                delivery=delivery,
+            outcomes: list[BaseException | None] = await self.hosts.call(
+                tenant_id, "handle_webhooks", timeout_s=self.handler_timeout_s + 10,
+                deliveries=[d for _, d in run],
             )  # fmt: skip
-        except Exception as err:  # noqa: BLE001 - every failure is classified below
-            await self._failed(msg, err, attempt, delivery.tenant_id, delivery.delivery_id,
-                               delivery.instance_id, "webhook", plugin=started.plugin)  # fmt: skip
-            return
-        await self.deliveries.mark_done(delivery.tenant_id, delivery.delivery_id)
-        self.metrics.record_outcome(started.plugin, "done")
-        await msg.ack()
+        except Exception as failure:  # noqa: BLE001 - the whole call failed: so did each one
+            outcomes = [failure] * len(run)
+        done = [d.delivery_id for (_, d), err in zip(run, outcomes, strict=True) if err is None]
+        if done:
+            await self.deliveries.mark_done_many(tenant_id, done)
+        for (msg, delivery), err in zip(run, outcomes, strict=True):
+            plugin = started[delivery.delivery_id].plugin
+            if err is None:
+                self.metrics.record_outcome(plugin, "done")
+                await msg.ack()
+            else:
+                attempt = int(msg.metadata.num_delivered)
+                await self._failed(msg, err, attempt, tenant_id, delivery.delivery_id,
+                                   delivery.instance_id, "webhook", plugin=plugin)  # fmt: skip
 
     async def handle_event(self, msg: Any) -> None:
         """Deliver one event to every consuming instance of its tenant; settle the message."""

@@ -267,6 +267,15 @@ class TenantRuntime:
         check_transition(InstanceState(live.record.state), "handle_webhook")
         await self._hook("handle_webhook", live.plugin.handle_webhook(delivery))
 
+    async def handle_webhooks(
+        self, deliveries: list[WebhookDelivery]
+    ) -> list[BaseException | None]:
+        """Several deliveries at once (each with its own timeout); each one's error or None."""
+        outcomes = await asyncio.gather(
+            *(self.handle_webhook(d) for d in deliveries), return_exceptions=True
+        )
+        return [o if isinstance(o, BaseException) else None for o in outcomes]
+
     async def handle_event(self, event: Event, instance_id: str) -> None:
         live = await self._load(instance_id)
         check_transition(InstanceState(live.record.state), "handle_event")

@@ -116,6 +116,33 @@ class DeliveryStore:
         )  # fmt: skip
         return None if row is None else Delivery.model_validate(dict(row))
 
+    async def mark_processing_many(
+        self, tenant_id: str, delivery_ids: list[str]
+    ) -> dict[str, Delivery]:
+        """:meth:`mark_processing` for several deliveries in one statement; the started ones."""
+        rows = await self.db.fetch(
+            """
+            UPDATE deliveries SET status = 'processing', attempts = attempts + 1,
+                   started_at = coalesce(started_at, now()), next_attempt_at = NULL
+            WHERE tenant_id = $1 AND id = ANY($2::text[]) AND status = ANY($3::text[])
+            RETURNING *
+            """,
+            tenant_id, delivery_ids, list(_OPEN),
+        )  # fmt: skip
+        started = (Delivery.model_validate(dict(row)) for row in rows)
+        return {d.id: d for d in started}
+
+    async def mark_done_many(self, tenant_id: str, delivery_ids: list[str]) -> int:
+        """:meth:`mark_done` for several deliveries in one statement; how many were open."""
+        status = await self.db.execute(
+            """
+            UPDATE deliveries SET status = 'done', finished_at = now(), next_attempt_at = NULL
+            WHERE tenant_id = $1 AND id = ANY($2::text[]) AND status = ANY($3::text[])
+            """,
+            tenant_id, delivery_ids, list(_OPEN),
+        )  # fmt: skip
+        return int(status.split()[-1])
+
     async def mark_done(self, tenant_id: str, delivery_id: str) -> bool:
         """Finish successfully; ``False`` when it was not open (already done or dead)."""
         status = await self.db.execute(

@@ -85,6 +85,35 @@ def test_dead_letter_fix_config_replay_processed_once(
     assert again.status_code == 409
 
 
+def test_a_burst_settles_each_delivery_on_its_own_outcome(
+    serve_url: str, counter_source: Path, db_fetch
+) -> None:  # type: ignore[no-untyped-def]
+    # The relay hands a fetched batch of one tenant's webhooks to its tenant actor in one call:
+    # successes and failures of the same batch must still be settled one by one.
+    tenant = new_tenant(serve_url)
+    secret = whsec()
+    good = counter_instance(tenant, secret, mode="ok", name="good")
+    bad = counter_instance(tenant, secret, mode="permanent", name="bad")
+
+    def send(i: int) -> tuple[str, str]:
+        iid = good if i % 2 == 0 else bad
+        body = json.dumps({"n": i}).encode()
+        response = httpx.post(f"{serve_url}/v1/webhooks/{tenant.id}/{iid}", content=body,
+                              headers=signed(secret, body, f"burst-{i}"), timeout=30)  # fmt: skip
+        assert response.status_code == 202, response.text
+        return iid, response.json()["delivery_id"]
+
+    with ThreadPoolExecutor(8) as pool:
+        sent = list(pool.map(send, range(24)))
+    for iid, delivery_id in sent:
+        final = wait_status(tenant, delivery_id, "done" if iid == good else "dead")
+        assert final["attempts"] == 1
+    assert effects(db_fetch, good) == {f"effect/{d}": 1 for iid, d in sent if iid == good}
+    assert effects(db_fetch, bad) == {}
+    letters = tenant.http.get(f"/v1/tenants/{tenant.id}/dead-letters").json()
+    assert sorted(x["delivery_id"] for x in letters) == sorted(d for i, d in sent if i == bad)
+
+
 def test_retryable_failures_back_off_then_dead_letter(serve_url: str, counter_source: Path) -> None:
     tenant = new_tenant(serve_url)
     secret = whsec()

@@ -31,10 +31,12 @@ def wait_status(tenant: TenantClient, delivery_id: str, want: str, timeout_s: fl
     raise AssertionError(f"delivery {delivery_id} not {want}: {found}")
 
 
-def counter_instance(tenant: TenantClient, secret: str, mode: str = "ok") -> str:
+def counter_instance(
+    tenant: TenantClient, secret: str, mode: str = "ok", name: str = "counter"
+) -> str:
     base = f"/v1/tenants/{tenant.id}/plugins"
     created = tenant.http.post(base, json={
-        "plugin": "effect-counter", "version": "1.0.0", "name": "counter",
+        "plugin": "effect-counter", "version": "1.0.0", "name": name,
         "config": {"mode": mode, "label": "x"}, "secrets": {"signing_secret": secret},
     })  # fmt: skip
     assert created.status_code == 201, created.text

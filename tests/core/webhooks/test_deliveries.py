@@ -101,6 +101,21 @@ async def test_lifecycle_retry_then_done(store: DeliveryStore) -> None:
     assert not await store.mark_retrying(tenant, delivery_id, "late", next_at)
 
 
+async def test_batch_start_and_finish_skip_what_is_not_open(store: DeliveryStore) -> None:
+    tenant, instance = await _tenant(store)
+    other_tenant, other_instance = await _tenant(store)
+    ids = [(await store.record_accepted(tenant, instance, f"atl:b{i}"))[0] for i in range(3)]
+    foreign, _ = await store.record_accepted(other_tenant, other_instance, "atl:f")
+    assert await store.mark_done(tenant, ids[2])  # finished earlier (a redelivery)
+    started = await store.mark_processing_many(tenant, [*ids, foreign])
+    assert sorted(started) == sorted(ids[:2])  # not the done one, not another tenant's
+    assert all(d.attempts == 1 and d.status == "processing" for d in started.values())
+    assert await store.mark_done_many(tenant, [*ids, foreign]) == 2
+    assert {(await store.get(tenant, i)).status for i in ids} == {"done"}
+    assert (await store.get(other_tenant, foreign)).status == "accepted"
+    assert await store.mark_processing_many(tenant, ids) == {}
+
+
 async def test_dead_letter_is_written_once_with_the_message(store: DeliveryStore) -> None:
     tenant, instance = await _tenant(store, plugin="bitbucket")
     delivery_id, _ = await store.record_accepted(tenant, instance, "bbc:h/r")
