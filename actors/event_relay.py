@@ -17,6 +17,7 @@ import ray
 from prometheus_client.metrics_core import Metric
 
 from actors.handles import TenantHosts
+from actors.priority import lower_priority
 from actors.relay_work import RelayWork
 from core.bus import Bus
 from core.db import Database
@@ -42,6 +43,7 @@ class EventRelay:
         self.index = index
         self.settings = load_settings()
         configure_logging(self.settings.log_level)
+        lower_priority(self.settings.ray.dispatch_nice)
         self.bus = Bus(nats_url(self.settings), self.settings.nats)
         db = Database(database_url(self.settings), self.settings.database)
         self.work = RelayWork(

@@ -19,6 +19,7 @@ import ray
 
 from actors.host.services import HostServices
 from actors.host.tenant import TenantRuntime
+from actors.priority import lower_priority
 from core.logging import configure_logging
 from core.settings import load_settings
 
@@ -37,6 +38,7 @@ class TenantHost:
         self.index = index
         self.settings = load_settings()
         configure_logging(self.settings.log_level)
+        lower_priority(self.settings.ray.dispatch_nice)
         self._svc: HostServices | None = None
         self.tenants: dict[str, TenantRuntime] = {}
         self._reaper: asyncio.Task[None] | None = None

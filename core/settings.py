@@ -82,6 +82,11 @@ class RaySettings(BaseSettings):
     event_relays: int = Field(
         1, ge=1, le=64, description="JetStream consumer actors (they share durable consumers)"
     )
+    dispatch_nice: int = Field(
+        4, ge=0, le=19,
+        description="added to the CPU niceness of relays and tenant hosts, so that webhook "
+        "ingest (which answers clients) wins the CPU over background dispatch",
+    )  # fmt: skip
 
 
 class HttpSettings(BaseSettings):
