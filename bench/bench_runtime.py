@@ -204,7 +204,7 @@ def serve_variant(name: str, serve_env: dict[str, str]) -> Row:
     """One cold start of the whole service with these Serve environment variables."""
     # bench.support.service strips RAY_SERVE_* and DCODER_* from the environment first, so one
     # variant's data plane never leaks into another.
-    with isolated_service(lambda data_dir: {**_haproxy_env(data_dir), **serve_env}) as run:
+    with isolated_service(serve_env) as run:
         time.sleep(IDLE_S)  # let start-up work (imports, first probes) settle before sampling
         url = f"http://127.0.0.1:{run.settings.http.port}/healthz"
         row = _measure(name, url, _service_pids(run.settings), run.cold_s)
@@ -214,24 +214,14 @@ def serve_variant(name: str, serve_env: dict[str, str]) -> Row:
 
 def variants() -> dict[str, dict[str, str]]:
     """The Serve data planes compared (the env reaches Serve through `ray start`)."""
+    proxy = {"DCODER_HTTP_DATA_PLANE": "proxy"}
     return {
-        "Ray Serve, default proxy": {},
-        "Ray Serve, `RAY_SERVE_THROUGHPUT_OPTIMIZED=1`": {"RAY_SERVE_THROUGHPUT_OPTIMIZED": "1"},
-        "Ray Serve, `RAY_SERVE_ENABLE_HA_PROXY=1`": {"RAY_SERVE_ENABLE_HA_PROXY": "1"},
-    }
-
-
-def _haproxy_env(data_dir: Path) -> dict[str, str]:
-    """HAProxy's files and fixed ports (/tmp/haproxy-serve, 8404, 9101) moved into this run."""
-    root = data_dir / "haproxy"
-    return {
-        "RAY_SERVE_HAPROXY_CONFIG_FILE_LOC": str(root / "haproxy.cfg"),
-        "RAY_SERVE_HAPROXY_SOCKET_PATH": str(root / "admin.sock"),
-        "RAY_SERVE_HAPROXY_METRICS_SOCKET_PATH": str(root / "metrics.sock"),
-        "RAY_SERVE_HAPROXY_SERVER_STATE_BASE": str(root),
-        "RAY_SERVE_HAPROXY_SERVER_STATE_FILE": str(root / "server-state"),
-        "RAY_SERVE_HAPROXY_STATS_PORT": str(bench_port()),
-        "RAY_SERVE_HAPROXY_METRICS_PORT": str(bench_port()),
+        "Ray Serve, Python proxy": proxy,
+        "Ray Serve, Python proxy, `RAY_SERVE_THROUGHPUT_OPTIMIZED=1`": {
+            **proxy,
+            "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1",
+        },
+        "Ray Serve, HAProxy confined by `up` (the default)": {},
     }
 
 
