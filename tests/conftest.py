@@ -140,6 +140,12 @@ def ray_address(test_services: TestServices) -> Iterator[str]:
         ray.shutdown()
         return
     temp_dir = tempfile.mkdtemp(prefix="rayt", dir="/tmp")
+    # The data plane `up` starts (HAProxy, confined) by default: Serve's processes read it from
+    # the environment they inherit from this process.
+    from core.settings import load_settings
+    from serve_app.launcher.data_plane import serve_env
+
+    os.environ.update(serve_env(load_settings()))
     context = ray.init(
         num_cpus=2,
         resources={"sandbox": 2},

@@ -4,18 +4,22 @@ Both are Ray Serve's own. With ``haproxy`` Serve runs HAProxy in front of the re
 answer HTTP themselves (direct ingress): one hop instead of the Python proxy's actor call per
 request — see docs/performance.md for what each costs. The variables below are read by Serve's
 processes, which inherit them from `ray start`, so they go into the head's environment. Every
-file of HAProxy lives in ``<data dir>/haproxy`` (mode 0700) and HAProxy starts through
+file of HAProxy lives in ``<data dir>/haproxy`` (mode 0700; a short private dir in /tmp when
+the data dir's path is too long for a Unix socket) and HAProxy starts through
 :mod:`serve_app.launcher.haproxy_shim`, which keeps its stats and metrics listeners on loopback.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shlex
+import stat
 import sys
 from pathlib import Path
 
 from core.embedded import free_port
+from core.errors import DependencyUnavailable
 from core.settings import Settings
 from serve_app.launcher import haproxy_shim
 
@@ -24,8 +28,29 @@ SHIM_NAME = "haproxy"
 _RAY_RANGES = (range(10002, 20000), range(30000, 31001), range(40000, 41001))
 
 
+# HAProxy refuses Unix socket paths over 97 bytes; Serve puts its sockets in a sub-directory
+# named after the node id (56 hex digits): <dir>/<node id>/metrics.sock.
+_SOCKET_PATH_MAX = 97
+_SOCKET_SUFFIX = 1 + 56 + 1 + len("metrics.sock")
+
+
 def haproxy_dir(settings: Settings) -> Path:
-    return settings.data_dir / "haproxy"
+    """``<data dir>/haproxy``, or a short private dir in /tmp when that path is too long."""
+    preferred = settings.data_dir / "haproxy"
+    if len(str(preferred)) + _SOCKET_SUFFIX <= _SOCKET_PATH_MAX:
+        return preferred
+    digest = hashlib.sha256(str(settings.data_dir.resolve()).encode()).hexdigest()[:10]
+    return Path("/tmp") / f"dch-{digest}"  # noqa: S108 - created 0700, its owner checked
+
+
+def _private_dir(path: Path) -> Path:
+    """Create ``path`` mode 0700 (or accept it if it is ours and private)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+        raise DependencyUnavailable(f"{path} exists and is not a directory of this user")
+    os.chmod(path, 0o700)  # the admin socket inside is reachable by its owner only
+    return path
 
 
 def _loopback_port() -> int:
@@ -56,9 +81,7 @@ def serve_env(settings: Settings) -> dict[str, str]:
     """Environment for `ray start` that selects and confines the configured data plane."""
     if settings.http.data_plane != "haproxy":
         return {}
-    root = haproxy_dir(settings)
-    root.mkdir(parents=True, exist_ok=True)
-    os.chmod(root, 0o700)  # the admin socket inside is reachable by its owner only
+    root = _private_dir(haproxy_dir(settings))
     return {
         "RAY_SERVE_ENABLE_HA_PROXY": "1",
         "RAY_SERVE_HAPROXY_BINARY_PATH": str(_write_shim(root)),

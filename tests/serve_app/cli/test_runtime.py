@@ -13,6 +13,8 @@ import psutil
 
 from bench.support.service import CLI, isolated_service
 from core.paths import PROJECT_ROOT
+from core.settings import Settings
+from serve_app.launcher.data_plane import haproxy_dir
 
 
 def _fresh_home() -> dict[str, str]:
@@ -20,8 +22,8 @@ def _fresh_home() -> dict[str, str]:
     return {"HOME": tempfile.mkdtemp(prefix="home-", dir="/tmp")}
 
 
-def _haproxy(data_dir: Path) -> list[psutil.Process]:
-    mine = str(data_dir / "haproxy" / "")
+def _haproxy(settings: Settings) -> list[psutil.Process]:
+    mine = str(haproxy_dir(settings) / "")
     return [
         proc
         for proc in psutil.process_iter(["name", "cmdline"])
@@ -57,15 +59,15 @@ def test_up_status_down_on_a_fresh_machine() -> None:
         assert httpx.get(dashboard, timeout=10.0).status_code in (401, 403)
 
         # HAProxy (the default data plane) serves the API and keeps everything on loopback.
-        haproxy = _haproxy(svc.settings.data_dir)
+        haproxy = _haproxy(svc.settings)
         assert haproxy, "no haproxy of this service is running"
         listening = [addr for proc in haproxy for addr in _listeners(proc)]
         assert f"127.0.0.1:{svc.settings.http.port}" in listening
         assert len(listening) >= 3  # API, stats page, Prometheus exporter
         assert all(addr.startswith("127.0.0.1:") for addr in listening), listening
-        root = svc.settings.data_dir / "haproxy"
+        root = haproxy_dir(svc.settings)
         assert stat.S_IMODE(root.stat().st_mode) == 0o700
         sockets = list(root.rglob("admin.sock"))
         assert sockets and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in sockets)
     assert svc.left_running == []
-    assert _haproxy(svc.settings.data_dir) == []
+    assert _haproxy(svc.settings) == []

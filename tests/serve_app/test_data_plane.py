@@ -1,0 +1,63 @@
+"""The environment `up` gives Serve for each data plane."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from core.errors import DependencyUnavailable
+from core.settings import Settings
+from serve_app.launcher.data_plane import haproxy_dir, serve_env
+
+
+def _settings(data_dir: Path, **http: object) -> Settings:
+    return Settings(data_dir=data_dir, http=http)  # type: ignore[arg-type]
+
+
+def test_haproxy_files_stay_in_a_private_dir_of_the_data_dir() -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="d", dir="/tmp"))  # short enough for sockets
+    env = serve_env(_settings(data_dir))
+    root = data_dir / "haproxy"
+    assert env["RAY_SERVE_ENABLE_HA_PROXY"] == "1"
+    assert stat.S_IMODE(root.stat().st_mode) == 0o700
+    for key in ("CONFIG_FILE_LOC", "SOCKET_PATH", "METRICS_SOCKET_PATH", "SERVER_STATE_FILE"):
+        assert Path(env[f"RAY_SERVE_HAPROXY_{key}"]).parent == root
+    shim = Path(env["RAY_SERVE_HAPROXY_BINARY_PATH"])
+    assert shim.parent == root and os.access(shim, os.X_OK)
+    ports = {int(env["RAY_SERVE_HAPROXY_STATS_PORT"]), int(env["RAY_SERVE_HAPROXY_METRICS_PORT"])}
+    assert len(ports) == 2 and not any(30000 <= p <= 31000 for p in ports)
+    shutil.rmtree(data_dir)
+
+
+def test_a_long_data_dir_moves_sockets_to_a_short_private_dir(tmp_path: Path) -> None:
+    deep = tmp_path / ("x" * 60) / "data"
+    root = haproxy_dir(_settings(deep))
+    assert str(root).startswith("/tmp/dch-")
+    assert len(f"{root}/{'0' * 56}/metrics.sock") <= 97  # HAProxy's limit for a socket path
+    env = serve_env(_settings(deep))
+    assert Path(env["RAY_SERVE_HAPROXY_SOCKET_PATH"]).parent == root
+    assert stat.S_IMODE(root.stat().st_mode) == 0o700
+    assert haproxy_dir(_settings(deep)) == root  # stable for the same data dir
+    shutil.rmtree(root)
+
+
+def test_a_dir_that_is_not_ours_is_refused(tmp_path: Path) -> None:
+    deep = tmp_path / ("y" * 60) / "data"
+    root = haproxy_dir(_settings(deep))
+    root.parent.mkdir(parents=True, exist_ok=True)
+    root.unlink(missing_ok=True)
+    root.symlink_to(tmp_path)  # e.g. planted by another user
+    try:
+        with pytest.raises(DependencyUnavailable, match="not a directory of this user"):
+            serve_env(_settings(deep))
+    finally:
+        root.unlink()
+
+
+def test_the_python_proxy_needs_nothing(tmp_path: Path) -> None:
+    assert serve_env(_settings(tmp_path, data_plane="proxy")) == {}
