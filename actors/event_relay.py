@@ -76,6 +76,7 @@ class EventRelay:
         still acknowledged only after its own handler succeeded.
         """
         in_flight: dict[asyncio.Task[None], int] = {}  # task -> messages it settles
+        linger_s = self.settings.webhooks.dispatch_linger_ms / 1000
         while True:
             try:
                 sub = await self.work.subscribe(stream)
@@ -90,6 +91,8 @@ class EventRelay:
                     task = asyncio.create_task(self._batch(handler, msgs))
                     in_flight[task] = len(msgs)
                     task.add_done_callback(lambda t: in_flight.pop(t, None))
+                    if len(msgs) < room and linger_s:
+                        await asyncio.sleep(linger_s)  # let the next batch fill up a little
             except asyncio.CancelledError:
                 for task in list(in_flight):
                     task.cancel()

@@ -187,6 +187,11 @@ class WebhookSettings(BaseSettings):
         7, ge=1, description="days a delivery record is kept to drop repeated deliveries"
     )
     handler_timeout_s: float = Field(30.0, gt=0, description="timeout of one plugin handler call")
+    dispatch_linger_ms: float = Field(
+        20.0, ge=0, le=1000,
+        description="after a partial batch, the relay waits this long before fetching again, so "
+        "dispatch under load works in fewer, larger batches (adds at most this to handler start)",
+    )  # fmt: skip
     max_attempts: int = Field(5, ge=1, description="attempts before a delivery is dead-lettered")
     backoff_base_s: float = Field(1.0, gt=0, description="first retry delay (doubles per attempt)")
     backoff_max_s: float = Field(300.0, gt=0, description="longest retry delay")
