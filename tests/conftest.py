@@ -143,7 +143,7 @@ def ray_address(test_services: TestServices) -> Iterator[str]:
     # The data plane `up` starts (HAProxy, confined) by default: Serve's processes read it from
     # the environment they inherit from this process.
     from core.settings import load_settings
-    from serve_app.launcher.data_plane import serve_env
+    from serve_app.launcher.data_plane import cleanup, serve_env
 
     os.environ.update(serve_env(load_settings()))
     context = ray.init(
@@ -158,6 +158,7 @@ def ray_address(test_services: TestServices) -> Iterator[str]:
     yield context.address_info["address"]
     ray.shutdown()
     shutil.rmtree(temp_dir, ignore_errors=True)
+    cleanup(load_settings())
 
 
 @pytest.fixture(scope="session")

@@ -77,10 +77,12 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 def cmd_down(args: argparse.Namespace) -> int:
     """Stop the local Ray head and the embedded servers that `up` started."""
-    from serve_app.launcher import backing, ray_head
+    from serve_app.launcher import backing, data_plane, ray_head
 
     settings = _settings()
     count = 0 if settings.ray.address else ray_head.stop_head(settings)
+    if not settings.ray.address:
+        data_plane.cleanup(settings)
     _say(f"ray       stopped {count} processes of the local head")
     stopped = backing.stop_backing(settings)
     _say(f"embedded  stopped {', '.join(stopped) or 'nothing (none running)'}")

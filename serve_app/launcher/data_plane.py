@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shlex
+import shutil
 import stat
 import sys
 from pathlib import Path
@@ -96,3 +97,12 @@ def serve_env(settings: Settings) -> dict[str, str]:
         "RAY_SERVE_HAPROXY_NBTHREAD": str(settings.http.haproxy_threads),
         "DCODER_HTTP_HOST": settings.http.host,
     }
+
+
+def cleanup(settings: Settings) -> None:
+    """After `down`: remove the /tmp fallback dir (one inside the data dir stays, with its logs)."""
+    root = haproxy_dir(settings)
+    if root.parent == settings.data_dir or not root.is_dir() or root.is_symlink():
+        return
+    if root.lstat().st_uid == os.getuid():
+        shutil.rmtree(root, ignore_errors=True)

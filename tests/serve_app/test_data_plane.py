@@ -12,7 +12,7 @@ import pytest
 
 from core.errors import DependencyUnavailable
 from core.settings import Settings
-from serve_app.launcher.data_plane import haproxy_dir, serve_env
+from serve_app.launcher.data_plane import cleanup, haproxy_dir, serve_env
 
 
 def _settings(data_dir: Path, **http: object) -> Settings:
@@ -31,6 +31,8 @@ def test_haproxy_files_stay_in_a_private_dir_of_the_data_dir() -> None:
     assert shim.parent == root and os.access(shim, os.X_OK)
     ports = {int(env["RAY_SERVE_HAPROXY_STATS_PORT"]), int(env["RAY_SERVE_HAPROXY_METRICS_PORT"])}
     assert len(ports) == 2 and not any(30000 <= p <= 31000 for p in ports)
+    cleanup(_settings(data_dir))
+    assert root.is_dir()  # inside the data dir it stays (its logs are the operator's)
     shutil.rmtree(data_dir)
 
 
@@ -43,7 +45,8 @@ def test_a_long_data_dir_moves_sockets_to_a_short_private_dir(tmp_path: Path) ->
     assert Path(env["RAY_SERVE_HAPROXY_SOCKET_PATH"]).parent == root
     assert stat.S_IMODE(root.stat().st_mode) == 0o700
     assert haproxy_dir(_settings(deep)) == root  # stable for the same data dir
-    shutil.rmtree(root)
+    cleanup(_settings(deep))  # what `down` does
+    assert not root.exists()
 
 
 def test_a_dir_that_is_not_ours_is_refused(tmp_path: Path) -> None:
