@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from atlassian.bitbucket import Cloud as CloudSdk
 
 from core.settings import load_settings
@@ -80,6 +81,8 @@ def test_sdk_pull_request_flow(cloud: Cloud, pushed: Path) -> None:
 
 def test_payload_top_level_keys_match_the_real_samples(cloud: Cloud, pushed: Path) -> None:
     samples = load_settings().contracts_dir / "webhooks" / "bitbucket-cloud"
+    if not samples.is_dir():
+        pytest.skip(f"shared contracts not present at {samples}")
     got = {e: _events(cloud, f"pullrequest:{e}") for e in ("created", "comment_created")}
     for event, payloads in got.items():
         sample = json.loads((samples / f"pullrequest_{event}.json").read_text())
