@@ -22,25 +22,21 @@ from pathlib import Path
 import httpx
 import psutil
 
-from core.embedded import free_port, stop_pid
+from core.embedded import stop_pid
 from core.endpoints import database_url, nats_url
 from core.paths import PROJECT_ROOT
 from core.settings import Settings
+from serve_app.launcher.data_plane import loopback_port
 
 CLI = str(Path(sys.executable).parent / "dcoder-integrations")
 UP_TIMEOUT_S = 240
-# Ports Ray or Serve hand out themselves: Ray workers, Serve direct-ingress HTTP and gRPC.
-RESERVED = (range(10002, 20000), range(30000, 31001), range(40000, 41001))
 # Env that would point `up` at shared servers or at another run's data.
 STRIPPED_PREFIXES = ("RAY_SERVE_", "DCODER_", "RAY_ADDRESS")
 
 
 def port() -> int:
     """A free loopback port outside the ranges Ray hands out itself."""
-    while True:
-        found = free_port()
-        if not any(found in span for span in RESERVED):
-            return found
+    return loopback_port()
 
 
 @dataclass

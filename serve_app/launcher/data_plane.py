@@ -54,7 +54,8 @@ def _private_dir(path: Path) -> Path:
     return path
 
 
-def _loopback_port() -> int:
+def loopback_port() -> int:
+    """A free loopback port outside the ranges Ray and Serve hand out themselves."""
     while True:
         port = free_port()
         if not any(port in span for span in _RAY_RANGES):
@@ -92,8 +93,8 @@ def serve_env(settings: Settings) -> dict[str, str]:
         "RAY_SERVE_HAPROXY_SERVER_STATE_BASE": str(root),
         "RAY_SERVE_HAPROXY_SERVER_STATE_FILE": str(root / "server-state"),
         # HAProxy's own stats page and Prometheus exporter, on loopback (the shim sees to it).
-        "RAY_SERVE_HAPROXY_STATS_PORT": str(_loopback_port()),
-        "RAY_SERVE_HAPROXY_METRICS_PORT": str(_loopback_port()),
+        "RAY_SERVE_HAPROXY_STATS_PORT": str(loopback_port()),
+        "RAY_SERVE_HAPROXY_METRICS_PORT": str(loopback_port()),
         "RAY_SERVE_HAPROXY_NBTHREAD": str(settings.http.haproxy_threads),
         "DCODER_HTTP_HOST": settings.http.host,
     }
