@@ -61,14 +61,15 @@ class EventRelay:
         if not self._tasks:
             self._tasks = [
                 # webhooks: each fetched batch at once (grouped per tenant); events: one by one
+                # (one event may fan out to several instances)
                 asyncio.create_task(self._consume("WEBHOOKS", self.work.handle_webhooks)),
-                asyncio.create_task(self._consume("EVENTS", self._one_by_one)),
+                asyncio.create_task(self._consume("EVENTS", self._event, one_by_one=True)),
             ]
             if self.index == 0:
                 self._tasks.append(asyncio.create_task(self._purge_forever()))
         return True
 
-    async def _consume(self, stream: str, handler: Any) -> None:
+    async def _consume(self, stream: str, handler: Any, *, one_by_one: bool = False) -> None:
         """Fetch and handle messages forever, surviving NATS outages.
 
         Fetching does not wait for the previous batch to finish (one slow handler would hold
@@ -88,9 +89,10 @@ class EventRelay:
                         msgs = await sub.fetch(room, timeout=1.0)
                     except TimeoutError:
                         continue
-                    task = asyncio.create_task(self._batch(handler, msgs))
-                    in_flight[task] = len(msgs)
-                    task.add_done_callback(lambda t: in_flight.pop(t, None))
+                    for batch in [[msg] for msg in msgs] if one_by_one else [msgs]:
+                        task = asyncio.create_task(self._batch(handler, batch))
+                        in_flight[task] = len(batch)
+                        task.add_done_callback(lambda t: in_flight.pop(t, None))
                     if len(msgs) < room and linger_s:
                         await asyncio.sleep(linger_s)  # let the next batch fill up a little
             except asyncio.CancelledError:
@@ -115,18 +117,14 @@ class EventRelay:
                 log.warning("purging delivery records failed: %r", err)
             await asyncio.sleep(3600)
 
-    async def _one_by_one(self, msgs: list[Any]) -> None:
-        """Events are handled each on its own (one event may fan out to several instances)."""
-        await asyncio.gather(*(self._batch(self._event, [msg]) for msg in msgs))
-
     async def _event(self, msgs: list[Any]) -> None:
-        await self.work.handle_event(msgs[0])
+        [msg] = msgs
+        await self.work.handle_event(msg)
 
     async def _batch(self, handler: Any, msgs: list[Any]) -> None:
         try:
             await handler(msgs)
-            if handler != self._one_by_one:  # that one counts its messages itself
-                self.processed += len(msgs)
+            self.processed += len(msgs)
         except Exception:  # noqa: BLE001 - one bad batch must not stop the consumer
             self.errors += 1
             log.exception("relay %s could not settle %d message(s)", self.index, len(msgs))
