@@ -27,8 +27,6 @@ from serve_app.launcher import haproxy_shim
 SHIM_NAME = "haproxy"
 # Ports Ray and Serve hand out themselves (workers, direct-ingress HTTP and gRPC): never take one.
 _RAY_RANGES = (range(10002, 20000), range(30000, 31001), range(40000, 41001))
-
-
 # HAProxy refuses Unix socket paths over 97 bytes; Serve puts its sockets in a sub-directory
 # named after the node id (56 hex digits): <dir>/<node id>/metrics.sock.
 _SOCKET_PATH_MAX = 97
@@ -84,6 +82,10 @@ def serve_env(settings: Settings) -> dict[str, str]:
     if settings.http.data_plane != "haproxy":
         return {}
     root = _private_dir(haproxy_dir(settings))
+    stats_port = loopback_port()
+    metrics_port = loopback_port()
+    while metrics_port == stats_port:  # each was free when asked, not necessarily different
+        metrics_port = loopback_port()
     return {
         "RAY_SERVE_ENABLE_HA_PROXY": "1",
         "RAY_SERVE_HAPROXY_BINARY_PATH": str(_write_shim(root)),
@@ -93,8 +95,8 @@ def serve_env(settings: Settings) -> dict[str, str]:
         "RAY_SERVE_HAPROXY_SERVER_STATE_BASE": str(root),
         "RAY_SERVE_HAPROXY_SERVER_STATE_FILE": str(root / "server-state"),
         # HAProxy's own stats page and Prometheus exporter, on loopback (the shim sees to it).
-        "RAY_SERVE_HAPROXY_STATS_PORT": str(loopback_port()),
-        "RAY_SERVE_HAPROXY_METRICS_PORT": str(loopback_port()),
+        "RAY_SERVE_HAPROXY_STATS_PORT": str(stats_port),
+        "RAY_SERVE_HAPROXY_METRICS_PORT": str(metrics_port),
         "RAY_SERVE_HAPROXY_NBTHREAD": str(settings.http.haproxy_threads),
         "DCODER_HTTP_HOST": settings.http.host,
     }
