@@ -77,10 +77,6 @@ class RelayWork:
             self.settings.webhooks, int(raw) if raw and raw.isdigit() else None
         )
 
-    async def handle_webhook(self, msg: Any) -> None:
-        """Deliver one webhook to its instance; settle the message."""
-        await self.handle_webhooks([msg])
-
     async def handle_webhooks(self, msgs: list[Any]) -> None:
         """Deliver a fetched batch of webhooks, one group per tenant, the groups concurrently."""
         groups: dict[str, list[tuple[Any, WebhookDelivery]]] = {}

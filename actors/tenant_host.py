@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 LIFECYCLE_OPS = frozenset({"create", "update", "transition", "uninstall", "upgrade"})
 READ_OPS = frozenset({"get", "list_instances", "health", "consumers_of", "ingest_profile"})
-WORK_OPS = frozenset({"handle_webhook", "handle_webhooks", "handle_event"})
+WORK_OPS = frozenset({"handle_webhooks", "handle_event"})
 
 
 @ray.remote(num_cpus=0.05, max_restarts=-1, max_task_retries=0, max_concurrency=512)  # type: ignore[call-overload]
