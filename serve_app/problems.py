@@ -49,14 +49,25 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return errors
 
 
+def error_response(exc: IntegrationsError, request: Request) -> JSONResponse:
+    """The answer to a typed error (server-side ones are logged)."""
+    if not isinstance(exc, ClientError):
+        log.warning("request failed: %s", exc.detail, extra={"code": exc.code})
+    return problem_response(exc, request)
+
+
+def unexpected_response(request: Request) -> JSONResponse:
+    """The answer to a bug: logged with its traceback, a generic 500 to the client."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem_response(IntegrationsError("internal error; see the service log"), request)
+
+
 def install_problem_handlers(api: FastAPI) -> None:
     """Make every error leave the API as problem+json."""
 
     @api.exception_handler(IntegrationsError)
     async def _integrations(request: Request, exc: IntegrationsError) -> JSONResponse:
-        if not isinstance(exc, ClientError):
-            log.warning("request failed: %s", exc.detail, extra={"code": exc.code})
-        return problem_response(exc, request)
+        return error_response(exc, request)
 
     @api.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -80,5 +91,4 @@ def install_problem_handlers(api: FastAPI) -> None:
 
     @api.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(IntegrationsError("internal error; see the service log"), request)
+        return unexpected_response(request)

@@ -6,17 +6,21 @@ import datetime as dt
 import time
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.errors import IntegrationsError, PayloadTooLarge, RateLimited, SignatureInvalid
 from core.webhooks.metrics import Outcome
 from core.webhooks.models import DeadLetter, Delivery
+from serve_app.problems import error_response, unexpected_response
 from serve_app.routers.auth import TenantDep
 from serve_app.routers.deps import services
 from serve_app.services import Services
 
 router = APIRouter(tags=["webhooks"])
+INGEST_PATH = "/v1/webhooks/{tenant}/{instance}"
 _REFUSALS: dict[type, Outcome] = {
     SignatureInvalid: "rejected", RateLimited: "rate_limited", PayloadTooLarge: "too_large",
 }  # fmt: skip
@@ -32,7 +36,7 @@ Status = Literal["accepted", "processing", "done", "retrying", "dead"]
 
 
 @router.post(
-    "/v1/webhooks/{tenant}/{instance}",
+    INGEST_PATH,
     status_code=202,
     summary="Receive a signed webhook for one plugin instance",
     responses={
@@ -46,6 +50,15 @@ Status = Literal["accepted", "processing", "done", "retrying", "dead"]
     },
 )
 async def receive(tenant: str, instance: str, request: Request, svc: ServicesDep) -> JSONResponse:
+    # Requests reach ``ingest_response`` through ``WebhookFastPath``; this route documents the
+    # endpoint in the OpenAPI schema and answers if the fast path is ever bypassed.
+    return await ingest_response(svc, tenant, instance, request)
+
+
+async def ingest_response(
+    svc: Services, tenant: str, instance: str, request: Request
+) -> JSONResponse:
+    """Verify and durably enqueue one delivery; 202 (200 for a repeat) with its delivery id."""
     started = time.perf_counter()
     await svc.keep_relays()
     metrics = svc.metrics.webhooks
@@ -101,3 +114,42 @@ async def replay(tenant: str, id: str, who: TenantDep, svc: ServicesDep) -> dict
 async def discard(tenant: str, id: str, who: TenantDep, svc: ServicesDep) -> Response:
     await svc.deliveries.delete_dead_letter(tenant, id)
     return Response(status_code=204)
+
+
+class WebhookFastPath:
+    """Pure ASGI middleware: ``POST /v1/webhooks/{tenant}/{instance}`` straight to the ingest.
+
+    The ingest is the one hot route; FastAPI's routing, dependency solving and exception
+    middlewares cost as much CPU as the verification and the durable publish themselves. The
+    answer is the same as the route's: same handler, same problem+json errors, the route set in
+    the scope so request metrics label it with its path template. Other requests pass through.
+    """
+
+    def __init__(self, app: ASGIApp, api: FastAPI) -> None:
+        self.app = app
+        self.api = api
+        self.route = next(
+            r for r in router.routes
+            if isinstance(r, APIRoute) and r.path == INGEST_PATH and "POST" in (r.methods or ())
+        )  # fmt: skip
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        parts = scope["path"].split("/")
+        # ['', 'v1', 'webhooks', tenant, instance]; FastAPI's {param} matches [^/]+
+        if len(parts) != 5 or parts[1] != "v1" or parts[2] != "webhooks" or not all(parts[3:]):
+            await self.app(scope, receive, send)
+            return
+        tenant, instance = parts[3], parts[4]
+        scope["route"] = self.route
+        scope["path_params"] = {"tenant": tenant, "instance": instance}
+        request = Request(scope, receive)
+        try:
+            response = await ingest_response(self.api.state.services, tenant, instance, request)
+        except IntegrationsError as err:
+            response = error_response(err, request)
+        except Exception:  # noqa: BLE001 - a bug still answers problem+json, like the app's handler
+            response = unexpected_response(request)
+        await response(scope, receive, send)

@@ -35,3 +35,17 @@ def test_422_request_validation_is_problem_json_with_pointers(serve_url: str) ->
     assert body["code"] == "validation-failed"
     pointers = {e["pointer"] for e in body["errors"]}
     assert {"/id", "/name", "/extra"} <= pointers
+
+
+def test_near_misses_of_the_webhook_fast_path_get_the_apps_answers(serve_url: str) -> None:
+    # The ingest route is served by a fast path in front of FastAPI; everything it does not
+    # take must still get FastAPI's routing and problem+json answers.
+    wrong_method = httpx.get(f"{serve_url}/v1/webhooks/t-x/i-y")
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["content-type"] == "application/problem+json"
+    assert "POST" in wrong_method.headers.get("allow", "")
+    for path in ("/v1/webhooks/t-x", "/v1/webhooks/t-x/i-y/extra", "/v2/webhooks/t-x/i-y"):
+        response = httpx.post(f"{serve_url}{path}", content=b"{}")
+        assert response.status_code == 404, path
+        assert response.headers["content-type"] == "application/problem+json", path
+        assert response.json()["instance"] == path

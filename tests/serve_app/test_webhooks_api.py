@@ -185,6 +185,10 @@ def test_pipeline_metrics_cover_outcomes_and_backlog(serve_url: str) -> None:
     assert "dcoder_relay_webhook_queue_lag_seconds_bucket" in text
     assert 'dcoder_queue_pending_messages{stream="webhooks"}' in text
     assert "dcoder_webhook_ingest_latency_seconds_bucket" in text
+    # The ingest's fast path labels request metrics with the route template, like FastAPI.
+    route = 'route="/v1/webhooks/{tenant}/{instance}"'
+    for status in ("202", "401"):
+        assert f'dcoder_http_requests_total{{method="POST",{route},status="{status}"}}' in text
 
 
 def test_rotated_secret_overlap_then_expiry(serve_url: str) -> None:
