@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse
 from nats.js.api import StreamConfig
 
 from core.bus import Subjects, stream_configs
+from core.db.pool import keep_session
 from core.settings import NatsSettings
 from core.webhooks.verify import idempotency_key, verify_delivery
 from plugin_sdk.events import WebhookDelivery, event_key_of, strip_auth_headers
@@ -79,7 +80,10 @@ def create_app() -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        state["pool"] = await asyncpg.create_pool(os.environ["BENCH_DATABASE_URL"], max_size=10)
+        # The service's pool setting (no reset query on release), so both do the same round trips.
+        state["pool"] = await asyncpg.create_pool(
+            os.environ["BENCH_DATABASE_URL"], max_size=10, reset=keep_session
+        )
         nc = await nats.connect(os.environ["BENCH_NATS_URL"])
         state["js"] = nc.jetstream()
         yield
