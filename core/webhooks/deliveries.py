@@ -105,21 +105,15 @@ class DeliveryStore:
 
     async def mark_processing(self, tenant_id: str, delivery_id: str) -> Delivery | None:
         """Start an attempt (attempts + 1); ``None`` when already done or dead: skip and ack."""
-        row = await self.db.fetchrow(
-            """
-            UPDATE deliveries SET status = 'processing', attempts = attempts + 1,
-                   started_at = coalesce(started_at, now()), next_attempt_at = NULL
-            WHERE tenant_id = $1 AND id = $2 AND status = ANY($3::text[])
-            RETURNING *
-            """,
-            tenant_id, delivery_id, list(_OPEN),
-        )  # fmt: skip
-        return None if row is None else Delivery.model_validate(dict(row))
+        return (await self.mark_processing_many(tenant_id, [delivery_id])).get(delivery_id)
 
     async def mark_processing_many(
         self, tenant_id: str, delivery_ids: list[str]
     ) -> dict[str, Delivery]:
-        """:meth:`mark_processing` for several deliveries in one statement; the started ones."""
+        """Start an attempt of each (attempts + 1) in one statement; the started ones by id.
+
+        Deliveries already done or dead are left alone and missing from the result.
+        """
         rows = await self.db.fetch(
             """
             UPDATE deliveries SET status = 'processing', attempts = attempts + 1,
@@ -133,7 +127,7 @@ class DeliveryStore:
         return {d.id: d for d in started}
 
     async def mark_done_many(self, tenant_id: str, delivery_ids: list[str]) -> int:
-        """:meth:`mark_done` for several deliveries in one statement; how many were open."""
+        """Finish several successfully in one statement; how many were open (not done or dead)."""
         status = await self.db.execute(
             """
             UPDATE deliveries SET status = 'done', finished_at = now(), next_attempt_at = NULL
@@ -145,14 +139,7 @@ class DeliveryStore:
 
     async def mark_done(self, tenant_id: str, delivery_id: str) -> bool:
         """Finish successfully; ``False`` when it was not open (already done or dead)."""
-        status = await self.db.execute(
-            """
-            UPDATE deliveries SET status = 'done', finished_at = now(), next_attempt_at = NULL
-            WHERE tenant_id = $1 AND id = $2 AND status = ANY($3::text[])
-            """,
-            tenant_id, delivery_id, list(_OPEN),
-        )  # fmt: skip
-        return status == "UPDATE 1"
+        return await self.mark_done_many(tenant_id, [delivery_id]) == 1
 
     async def mark_retrying(
         self, tenant_id: str, delivery_id: str, error: str, next_at: datetime
