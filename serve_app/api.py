@@ -19,7 +19,7 @@ def create_api(svc: Services) -> FastAPI:
     api.state.services = svc
     install_problem_handlers(api)
     # Starlette wraps the app in middlewares in reverse order of adding: metrics outermost.
-    api.add_middleware(webhooks.WebhookFastPath, api=api)
+    api.add_middleware(webhooks.WebhookFastPath, svc=svc)
     svc.metrics.install(api)
     api.include_router(health.router)
     api.include_router(tenants.router)

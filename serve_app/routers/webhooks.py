@@ -6,7 +6,7 @@ import datetime as dt
 import time
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -125,9 +125,9 @@ class WebhookFastPath:
     the scope so request metrics label it with its path template. Other requests pass through.
     """
 
-    def __init__(self, app: ASGIApp, api: FastAPI) -> None:
+    def __init__(self, app: ASGIApp, svc: Services) -> None:
         self.app = app
-        self.api = api
+        self.svc = svc
         self.route = next(
             r for r in router.routes
             if isinstance(r, APIRoute) and r.path == INGEST_PATH and "POST" in (r.methods or ())
@@ -147,7 +147,7 @@ class WebhookFastPath:
         scope["path_params"] = {"tenant": tenant, "instance": instance}
         request = Request(scope, receive)
         try:
-            response = await ingest_response(self.api.state.services, tenant, instance, request)
+            response = await ingest_response(self.svc, tenant, instance, request)
         except IntegrationsError as err:
             response = error_response(err, request)
         except Exception:  # noqa: BLE001 - a bug still answers problem+json, like the app's handler
