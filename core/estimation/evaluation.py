@@ -137,14 +137,11 @@ def backtest_project(
         truth = np.array([s.points for s in later])
         predicted = model.predict([story_text(s.title, s.description) for s in later])
         median = np.median([s.points for s in history])
+        mae = _errors(truth, predicted)[0]
+        median_mae = _errors(truth, np.full(len(truth), median))[0]
         results.append(
             BacktestResult(
-                path.stem,
-                origin,
-                len(truth),
-                float(np.abs(truth - predicted).mean()),
-                float(np.abs(truth - median).mean()),
-                model.candidate.describe(),
+                path.stem, origin, len(truth), mae, median_mae, model.candidate.describe()
             )
         )
     return results
