@@ -27,6 +27,10 @@ H_KIND = "Dcoder-Kind"
 H_ERROR = "Dcoder-Error"
 H_DELIVERY = "Dcoder-Delivery-Id"
 H_TARGET = "Dcoder-Target-Instance"
+# Set by the tenant host when a plugin publishes an event: the comma-separated instances that
+# consume it at that moment (empty: none). The relay then needs no routing call per event; an
+# event without it (published by an older version) is routed when it is dispatched.
+H_ROUTED = "Dcoder-Routed-To"
 H_MAX_ATTEMPTS = "Dcoder-Max-Attempts"
 H_SUBJECT = "Dcoder-Subject"
 _EVENT_NS = uuid.UUID("0b7a4c3e-51a4-4d7e-8f0a-64636f646572")
@@ -136,13 +140,15 @@ class RelayWork:
         """Deliver one event to every consuming instance of its tenant; settle the message."""
         event = Event.model_validate_json(msg.data)
         attempt = int(msg.metadata.num_delivered)
-        target = (msg.headers or {}).get(H_TARGET)
+        headers = msg.headers or {}
+        target, routed = headers.get(H_TARGET), headers.get(H_ROUTED)
         try:
-            targets = (
-                [target]
-                if target
-                else await self.hosts.call(event.tenant_id, "consumers_of", event=event)
-            )
+            if target:
+                targets = [target]
+            elif routed is not None:
+                targets = [instance for instance in routed.split(",") if instance]
+            else:
+                targets = await self.hosts.call(event.tenant_id, "consumers_of", event=event)
         except NotFound:
             await msg.ack()  # the tenant is gone: nobody to deliver to
             return

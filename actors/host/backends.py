@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from actors.relay_work import H_ROUTED
 from core.bus import Bus
 from core.db import Database
 from plugin_sdk.events import Event
@@ -94,11 +96,24 @@ class PostgresEffectLedger:
 
 
 class NatsEventPublisher:
-    """EventPublisher on the EVENTS stream; the event id de-duplicates republishes."""
+    """EventPublisher on the EVENTS stream; the event id de-duplicates republishes.
 
-    def __init__(self, bus: Bus) -> None:
+    ``route`` names the instances that consume an event; they travel with it (``H_ROUTED``), so
+    an event goes to the tenant's consumers as they are when it is published, and the relay
+    dispatches it without asking the tenant host first.
+    """
+
+    def __init__(
+        self, bus: Bus, route: Callable[[Event], Awaitable[list[str]]] | None = None
+    ) -> None:
         self.bus = bus
+        self.route = route
 
     async def publish(self, event: Event) -> None:
         subject = self.bus.subjects.event(event.tenant_id, event.subject)
-        await self.bus.publish(subject, event.model_dump_json().encode(), msg_id=event.id)
+        headers = None
+        if self.route is not None:
+            headers = {H_ROUTED: ",".join(await self.route(event))}
+        await self.bus.publish(
+            subject, event.model_dump_json().encode(), msg_id=event.id, headers=headers
+        )

@@ -67,7 +67,7 @@ class TenantRuntime:
             secrets=Secrets(secrets),
             http=httpx.AsyncClient(transport=self.svc.transport, timeout=timeout, trust_env=False),
             store=PostgresKeyValueStore(self.svc.db, instance_id),
-            publisher=NatsEventPublisher(self.svc.bus),
+            publisher=NatsEventPublisher(self.svc.bus, route=self.consumers_of),
             ledger=PostgresEffectLedger(self.svc.db, instance_id),
             llm=self.svc.llm,
         )

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import nats
 
+from actors.relay_work import H_ROUTED
+from plugin_sdk.events import Event, EventSource
+from tests.conftest import TestServices
 from tests.serve_app.api_client import install_generic, new_tenant, whsec
 from tests.serve_app.webhook_helpers import counter_instance, effects, signed, wait_status
 
@@ -146,7 +151,7 @@ def test_upgrade_migrates_config_and_failed_upgrade_rolls_back(
 
 
 def test_events_chain_to_other_plugins_of_the_same_tenant_only(
-    serve_url: str, counter_source: Path, db_fetch
+    serve_url: str, counter_source: Path, db_fetch, test_services: TestServices
 ) -> None:  # type: ignore[no-untyped-def]
     owner, other = new_tenant(serve_url), new_tenant(serve_url)
     secret = whsec()
@@ -166,6 +171,60 @@ def test_events_chain_to_other_plugins_of_the_same_tenant_only(
     assert effects(db_fetch, theirs) == {}
     rows = owner.http.get(f"/v1/tenants/{owner.id}/deliveries").json()
     assert {r["instance_id"] for r in rows if r["status"] == "done"} == {hooks, mine}
+    # routed when published: the event names its consumers, the relay needs no lookup
+    headers = asyncio.run(_last_event_headers(test_services, owner.id, "generic.build"))
+    assert headers[H_ROUTED] == mine
+
+
+async def _last_event_headers(services: TestServices, tenant: str, subject: str) -> dict:
+    nc = await nats.connect(services.nats_url)
+    try:
+        ns = services.namespace
+        found = await nc.jetstream().get_last_msg(
+            f"{ns.upper()}_EVENTS", f"{ns}.events.{tenant}.{subject}"
+        )
+        return dict(found.headers or {})
+    finally:
+        await nc.close()
+
+
+async def _publish_event(services: TestServices, event: Event, headers: dict | None) -> None:
+    nc = await nats.connect(services.nats_url)
+    try:
+        subject = f"{services.namespace}.events.{event.tenant_id}.{event.subject}"
+        await nc.jetstream().publish(
+            subject, event.model_dump_json().encode(),
+            headers={**(headers or {}), "Nats-Msg-Id": event.id},
+        )  # fmt: skip
+    finally:
+        await nc.close()
+
+
+def test_events_go_to_the_consumers_named_when_published(
+    serve_url: str, counter_source: Path, test_services: TestServices, db_fetch
+) -> None:  # type: ignore[no-untyped-def]
+    """An event carries its consumers from publish time; one without them is routed on dispatch."""
+    tenant = new_tenant(serve_url)
+    hooks = install_generic(tenant)["id"]
+    assert tenant.http.post(f"/v1/tenants/{tenant.id}/plugins/{hooks}/enable").status_code == 200
+    counter = counter_instance(tenant, whsec())
+    source = EventSource(plugin="generic-webhook", instance_id=hooks)
+
+    def event(n: int) -> Event:
+        return Event(subject="generic.build", tenant_id=tenant.id, source=source, data={"n": n})
+
+    nobody, unrouted = event(1), event(2)  # routed to no one / published by an older version
+    asyncio.run(_publish_event(test_services, nobody, {H_ROUTED: ""}))
+    asyncio.run(_publish_event(test_services, unrouted, None))
+    key = f"effect/event-{unrouted.id}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and key not in effects(db_fetch, counter):
+        time.sleep(0.3)
+    assert effects(db_fetch, counter) == {key: 1}
+    rows = tenant.http.get(f"/v1/tenants/{tenant.id}/deliveries").json()
+    assert [r["idempotency_key"] for r in rows if r["instance_id"] == counter] == [
+        f"event:{unrouted.id}"
+    ]
 
 
 def test_pipeline_metrics_cover_outcomes_and_backlog(serve_url: str) -> None:
