@@ -49,6 +49,10 @@ class TenantRuntime:
         self.live: dict[str, LiveInstance] = {}
         self.lock = asyncio.Lock()  # lifecycle changes of one tenant run one at a time
         self.last_used = time.monotonic()
+        # consumers per (event subject, source instance): every instance change of the tenant
+        # goes through this object, which clears it after the change is committed
+        self._routes: dict[tuple[str, str], list[str]] = {}
+        self._routes_generation = 0
 
     # --- building blocks -----------------------------------------------------------------------
     def _entry(self, plugin: str, version: str | None) -> PluginEntry:
@@ -102,6 +106,11 @@ class TenantRuntime:
         self.live[instance_id] = live
         return live
 
+    def _instances_changed(self) -> None:
+        """An instance was created, changed or removed (committed): routes must be read again."""
+        self._routes.clear()
+        self._routes_generation += 1
+
     def view(self, live: LiveInstance) -> InstanceView:
         return InstanceView(**live.record.model_dump(), secrets_set=live.secret_names)
 
@@ -132,6 +141,7 @@ class TenantRuntime:
                 conn, actor, "instance.install", instance_id, plugin=entry.name,
                 version=entry.version, name=request.name, secrets_set=sorted(request.secrets),
             )  # fmt: skip
+        self._instances_changed()
         await self.svc.audit.publish(audit)
         live = LiveInstance(record, entry, plugin, sorted(request.secrets))
         self.live[instance_id] = live
@@ -162,6 +172,7 @@ class TenantRuntime:
                 config_changed=request.config is not None,
                 secrets_changed=sorted(request.secrets or {}),
             )  # fmt: skip
+        self._instances_changed()
         await self.svc.audit.publish(audit)
         self.live[instance_id] = LiveInstance(record, live.entry, candidate, sorted(secrets))
         return self.view(self.live[instance_id])
@@ -182,6 +193,7 @@ class TenantRuntime:
                 conn, self.tenant_id, instance_id, state=state.value
             )
             audit = await self._audit(conn, actor, f"instance.{hook}", instance_id)
+        self._instances_changed()
         await self.svc.audit.publish(audit)
         return self.view(live)
 
@@ -195,6 +207,7 @@ class TenantRuntime:
         async with self.svc.db.transaction() as conn:
             await self.svc.instances.delete(conn, self.tenant_id, instance_id)
             audit = await self._audit(conn, actor, "instance.uninstall", instance_id)
+        self._instances_changed()
         await self.svc.audit.publish(audit)
         self.live.pop(instance_id, None)
 
@@ -219,6 +232,7 @@ class TenantRuntime:
                 conn, actor, "instance.upgrade", instance_id,
                 from_version=live.record.version, to_version=target.version,
             )  # fmt: skip
+        self._instances_changed()
         await self.svc.audit.publish(audit)
         self.live[instance_id] = LiveInstance(record, target, candidate, sorted(secrets))
         return self.view(self.live[instance_id])
@@ -283,6 +297,10 @@ class TenantRuntime:
 
     async def consumers_of(self, event: Event) -> list[str]:
         """Enabled instances whose manifest consumes this event's subject (not its source)."""
+        key = (event.subject, event.source.instance_id)
+        if key in self._routes:
+            return list(self._routes[key])
+        generation = self._routes_generation
         out = []
         for record in await self.svc.instances.list(self.tenant_id):
             if record.state != InstanceState.ENABLED or record.id == event.source.instance_id:
@@ -290,7 +308,9 @@ class TenantRuntime:
             live = await self._load(record.id)
             if any(subject_matches(p, event.subject) for p in live.entry.manifest.events.consumes):
                 out.append(record.id)
-        return out
+        if generation == self._routes_generation:  # no change was committed while reading
+            self._routes[key] = out
+        return list(out)
 
     def close(self) -> None:
         """Drop the live objects (instance clients share the host's transport: nothing to close)."""

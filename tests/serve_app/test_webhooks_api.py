@@ -204,8 +204,8 @@ def test_events_go_to_the_consumers_named_when_published(
     serve_url: str, counter_source: Path, test_services: TestServices, db_fetch
 ) -> None:  # type: ignore[no-untyped-def]
     """An event carries its consumers from publish time; one without them is routed on dispatch."""
-    tenant = new_tenant(serve_url)
-    hooks = install_generic(tenant)["id"]
+    tenant, secret = new_tenant(serve_url), whsec()
+    hooks = install_generic(tenant, secret=secret)["id"]
     assert tenant.http.post(f"/v1/tenants/{tenant.id}/plugins/{hooks}/enable").status_code == 200
     counter = counter_instance(tenant, whsec())
     source = EventSource(plugin="generic-webhook", instance_id=hooks)
@@ -225,6 +225,17 @@ def test_events_go_to_the_consumers_named_when_published(
     assert [r["idempotency_key"] for r in rows if r["instance_id"] == counter] == [
         f"event:{unrouted.id}"
     ]
+    # the tenant host keeps the routes it looked up until an instance of the tenant changes
+    base = f"/v1/tenants/{tenant.id}/plugins/{counter}"
+    for step, want in (("disable", ""), ("enable", counter)):
+        assert tenant.http.post(f"{base}/{step}").status_code == 200
+        body = json.dumps({"step": step}).encode()
+        sent = httpx.post(f"{serve_url}/v1/webhooks/{tenant.id}/{hooks}", content=body,
+                          headers=signed(secret, body, f"route-{step}"))  # fmt: skip
+        assert sent.status_code == 202, sent.text
+        wait_status(tenant, sent.json()["delivery_id"], "done")
+        headers = asyncio.run(_last_event_headers(test_services, tenant.id, "generic.build"))
+        assert headers[H_ROUTED] == want, step
 
 
 def test_pipeline_metrics_cover_outcomes_and_backlog(serve_url: str) -> None:
