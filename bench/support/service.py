@@ -101,19 +101,47 @@ def _settings(env: dict[str, str]) -> Settings:
 
 
 def started_by(data_dir: Path) -> set[int]:
-    """Processes whose environment carries this run's data dir (everything `up` spawned)."""
+    """Everything `up` spawned: processes whose environment carries this run's data dir, and
+    their descendants (Ray's agents retitle themselves, which overwrites the environment that
+    /proc shows, so only their parentage tells they belong to this run)."""
     found = set()
     for proc in psutil.process_iter(["pid"]):
         with contextlib.suppress(psutil.Error):
             if proc.environ().get("DCODER_DATA_DIR") == str(data_dir):
                 found.add(proc.pid)
+                found.update(child.pid for child in proc.children(recursive=True))
     return found
 
 
-def _reap(data_dir: Path, grace_s: float = 15.0) -> list[str]:
-    """Wait for this run's processes to exit after ``down``; stop and name any that do not."""
+def _snapshot(data_dir: Path) -> list[psutil.Process]:
+    """This run's processes now (a process handle also notices a pid reused later)."""
+    procs = []
+    for pid in started_by(data_dir):
+        with contextlib.suppress(psutil.Error):
+            procs.append(psutil.Process(pid))
+    return procs
+
+
+def _alive(procs: list[psutil.Process]) -> set[int]:
+    alive = set()
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                alive.add(proc.pid)
+    return alive
+
+
+def _reap(data_dir: Path, before_down: list[psutil.Process], grace_s: float = 15.0) -> list[str]:
+    """Wait for this run's processes to exit after ``down``; stop and name any that do not.
+
+    ``before_down`` covers processes that no longer show they belong to the run once their
+    parent is gone (orphans of a stopped raylet).
+    """
     deadline = time.monotonic() + grace_s
-    while (left := started_by(data_dir)) and time.monotonic() < deadline:
+    while True:
+        left = started_by(data_dir) | _alive(before_down)
+        if not left or time.monotonic() >= deadline:
+            break
         time.sleep(0.5)
     named = []
     for pid in sorted(left):
@@ -146,8 +174,9 @@ def isolated_service(
         service.cold_s = time.monotonic() - started
         yield service
     finally:
+        before_down = _snapshot(data_dir)
         subprocess.run(  # noqa: S603
             [CLI, "down"], env=env, cwd=PROJECT_ROOT, capture_output=True, timeout=120, check=False
         )
-        service.left_running = _reap(data_dir)
+        service.left_running = _reap(data_dir, before_down)
         shutil.rmtree(data_dir, ignore_errors=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -122,14 +123,22 @@ def _ours(proc: psutil.Process, marker: str) -> bool:
 
 
 def head_pids(settings: Settings) -> list[int]:
-    """Pids of every process of our Ray head (agents and client server included)."""
+    """Pids of every process of our Ray head (agents and client server included).
+
+    Descendants count too: Ray's agents retitle themselves, which overwrites both the command
+    line and the environment that /proc shows, so only their parent tells they are ours.
+    """
     marker = str(ray_temp_dir(settings))
     me = os.getpid()
-    return [
-        proc.info["pid"]
-        for proc in psutil.process_iter(["pid", "cmdline"])
-        if proc.info["pid"] != me and _ours(proc, marker)
-    ]
+    found: dict[int, None] = {}
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        if proc.info["pid"] == me or not _ours(proc, marker):
+            continue
+        found[proc.info["pid"]] = None
+        with contextlib.suppress(psutil.Error):
+            found.update((child.pid, None) for child in proc.children(recursive=True))
+    found.pop(me, None)
+    return list(found)
 
 
 def stop_head(settings: Settings, timeout_s: float = 20.0) -> int:
