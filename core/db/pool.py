@@ -31,9 +31,15 @@ class Database:
     Connections keep no session state between uses (see :func:`keep_session`).
     """
 
-    def __init__(self, url: str, settings: DatabaseSettings | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        settings: DatabaseSettings | None = None,
+        server_settings: dict[str, str] | None = None,
+    ) -> None:
         self.url = url
         self.settings = settings or DatabaseSettings()
+        self.server_settings = server_settings
         self._pool: asyncpg.Pool | None = None
         self._lock = asyncio.Lock()
 
@@ -50,6 +56,7 @@ class Database:
                             command_timeout=self.settings.command_timeout_s,
                             timeout=self.settings.command_timeout_s,
                             reset=keep_session,
+                            server_settings=self.server_settings,
                         )
                     except (OSError, asyncpg.PostgresError, TimeoutError) as err:
                         raise DependencyUnavailable(f"PostgreSQL unreachable: {err}") from err

@@ -6,6 +6,7 @@ import secrets
 
 import asyncpg
 
+from actors.event_relay import RELAY_SESSION
 from core.db import Database
 from core.settings import DatabaseSettings
 from tests.conftest import TestServices
@@ -36,3 +37,19 @@ async def test_release_rolls_back_and_sends_no_reset_query(test_services: TestSe
         await db.execute(f"DROP TABLE IF EXISTS {table}")
         await db.close()
         await observer.close()
+
+
+async def test_session_settings_apply_to_every_pooled_connection(
+    test_services: TestServices,
+) -> None:
+    db = Database(test_services.database_url, DatabaseSettings(pool_min=2, pool_max=2),
+                  server_settings=RELAY_SESSION)  # fmt: skip
+    try:
+        async with db.connection() as first, db.connection() as second:
+            for conn in (first, second):
+                assert await conn.fetchval("SHOW plan_cache_mode") == "force_custom_plan"
+        plain = Database(test_services.database_url)
+        assert await plain.fetchval("SHOW plan_cache_mode") == "auto"
+        await plain.close()
+    finally:
+        await db.close()
