@@ -62,9 +62,11 @@ class OrdinalModel:
 def _fit_threshold(
     features: sparse.csr_matrix, below: np.ndarray, weights: np.ndarray, c: float
 ) -> tuple[np.ndarray, float]:
-    # The dual solver is several times faster here: far more features than stories.
+    # The dual solver is several times faster here: far more features than stories. tol 1e-2
+    # instead of 1e-3 fits a 10k history about a fifth faster; of the 21 backtest windows one
+    # moved, by 0.003 MAE (docs/estimation.md).
     model = LogisticRegression(
-        C=c, solver="liblinear", dual=True, tol=1e-3, max_iter=500, random_state=0
+        C=c, solver="liblinear", dual=True, tol=1e-2, max_iter=500, random_state=0
     )
     model.fit(features, below, sample_weight=weights)
     return model.coef_[0].astype(np.float32), float(model.intercept_[0])
