@@ -77,10 +77,22 @@ def _write_shim(root: Path) -> Path:
     return shim
 
 
+USER_CODE_THREAD = "RAY_SERVE_RUN_USER_CODE_IN_SEPARATE_THREAD"
+
+
 def serve_env(settings: Settings) -> dict[str, str]:
-    """Environment for `ray start` that selects and confines the configured data plane."""
+    """Environment for `ray start` that selects and confines the configured data plane.
+
+    Whatever the data plane, the Ingress replica runs our (fully async) request code on its own
+    event loop instead of a second one in another thread (one of the settings of Serve's
+    throughput-optimised mode): one thread hand-off less per request. Measured in the webhook
+    benchmark: p99 at 300 req/s 16-19 ms instead of 40-46, 10-20 % more ingest per CPU
+    (docs/performance.md). A value of ``RAY_SERVE_RUN_USER_CODE_IN_SEPARATE_THREAD`` already in
+    the environment is kept.
+    """
+    common = {USER_CODE_THREAD: os.environ.get(USER_CODE_THREAD, "0")}
     if settings.http.data_plane != "haproxy":
-        return {}
+        return common
     root = _private_dir(haproxy_dir(settings))
     stats_port = loopback_port()
     metrics_port = loopback_port()
@@ -99,6 +111,7 @@ def serve_env(settings: Settings) -> dict[str, str]:
         "RAY_SERVE_HAPROXY_METRICS_PORT": str(metrics_port),
         "RAY_SERVE_HAPROXY_NBTHREAD": str(settings.http.haproxy_threads),
         "DCODER_HTTP_HOST": settings.http.host,
+        **common,
     }
 
 

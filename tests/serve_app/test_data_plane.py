@@ -12,7 +12,7 @@ import pytest
 
 from core.errors import DependencyUnavailable
 from core.settings import Settings
-from serve_app.launcher.data_plane import cleanup, haproxy_dir, serve_env
+from serve_app.launcher.data_plane import USER_CODE_THREAD, cleanup, haproxy_dir, serve_env
 
 
 def _settings(data_dir: Path, **http: object) -> Settings:
@@ -62,5 +62,11 @@ def test_a_dir_that_is_not_ours_is_refused(tmp_path: Path) -> None:
         root.unlink()
 
 
-def test_the_python_proxy_needs_nothing(tmp_path: Path) -> None:
-    assert serve_env(_settings(tmp_path, data_plane="proxy")) == {}
+def test_the_python_proxy_needs_only_the_replica_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(USER_CODE_THREAD, raising=False)
+    assert serve_env(_settings(tmp_path, data_plane="proxy")) == {USER_CODE_THREAD: "0"}
+    assert serve_env(_settings(tmp_path))[USER_CODE_THREAD] == "0"
+    monkeypatch.setenv(USER_CODE_THREAD, "1")  # an operator's own choice is kept
+    assert serve_env(_settings(tmp_path, data_plane="proxy")) == {USER_CODE_THREAD: "1"}
