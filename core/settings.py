@@ -99,7 +99,9 @@ class HttpSettings(BaseSettings):
     data_plane: Literal["haproxy", "proxy"] = Field(
         "haproxy",
         description="what carries HTTP to the Serve replicas: Serve's HAProxy mode (confined to "
-        "loopback and the data dir) or Serve's Python proxy; read by `up`",
+        "loopback and the data dir) or Serve's Python proxy; read by `up`, which also runs the "
+        "replicas' request code on their own event loop "
+        "(`RAY_SERVE_RUN_USER_CODE_IN_SEPARATE_THREAD=0` unless set)",
     )
     haproxy_threads: int = Field(
         2, ge=1, le=64, description="HAProxy threads (data_plane haproxy); about one per core"
