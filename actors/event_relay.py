@@ -17,7 +17,7 @@ import ray
 from prometheus_client.metrics_core import Metric
 
 from actors.handles import TenantHosts
-from actors.priority import lower_priority
+from actors.priority import lower_priority, share_priority
 from actors.relay_work import RelayWork
 from core.bus import Bus
 from core.db import Database
@@ -51,8 +51,9 @@ class EventRelay:
         lower_priority(self.settings.ray.dispatch_nice)
         self.bus = Bus(nats_url(self.settings), self.settings.nats)
         db = Database(
-            database_url(self.settings), self.settings.database, server_settings=RELAY_SESSION
-        )
+            database_url(self.settings), self.settings.database, server_settings=RELAY_SESSION,
+            on_connect=share_priority if self.settings.ray.dispatch_nice > 0 else None,
+        )  # fmt: skip
         self.work = RelayWork(
             self.settings,
             self.bus,

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from actors.priority import share_priority
 from core.audit import AuditLog
 from core.bus import Bus
 from core.crypto import SecretBox
@@ -43,7 +44,9 @@ class HostServices:
     @classmethod
     def create(cls, settings: Settings) -> HostServices:
         """Clients connect lazily; the registry discovers built-in and entry-point plugins now."""
-        db = Database(database_url(settings), settings.database)
+        # dispatch yields the CPU to ingest, and so do the PostgreSQL backends doing its work
+        lowered = share_priority if settings.ray.dispatch_nice > 0 else None
+        db = Database(database_url(settings), settings.database, on_connect=lowered)
         bus = Bus(nats_url(settings), settings.nats)
         registry = PluginRegistry()
         breakers = BreakerRegistry(BreakerConfig.from_settings(settings.webhooks))

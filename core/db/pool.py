@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -36,10 +36,12 @@ class Database:
         url: str,
         settings: DatabaseSettings | None = None,
         server_settings: dict[str, str] | None = None,
+        on_connect: Callable[[asyncpg.Connection], Awaitable[None]] | None = None,
     ) -> None:
         self.url = url
         self.settings = settings or DatabaseSettings()
         self.server_settings = server_settings
+        self.on_connect = on_connect  # run once on every new pooled connection
         self._pool: asyncpg.Pool | None = None
         self._lock = asyncio.Lock()
 
@@ -57,6 +59,7 @@ class Database:
                             timeout=self.settings.command_timeout_s,
                             reset=keep_session,
                             server_settings=self.server_settings,
+                            init=self.on_connect,
                         )
                     except (OSError, asyncpg.PostgresError, TimeoutError) as err:
                         raise DependencyUnavailable(f"PostgreSQL unreachable: {err}") from err
