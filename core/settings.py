@@ -85,7 +85,8 @@ class RaySettings(BaseSettings):
     dispatch_nice: int = Field(
         4, ge=0, le=19,
         description="added to the CPU niceness of relays and tenant hosts, so that webhook "
-        "ingest (which answers clients) wins the CPU over background dispatch",
+        "ingest (which answers clients) wins the CPU over background dispatch; above 0 their "
+        "local PostgreSQL backends get the same niceness where it may be set",
     )  # fmt: skip
 
 
