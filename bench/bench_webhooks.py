@@ -44,6 +44,7 @@ DURATION_S = 10
 CONNECTIONS = 16
 RATE = 300
 ROUNDS = int(os.environ.get("BENCH_WEBHOOKS_ROUNDS", "2"))
+WARM_UP_REQUESTS, WARM_UP_RATE = 1_000, 100.0  # before round 1, not measured
 MAX_REQUESTS = 40_000  # unique signed requests per max-throughput run (more than either sends)
 DRAIN_TIMEOUT_S = 60.0
 DRAIN_STALL_S = 5.0  # rows whose request was cancelled before its publish never start
@@ -356,6 +357,17 @@ def _handler_table(lags: list[np.ndarray], serve: Target) -> str:
     return "\n".join(lines)
 
 
+def _warm_up(t: Target, svc: Service, ep: Endpoint) -> None:
+    """Steady state before round 1: pools connected, the tenant and its routes loaded.
+
+    Measured without it, round 1 also timed those one-off costs (its handler-start p99 was
+    the highest of the three in every run, up to 485 ms); they are paid once per process.
+    """
+    reqs = sign_many(ep.secret, f"{t.tag}-warm", WARM_UP_REQUESTS)
+    open_loop(t.base + t.path, reqs, WARM_UP_RATE)
+    _drain(svc, ep.tenant)
+
+
 def _one_setup(setup: Setup, work: Path) -> Run:
     """Bare and Serve targets, ROUNDS rounds each, on one isolated service with ``setup``."""
     lags: list[np.ndarray] = []
@@ -367,6 +379,8 @@ def _one_setup(setup: Setup, work: Path) -> Run:
         with _bare_server(svc, ep.secret) as (bare_base, bare_pid):
             bare = Target(BARE + suffix, "bare", bare_base, path)
             serve = Target(SERVE + suffix, "serve", svc.api, path)
+            for target in (bare, serve):
+                _warm_up(target, svc, ep)
             for n in range(1, ROUNDS + 1):
                 lags.append(_round(n, [bare, serve], svc, ep, work, {bare_pid}))
     return setup, bare, serve, lags, svc
@@ -436,7 +450,9 @@ each with a unique `webhook-id`, twice per round on the service: as it runs (its
 host dispatching the accepted deliveries on the same CPUs meanwhile), and with the event relay
 stopped (SIGSTOP, "{HELD}"): then the service does the baseline's work, verify, record,
 publish, 202, and what it accepts waits durably in JetStream until the relay continues. The
-throughput goal compares the latter with the baseline; both are shown. Fixed rate: an asyncio +
+throughput goal compares the latter with the baseline; both are shown. Before round 1 the
+service and the baseline each get {WARM_UP_REQUESTS:,} deliveries at {WARM_UP_RATE:.0f} req/s,
+not measured (pools connected, tenant and routes loaded). Fixed rate: an asyncio +
 aiohttp open-loop generator sends {RATE} req/s for {DURATION_S} s on a fixed arrival schedule;
 latency counts from the scheduled send time, so queueing in the server is not hidden; a request
 without an answer after {CLIENT_TIMEOUT_S:.0f} s is given up and counted as non-202 (with that
