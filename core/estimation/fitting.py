@@ -13,6 +13,7 @@ from core.estimation.history import Story
 from core.estimation.model import Candidate, HistoryIndex, StoryPointModel
 from core.estimation.ordinal import fit_ordinal, prior_cdf, quantile, recency_weights
 from core.estimation.text import TextFeatures, story_text
+from core.estimation.workers import Fitter, available_cpus
 
 Progress = Callable[[str], None]
 MEDIAN = Candidate(text=False, half_life=None, shrink=1.0)
@@ -40,6 +41,11 @@ class FitConfig:
     selection_window: int = 4000
     validation_share: float = 0.25  # of the history, newest stories, when no split is given
     explain_terms: int = 48  # word weights kept per past story for explanations
+    # Processes the logistic fits use (this one and helpers; results are identical for any
+    # number); None: up to 2 of the CPUs this process may use. Only histories of at least
+    # ``parallel_min_stories`` start a helper: below that, starting one costs more than it saves.
+    workers: int | None = None
+    parallel_min_stories: int = 1500
 
 
 def team_scale(points: np.ndarray) -> np.ndarray:
@@ -66,7 +72,12 @@ def _truncate_rows(matrix: sparse.csr_matrix, keep: int) -> sparse.csr_matrix:
 
 
 def _candidates_mae(
-    matrix: sparse.csr_matrix, points: np.ndarray, start: int, config: FitConfig, say: Progress
+    matrix: sparse.csr_matrix,
+    points: np.ndarray,
+    start: int,
+    config: FitConfig,
+    fitter: Fitter,
+    say: Progress,
 ) -> dict[Candidate, float]:
     """Validation MAE of every candidate: fit on rows before ``start``, score the rest."""
     first = max(0, start - config.selection_window)
@@ -79,7 +90,7 @@ def _candidates_mae(
         return scores
     x_train, x_val = matrix[first:start], matrix[start:]
     known = np.diff(x_val.indptr) > 0
-    ordinal = fit_ordinal(x_train, train, scale, _members(config))
+    ordinal = fit_ordinal(x_train, train, scale, _members(config), fitter)
     cdf, prior = ordinal.cdf(x_val), ordinal.prior[:, None]
     for shrink in config.shrinks:
         blended = np.where(known[None, :], (1 - shrink) * cdf + shrink * prior, prior)
@@ -121,13 +132,18 @@ def _choose(scores: dict[Candidate, float], config: FitConfig) -> tuple[Candidat
 
 
 def _select(
-    matrix: sparse.csr_matrix, points: np.ndarray, start: int, config: FitConfig, say: Progress
+    matrix: sparse.csr_matrix,
+    points: np.ndarray,
+    start: int,
+    config: FitConfig,
+    fitter: Fitter,
+    say: Progress,
 ) -> tuple[Candidate, dict[str, float | int], str | None]:
     """The candidate chosen on validation, its scores, and why it is the median if it is."""
     reason = _degenerate(points, start, config)
     if reason is not None:
         return MEDIAN, {}, reason
-    scores = _candidates_mae(matrix, points, start, config, say)
+    scores = _candidates_mae(matrix, points, start, config, fitter, say)
     chosen, reason = _choose(scores, config)
     validation: dict[str, float | int] = {
         "mae": scores[chosen],
@@ -157,15 +173,20 @@ def fit_model(
     start = validation_start
     if start is None:
         start = round(len(stories) * (1 - config.validation_share))
-    features, matrix = TextFeatures.fit_transform(
-        [story_text(s.title, s.description) for s in stories]
-    )
-    say(f"read the text of {len(stories)} stories ({features.size} features)")
-    candidate, validation, reason = _select(matrix, points, start, config, say)
-    scale = team_scale(points)
-    ordinal = None
-    if candidate.text:
-        ordinal = fit_ordinal(matrix, points, scale, _members(config))
+    workers = 1
+    if len(stories) >= config.parallel_min_stories:
+        workers = config.workers if config.workers is not None else min(2, available_cpus())
+    # The helpers start now: their start-up overlaps reading the text.
+    with Fitter(workers) as fitter:
+        features, matrix = TextFeatures.fit_transform(
+            [story_text(s.title, s.description) for s in stories]
+        )
+        say(f"read the text of {len(stories)} stories ({features.size} features)")
+        candidate, validation, reason = _select(matrix, points, start, config, fitter, say)
+        scale = team_scale(points)
+        ordinal = None
+        if candidate.text:
+            ordinal = fit_ordinal(matrix, points, scale, _members(config), fitter)
     history = HistoryIndex(
         keys=[s.key for s in stories],
         titles=[s.title for s in stories],

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from sklearn.linear_model import LogisticRegression
+
+from core.estimation.workers import FitTask, Fitter
 
 # Thresholds the history itself puts far in a tail barely move the median or the quartiles; they
 # keep the history's own probability, which saves most of the fitting time.
@@ -59,24 +60,12 @@ class OrdinalModel:
         return out
 
 
-def _fit_threshold(
-    features: sparse.csr_matrix, below: np.ndarray, weights: np.ndarray, c: float
-) -> tuple[np.ndarray, float]:
-    # The dual solver is several times faster here: far more features than stories. tol 1e-2
-    # instead of 1e-3 fits a 10k history about a fifth faster; of the 21 backtest windows one
-    # moved, by 0.003 MAE (docs/estimation.md).
-    model = LogisticRegression(
-        C=c, solver="liblinear", dual=True, tol=1e-2, max_iter=500, random_state=0
-    )
-    model.fit(features, below, sample_weight=weights)
-    return model.coef_[0].astype(np.float32), float(model.intercept_[0])
-
-
 def fit_ordinal(
     features: sparse.csr_matrix,
     points: np.ndarray,
     scale: np.ndarray,
     members: Sequence[tuple[float, float | None]],
+    fitter: Fitter | None = None,
 ) -> OrdinalModel:
     """Fit, per informative threshold, one logistic model per ``(C, half_life)`` member.
 
@@ -91,16 +80,16 @@ def fit_ordinal(
         if TAIL <= prior[j] <= 1 - TAIL
         and MIN_CLASS <= int((points <= t).sum()) <= len(points) - MIN_CLASS
     ]
-    # One float64 copy up front instead of one per fit. The fits run one after another on
-    # purpose: liblinear's random generator is process-global, so threads would make results
-    # depend on scheduling.
+    # One float64 copy up front instead of one per fit. ``fitter`` may spread the fits over
+    # processes (never threads: liblinear's random generator is process-global).
     features = features.astype(np.float64)
-    fitted = [
-        _fit_threshold(features, (points <= scale[j]).astype(np.int8), weights, c)
+    tasks = [
+        FitTask((points <= scale[j]).astype(np.int8), weights, c)
         for c, half_life in members
         for weights in [recency_weights(len(points), half_life)]
         for j in chosen
     ]
+    fitted = (fitter or Fitter()).map(features, tasks)
     dim, m = features.shape[1], len(chosen)
     coef = np.zeros((m, dim), dtype=np.float32)
     intercept = np.zeros(m, dtype=np.float64)
