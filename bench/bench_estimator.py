@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 import time
+from typing import Any
 
 import numpy as np
 
@@ -33,13 +34,15 @@ DATA_DIR = PROJECT_ROOT.parent / "shared" / "datasets" / "storypoints"
 _BIG_FIT = """
 import json, resource, sys, time
 from pathlib import Path
-from core.estimation import dumps, fit_model, loads, read_history_csv
+from core.estimation import FitConfig, dumps, fit_model, loads, read_history_csv
 stories = []
 for path in sorted(Path(sys.argv[1]).glob("*.csv")):
     stories += read_history_csv(path)[0]
+workers = None if sys.argv[2] == "default" else int(sys.argv[2])
 started, cpu = time.perf_counter(), time.process_time()
-model = fit_model(stories)
+model = fit_model(stories, FitConfig(workers=workers))
 fit_s, fit_cpu_s = time.perf_counter() - started, time.process_time() - cpu
+helpers = resource.getrusage(resource.RUSAGE_CHILDREN)
 data = dumps(model)
 started = time.perf_counter()
 restored = loads(data)
@@ -48,9 +51,38 @@ started = time.perf_counter()
 restored.estimate("Add a retry option to the deploy step", "Deploys fail on timeouts.")
 estimate_s = time.perf_counter() - started
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"n": len(stories), "fit_s": fit_s, "fit_cpu_s": fit_cpu_s, "bytes": len(data),
+print(json.dumps({"n": len(stories), "fit_s": fit_s, "bytes": len(data),
+                  "fit_cpu_s": fit_cpu_s + helpers.ru_utime + helpers.ru_stime,
                   "load_s": load_s, "estimate_s": estimate_s, "peak_mib": peak,
+                  "helper_peak_mib": helpers.ru_maxrss / 1024,
                   "model": model.candidate.describe()}))
+"""
+
+# Character n-grams of the whole development set, scikit-learn's analyser against ours.
+_CHAR_COUNT = """
+import json, sys, time
+from pathlib import Path
+import numpy as np
+from sklearn.feature_extraction.text import CountVectorizer
+from core.estimation import read_history_csv
+from core.estimation.char_ngrams import count_char_wb
+from core.estimation.text import CHAR_MAX_FEATURES, _heads, story_text
+stories = []
+for path in sorted(Path(sys.argv[1]).glob("*.csv")):
+    stories += read_history_csv(path)[0]
+docs = _heads([story_text(s.title, s.description) for s in stories])
+started = time.perf_counter()
+reference = CountVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2,
+                            max_features=CHAR_MAX_FEATURES, dtype=np.float32)
+expected = reference.fit_transform(docs)
+sklearn_s = time.perf_counter() - started
+started = time.perf_counter()
+terms, counts = count_char_wb(docs, (3, 5), 2, CHAR_MAX_FEATURES)
+numpy_s = time.perf_counter() - started
+vocabulary = reference.vocabulary_
+same = terms == sorted(vocabulary, key=vocabulary.__getitem__) and (counts != expected).nnz == 0
+print(json.dumps({"sklearn_s": sklearn_s, "numpy_s": numpy_s, "same": bool(same),
+                  "chars": sum(map(len, docs))}))
 """
 
 
@@ -101,13 +133,40 @@ def _backtest() -> str:
     return "\n".join([head, *rows, tail])
 
 
-def _big_fit() -> dict[str, float | str]:
+def _child(script: str, *args: str) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, "-c", _BIG_FIT, str(DATA_DIR)],
+        [sys.executable, "-c", script, str(DATA_DIR), *args],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=1200, check=True,
     )  # fmt: skip
-    result: dict[str, float | str] = json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
+
+
+def _big_fits() -> str:
+    """One fit on all stories in one process, then with the default helper, each in a child."""
+    rows, last = [], {}
+    for label, workers in (("one process (`workers=1`), baseline", "1"), ("default", "default")):
+        last = _child(_BIG_FIT, workers)
+        helper = f"{last['helper_peak_mib']:.0f}" if last["helper_peak_mib"] else "-"
+        rows.append(
+            f"| {label} | {last['fit_s']:.1f} | {last['fit_cpu_s']:.1f} | "
+            f"{last['peak_mib']:.0f} | {helper} |"
+        )
+    counting = _child(_CHAR_COUNT)
+    same = "the same vocabulary and counts" if counting["same"] else "**different output**"
+    table = "\n".join(rows)
+    return f"""One fit on all {last["n"]} stories together, each in a child process (peak
+memory: the whole process, Python and libraries included; the helper is a process of its own;
+CPU counts both):
+
+| fit | wall s | CPU s | peak MiB | helper peak MiB |
+|---|---:|---:|---:|---:|
+{table}
+
+Model bytes {int(last["bytes"]) / 2**20:.1f} MiB, load {1000 * float(last["load_s"]):.0f} ms,
+one estimate {1000 * float(last["estimate_s"]):.0f} ms; chosen setting {last["model"]}.
+Character n-grams of the {counting["chars"]:,} characters read: scikit-learn's analyser
+{counting["sklearn_s"]:.1f} s, the numpy counter {counting["numpy_s"]:.1f} s ({same})."""
 
 
 def run() -> str:
@@ -121,7 +180,7 @@ def run() -> str:
         f"| {r.project} | {r.fit_s:.1f} | {reference[r.project]:.3f} |" for r in results
     )
     backtest = _backtest()
-    big = _big_fit()
+    big = _big_fits()
     return f"""
 Data: `{DATA_DIR.relative_to(PROJECT_ROOT.parent)}` (7 projects). Model: ordinal logistic
 regressions (an ensemble over C and recency weighting) on word + char TF-IDF, blended with the
@@ -144,9 +203,5 @@ of the file against the median of the same history; the last window is train -> 
 
 {backtest}
 
-One fit on all {big["n"]} stories together (child process): fit {big["fit_s"]:.1f} s wall
-({big["fit_cpu_s"]:.1f} s CPU over both cores; wall time depends on what else the machine runs),
-peak memory {big["peak_mib"]:.0f} MiB (whole process, Python and libraries included), model bytes
-{int(big["bytes"]) / 2**20:.1f} MiB, load {1000 * float(big["load_s"]):.0f} ms, one estimate
-{1000 * float(big["estimate_s"]):.0f} ms; chosen setting {big["model"]}.
+{big}
 """
