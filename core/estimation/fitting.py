@@ -71,15 +71,20 @@ def _truncate_rows(matrix: sparse.csr_matrix, keep: int) -> sparse.csr_matrix:
     return sparse.csr_matrix((data.astype(np.float32), indices, indptr), shape=matrix.shape)
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What every step of one fit shares: its settings, its fitter and where progress goes."""
+
+    config: FitConfig
+    fitter: Fitter
+    say: Progress
+
+
 def _candidates_mae(
-    matrix: sparse.csr_matrix,
-    points: np.ndarray,
-    start: int,
-    config: FitConfig,
-    fitter: Fitter,
-    say: Progress,
+    matrix: sparse.csr_matrix, points: np.ndarray, start: int, run: _Run
 ) -> dict[Candidate, float]:
     """Validation MAE of every candidate: fit on rows before ``start``, score the rest."""
+    config = run.config
     first = max(0, start - config.selection_window)
     train, truth = points[first:start], points[start:]
     scale = team_scale(train)
@@ -90,13 +95,13 @@ def _candidates_mae(
         return scores
     x_train, x_val = matrix[first:start], matrix[start:]
     known = np.diff(x_val.indptr) > 0
-    ordinal = fit_ordinal(x_train, train, scale, _members(config), fitter)
+    ordinal = fit_ordinal(x_train, train, scale, _members(config), run.fitter)
     cdf, prior = ordinal.cdf(x_val), ordinal.prior[:, None]
     for shrink in config.shrinks:
         blended = np.where(known[None, :], (1 - shrink) * cdf + shrink * prior, prior)
         mae = float(np.abs(truth - quantile(blended, scale, 0.5)).mean())
         scores[Candidate(True, None, shrink)] = mae
-    say(f"validated the text ensemble on {len(train)}+{len(truth)} stories")
+    run.say(f"validated the text ensemble on {len(train)}+{len(truth)} stories")
     return scores
 
 
@@ -132,18 +137,14 @@ def _choose(scores: dict[Candidate, float], config: FitConfig) -> tuple[Candidat
 
 
 def _select(
-    matrix: sparse.csr_matrix,
-    points: np.ndarray,
-    start: int,
-    config: FitConfig,
-    fitter: Fitter,
-    say: Progress,
+    matrix: sparse.csr_matrix, points: np.ndarray, start: int, run: _Run
 ) -> tuple[Candidate, dict[str, float | int], str | None]:
     """The candidate chosen on validation, its scores, and why it is the median if it is."""
+    config = run.config
     reason = _degenerate(points, start, config)
     if reason is not None:
         return MEDIAN, {}, reason
-    scores = _candidates_mae(matrix, points, start, config, fitter, say)
+    scores = _candidates_mae(matrix, points, start, run)
     chosen, reason = _choose(scores, config)
     validation: dict[str, float | int] = {
         "mae": scores[chosen],
@@ -182,7 +183,8 @@ def fit_model(
             [story_text(s.title, s.description) for s in stories]
         )
         say(f"read the text of {len(stories)} stories ({features.size} features)")
-        candidate, validation, reason = _select(matrix, points, start, config, fitter, say)
+        run = _Run(config, fitter, say)
+        candidate, validation, reason = _select(matrix, points, start, run)
         scale = team_scale(points)
         ordinal = None
         if candidate.text:
