@@ -21,7 +21,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -186,7 +186,7 @@ class Fitter:
     def _remote(
         helper: _Helper,
         path: Path,
-        take: Any,
+        take: Callable[[], tuple[int, FitTask] | None],
         results: list[Coefficients | None],
     ) -> None:
         with contextlib.suppress(OSError):
