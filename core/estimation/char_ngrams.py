@@ -18,15 +18,37 @@ scikit-learn's rule for words shorter than the n-gram never applies).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import sparse
 
 MAX_CODE = 0x110000
 _INT64_LIMIT = 2**63
+# Stories are counted in chunks of about this many characters: the work arrays take roughly 50
+# bytes per character, so chunks bound the peak memory whatever the history's length, and small
+# sorts are faster than one big one. The n-grams are generated twice: once for the vocabulary,
+# once for the counts of the kept terms. Measured on the development set (10.5k stories, 6 M
+# characters) and on it five times over: 500k-character chunks took 2.1 s and 11.4 s with peaks
+# of 300 and 670 MiB; one chunk for everything 2.4 s and 12.3 s, 520 and 1,660 MiB.
+CHUNK_CHARS = 500_000
+
+
+@dataclass(frozen=True)
+class _Alphabet:
+    """Characters of the whole history and their ranks (1, 2, …; 0 is no character)."""
+
+    chars: np.ndarray
+    rank: np.ndarray  # code point -> rank
+    base: int
 
 
 def count_char_wb(
-    docs: list[str], ngram_range: tuple[int, int], min_df: int, max_features: int | None
+    docs: list[str],
+    ngram_range: tuple[int, int],
+    min_df: int,
+    max_features: int | None,
+    chunk_chars: int = CHUNK_CHARS,
 ) -> tuple[list[str], sparse.csr_matrix] | None:
     """Vocabulary (alphabetical) and float32 count matrix of ``docs``, or None if not applicable.
 
@@ -38,21 +60,82 @@ def count_char_wb(
     if low != 3 or high < low:
         return None
     texts = [" " + " ".join(doc.lower().split()) + " " for doc in docs]
-    codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    alphabet = np.flatnonzero(np.bincount(codes, minlength=MAX_CODE))
-    base, n_docs = len(alphabet) + 1, max(len(docs), 1)
-    if base**high * n_docs >= _INT64_LIMIT:
+    chunks = _chunks(texts, chunk_chars)
+    present = np.zeros(MAX_CODE, dtype=bool)
+    for start, end in chunks:
+        present |= np.bincount(_codes(texts[start:end]), minlength=MAX_CODE) > 0
+    chars = np.flatnonzero(present)
+    alphabet = _Alphabet(chars, np.zeros(MAX_CODE, dtype=np.int64), len(chars) + 1)
+    alphabet.rank[chars] = np.arange(1, alphabet.base)
+    if alphabet.base**high * max((end - start for start, end in chunks), default=1) >= _INT64_LIMIT:
         return None
-    rank = np.zeros(MAX_CODE, dtype=np.int64)
-    rank[alphabet] = np.arange(1, base)
-    digits = rank[codes]
+    # Pass 1: every term's story count and total count, chunk by chunk (stories never straddle).
+    terms = np.zeros(0, dtype=np.int64)
+    frequencies = totals = np.zeros(0, dtype=np.int64)
+    pairs = None
+    for start, end in chunks:
+        pairs = _pairs(texts[start:end], alphabet, ngram_range)
+        keys, _, counts = pairs
+        first = np.flatnonzero(_starts_of_runs(keys))
+        terms, frequencies, totals = _merge(
+            (terms, frequencies, totals),
+            (keys[first], np.diff(first, append=len(keys)), _sums(counts, first)),
+        )
+    kept = _limit(frequencies, totals.astype(np.float32), min_df, max_features)
+    if not len(kept):
+        raise ValueError("After pruning, no terms remain.")
+    kept_keys = terms[kept]
+    del terms, frequencies, totals
+    if len(chunks) > 1:
+        pairs = None  # the last chunk's: not kept while the first is generated again
+    # Pass 2: the kept terms' counts per story (one chunk: pass 1's pairs are still at hand).
+    blocks = []
+    for start, end in chunks:
+        if len(chunks) > 1:
+            pairs = _pairs(texts[start:end], alphabet, ngram_range)
+        assert pairs is not None
+        blocks.append(_block(pairs, kept_keys, end - start))
+    matrix = sparse.vstack(blocks, format="csr") if len(blocks) > 1 else blocks[0]
+    matrix.sort_indices()
+    return _decode(kept_keys, alphabet, high), matrix
+
+
+def _chunks(texts: list[str], chunk_chars: int) -> list[tuple[int, int]]:
+    """Consecutive story ranges of at most ``chunk_chars`` characters (or one story)."""
+    chunks, start, size = [], 0, 0
+    for i, text in enumerate(texts):
+        if size and size + len(text) > chunk_chars:
+            chunks.append((start, i))
+            start, size = i, 0
+        size += len(text)
+    chunks.append((start, len(texts)))
+    return chunks
+
+
+def _codes(texts: list[str]) -> np.ndarray:
+    return np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _sums(values: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Sum of each run of ``values`` starting at ``first``."""
+    return np.add.reduceat(values, first) if len(first) else values[:0].astype(np.int64)
+
+
+def _pairs(
+    texts: list[str], alphabet: _Alphabet, ngram_range: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(term key, story, count) of every term in every story of ``texts``, term-major."""
+    low, high = ngram_range
+    base, n_docs = alphabet.base, max(len(texts), 1)
+    codes = _codes(texts)
+    digits = alphabet.rank[codes]
     # Left-aligned key of the longest n-gram starting at each position (0 digits past the end).
     longest = np.zeros(len(digits), dtype=np.int64)
     for i in range(high):
-        longest[: len(digits) - i] += digits[i:] * base ** (high - 1 - i)
-    del digits, rank
+        longest[: max(len(digits) - i, 0)] += digits[i:] * base ** (high - 1 - i)
+    del digits
     # Windows with no space strictly inside, per length, as positions; counted first so that the
-    # occurrences fill one preallocated array (this step bounds the peak memory of fitting).
+    # occurrences fill one preallocated array (this step bounds the peak memory).
     spaces = np.concatenate([[0], np.cumsum(codes == ord(" "), dtype=np.int32)])
     valid = []
     for n in range(low, high + 1):
@@ -60,7 +143,7 @@ def count_char_wb(
         valid.append(spaces[n - 1 : n - 1 + windows] == spaces[1 : 1 + windows])
     del spaces
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    doc_of = np.repeat(np.arange(len(docs), dtype=np.int32), lengths)
+    doc_of = np.repeat(np.arange(len(texts), dtype=np.int32), lengths)
     # One int64 per (n-gram, story) occurrence, term-major: sorting groups a term's stories.
     occurrences = np.empty(sum(int(v.sum()) for v in valid), dtype=np.int64)
     filled = 0
@@ -73,7 +156,7 @@ def count_char_wb(
         part *= unit * n_docs
         part += doc_of[starts]
         filled += len(starts)
-    del longest, doc_of, valid, starts
+    del longest, doc_of, valid
     occurrences.sort()
     first = np.flatnonzero(_starts_of_runs(occurrences))
     counts = np.diff(first, append=len(occurrences)).astype(np.int32)
@@ -81,20 +164,39 @@ def count_char_wb(
     del occurrences, first
     rows = (keys % n_docs).astype(np.int32)
     keys //= n_docs
-    term_first = np.flatnonzero(_starts_of_runs(keys))
-    frequencies = np.diff(term_first, append=len(keys))
-    totals = np.add.reduceat(counts, term_first) if len(term_first) else counts
-    kept = _limit(frequencies, totals.astype(np.float32), min_df, max_features)
-    if not len(kept):
-        raise ValueError("After pruning, no terms remain.")
-    terms = _decode(keys[term_first[kept]], alphabet, base, high)
-    del keys
-    chosen = np.repeat(np.isin(np.arange(len(term_first)), kept), frequencies)
-    indptr = np.concatenate([[0], np.cumsum(frequencies[kept])])
-    matrix = sparse.csc_matrix(
-        (counts[chosen].astype(np.float32), rows[chosen], indptr), shape=(len(docs), len(kept))
+    return keys, rows, counts
+
+
+def _merge(
+    left: tuple[np.ndarray, np.ndarray, np.ndarray],
+    right: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Union of two sorted (term, story count, total count) tables, adding up shared terms."""
+    if not len(left[0]):
+        return right
+    keys = np.concatenate([left[0], right[0]])
+    order = np.argsort(keys, kind="stable")  # two sorted runs: a linear merge
+    keys = keys[order]
+    first = np.flatnonzero(_starts_of_runs(keys))
+    frequencies = _sums(np.concatenate([left[1], right[1]])[order], first)
+    totals = _sums(np.concatenate([left[2], right[2]])[order], first)
+    return keys[first], frequencies, totals
+
+
+def _block(
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray], kept: np.ndarray, n_docs: int
+) -> sparse.csr_matrix:
+    """Counts of the ``kept`` terms (sorted keys) in one chunk's stories."""
+    keys, rows, counts = pairs
+    columns = np.searchsorted(kept, keys)
+    found = columns < len(kept)
+    found[found] = kept[columns[found]] == keys[found]
+    columns = columns[found]
+    indptr = np.searchsorted(columns, np.arange(len(kept) + 1))
+    block = sparse.csc_matrix(
+        (counts[found].astype(np.float32), rows[found], indptr), shape=(n_docs, len(kept))
     )
-    return terms, matrix.tocsr()
+    return block.tocsr()
 
 
 def _starts_of_runs(values: np.ndarray) -> np.ndarray:
@@ -117,9 +219,10 @@ def _limit(
     return np.flatnonzero(mask)
 
 
-def _decode(keys: np.ndarray, alphabet: np.ndarray, base: int, high: int) -> list[str]:
+def _decode(keys: np.ndarray, alphabet: _Alphabet, high: int) -> list[str]:
     """The n-gram strings of ``keys``."""
+    base = alphabet.base
     powers = base ** np.arange(high - 1, -1, -1, dtype=np.int64)
     digits = (keys[:, None] // powers[None, :]) % base
-    chars = [""] + [chr(int(c)) for c in alphabet]
+    chars = [""] + [chr(int(c)) for c in alphabet.chars]
     return ["".join(chars[d] for d in row) for row in digits.tolist()]

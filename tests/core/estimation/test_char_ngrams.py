@@ -54,11 +54,12 @@ def _sklearn(
     ("seed", "n", "min_df", "max_features"),
     [(1, 60, 1, None), (2, 200, 2, None), (3, 300, 2, 500), (4, 300, 1, 40), (5, 1, 1, None)],
 )
+@pytest.mark.parametrize("chunk_chars", [1_000_000, 700, 1])  # one chunk, several, one per story
 def test_same_vocabulary_and_counts_as_scikit_learn(
-    seed: int, n: int, min_df: int, max_features: int | None
+    seed: int, n: int, min_df: int, max_features: int | None, chunk_chars: int
 ) -> None:
     docs = _corpus(seed, n) if n > 1 else ["Only one story, with ünïcode and a b c."]
-    counted = count_char_wb(docs, (3, 5), min_df, max_features)
+    counted = count_char_wb(docs, (3, 5), min_df, max_features, chunk_chars=chunk_chars)
     assert counted is not None
     terms, counts = counted
     expected_terms, expected_counts = _sklearn(docs, min_df, max_features)
