@@ -69,13 +69,15 @@ def count_char_wb(
     alphabet.rank[chars] = np.arange(1, alphabet.base)
     if alphabet.base**high * max((end - start for start, end in chunks), default=1) >= _INT64_LIMIT:
         return None
+
+    def chunk_pairs(start: int, end: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return _pairs(texts[start:end], alphabet, ngram_range)
+
     # Pass 1: every term's story count and total count, chunk by chunk (stories never straddle).
     terms = np.zeros(0, dtype=np.int64)
     frequencies = totals = np.zeros(0, dtype=np.int64)
-    pairs = None
     for start, end in chunks:
-        pairs = _pairs(texts[start:end], alphabet, ngram_range)
-        keys, _, counts = pairs
+        keys, rows, counts = chunk_pairs(start, end)
         first = np.flatnonzero(_starts_of_runs(keys))
         terms, frequencies, totals = _merge(
             (terms, frequencies, totals),
@@ -85,16 +87,14 @@ def count_char_wb(
     if not len(kept):
         raise ValueError("After pruning, no terms remain.")
     kept_keys = terms[kept]
-    del terms, frequencies, totals
-    if len(chunks) > 1:
-        pairs = None  # the last chunk's: not kept while the first is generated again
-    # Pass 2: the kept terms' counts per story (one chunk: pass 1's pairs are still at hand).
-    blocks = []
-    for start, end in chunks:
-        if len(chunks) > 1:
-            pairs = _pairs(texts[start:end], alphabet, ngram_range)
-        assert pairs is not None
-        blocks.append(_block(pairs, kept_keys, end - start))
+    # Pass 2: the kept terms' counts per story. With one chunk, pass 1's pairs are still at hand;
+    # with more, each chunk is generated again rather than all of them kept meanwhile.
+    last = (keys, rows, counts) if len(chunks) == 1 else None
+    del terms, frequencies, totals, keys, rows, counts, first
+    blocks = [
+        _block(last if last is not None else chunk_pairs(start, end), kept_keys, end - start)
+        for start, end in chunks
+    ]
     matrix = sparse.vstack(blocks, format="csr") if len(blocks) > 1 else blocks[0]
     matrix.sort_indices()
     return _decode(kept_keys, alphabet, high), matrix

@@ -6,9 +6,9 @@ So each extra core gets a helper *process* that runs one fit at a time, as this 
 a fit seeds the generator itself, so where it runs does not change a single bit of its result.
 
 The helper is started when fitting begins (its imports overlap the text featurisation), reads
-each feature matrix once from a temporary ``.npy`` file and answers fit requests over a pipe. If
-it cannot start or dies, its share of the fits runs here: slower, never different. Run as
-``python -m core.estimation.workers`` only by this module.
+each feature matrix once from a temporary ``.npz`` file and answers fit requests over a pipe. If
+it cannot start, dies or hangs, its share of the fits runs here: slower, never different. Its
+entry point is ``serve()``, started only by this module.
 """
 
 from __future__ import annotations
