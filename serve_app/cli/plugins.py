@@ -27,7 +27,7 @@ def _new(args: argparse.Namespace) -> int:
     except IntegrationsError as err:
         print(f"error: {err.detail}", file=sys.stderr)
         return 1
-    print(f"created {root}\nnext: cd {root} && python -m pytest")
+    print(f"created {root}\nnext: cd {root} && pytest")
     return 0
 
 

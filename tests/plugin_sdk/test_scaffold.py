@@ -38,6 +38,23 @@ def test_generated_project_passes_its_own_tests(tmp_path: Path) -> None:
     assert "4 passed" in result.stdout
 
 
+def test_generated_project_passes_with_bare_pytest(tmp_path: Path) -> None:
+    """`pytest` (the console script, not `python -m pytest`) finds the plugin package."""
+    root = new_plugin_project("acme-bare", tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "pytest"), "-q", "-p", "no:cacheprovider"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 passed" in result.stdout
+
+
 def test_refuses_bad_names_and_existing_folders(tmp_path: Path) -> None:
     with pytest.raises(ValidationFailed):
         new_plugin_project("Acme_Tracker", tmp_path)
