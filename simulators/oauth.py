@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -36,15 +39,43 @@ def _client_ok(config: SimulatorConfig, params: dict[str, str]) -> bool:
     ) and hmac.compare_digest(params.get("client_secret", ""), config.oauth_client_secret)
 
 
-def _grant(config: SimulatorConfig, params: dict[str, str]) -> dict[str, Any]:
+@dataclass
+class GrantState:
+    """What signed tokens cannot carry: PKCE challenges and spent or revoked tokens."""
+
+    challenges: dict[str, str] = field(default_factory=dict)  # code -> S256 code_challenge
+    spent: set[str] = field(default_factory=set)  # used codes, rotated or revoked refresh tokens
+
+    def spend(self, token: str) -> None:
+        """Refuse ``token`` from now on (a code is single-use, a refresh token rotates)."""
+        if token in self.spent:
+            raise AuthError("token already used or revoked")
+        self.spent.add(token)
+
+
+def _s256(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _grant(config: SimulatorConfig, params: dict[str, str], state: GrantState) -> dict[str, Any]:
     """Check one token request and return the token response; raises ``AuthError``."""
     issuer = TokenIssuer(config)
     grant = params.get("grant_type", "")
     scope = params.get("scope", "read:jira-work write:jira-work offline_access")
     if grant == "authorization_code":
-        scope = issuer.verify(params.get("code", ""), ["code"]).scope or scope
+        code = params.get("code", "")
+        scope = issuer.verify(code, ["code"]).scope or scope
+        challenge = state.challenges.get(code)
+        verifier = params.get("code_verifier", "")
+        if challenge is not None and not hmac.compare_digest(_s256(verifier), challenge):
+            raise AuthError("PKCE code_verifier does not match the code_challenge")
+        state.spend(code)
+        state.challenges.pop(code, None)
     elif grant == "refresh_token":
-        scope = issuer.verify(params.get("refresh_token", ""), ["refresh"]).scope or scope
+        refresh = params.get("refresh_token", "")
+        scope = issuer.verify(refresh, ["refresh"]).scope or scope
+        state.spend(refresh)  # rotating refresh tokens: each one is good for one refresh
     elif grant != "client_credentials":
         raise AuthError(f"unsupported grant_type {grant!r}")
     subject = demo_account_id(config)
@@ -62,22 +93,47 @@ def _grant(config: SimulatorConfig, params: dict[str, str]) -> dict[str, Any]:
     return body
 
 
-def oauth_router(config: SimulatorConfig) -> APIRouter:
-    """Atlassian's ``auth.atlassian.com`` and ``api.atlassian.com`` OAuth endpoints."""
+def oauth_router(config: SimulatorConfig, grants: GrantState | None = None) -> APIRouter:
+    """Atlassian's ``auth.atlassian.com`` and ``api.atlassian.com`` OAuth endpoints.
+
+    Authorization codes are single-use and, when ``/authorize`` got a PKCE ``code_challenge``
+    (S256 only), need the matching ``code_verifier``; refresh tokens rotate (each one refreshes
+    once). ``POST /_sim/oauth`` with ``{"revoke_refresh_token": "..."}`` revokes one for tests.
+    """
     router = APIRouter(tags=["oauth"])
     authenticated = Annotated[Principal, Depends(require_auth(config))]
+    state_of_grants = grants if grants is not None else GrantState()
 
     @router.get("/authorize")
     async def authorize(
-        client_id: str, redirect_uri: str, state: str = "", scope: str = ""
+        client_id: str,
+        redirect_uri: str,
+        state: str = "",
+        scope: str = "",
+        code_challenge: str = "",
+        code_challenge_method: str = "",
     ) -> RedirectResponse:
         """Consent is implicit: redirect straight back with a fresh authorization code."""
         if client_id != config.oauth_client_id:
             return RedirectResponse(f"{redirect_uri}?{urlencode({'error': 'invalid_client'})}")
+        if code_challenge and code_challenge_method != "S256":
+            query = {"error": "invalid_request", "state": state}
+            return RedirectResponse(f"{redirect_uri}?{urlencode(query)}")
         code = TokenIssuer(config).issue(
             "code", subject=demo_account_id(config), ttl_s=CODE_TTL_S, scope=scope
         )
+        if code_challenge:
+            state_of_grants.challenges[code] = code_challenge
         return RedirectResponse(f"{redirect_uri}?{urlencode({'code': code, 'state': state})}")
+
+    @router.post("/_sim/oauth")
+    async def control(request: Request) -> dict[str, bool]:
+        """Test control: revoke a refresh token so the next refresh with it is refused."""
+        body = await request.json()
+        token = str(body.get("revoke_refresh_token", "")) if isinstance(body, dict) else ""
+        if token:
+            state_of_grants.spent.add(token)
+        return {"revoked": bool(token)}
 
     @router.post("/oauth/token")
     async def token(request: Request) -> JSONResponse:
@@ -86,7 +142,7 @@ def oauth_router(config: SimulatorConfig) -> APIRouter:
         if not _client_ok(config, params):
             return _oauth_error("invalid_client", "Unknown client or wrong secret", 401)
         try:
-            return JSONResponse(_grant(config, params))
+            return JSONResponse(_grant(config, params, state_of_grants))
         except AuthError as err:
             return _oauth_error("invalid_grant", err.message)
 

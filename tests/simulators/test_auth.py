@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import time
 
 import pytest
@@ -101,3 +102,40 @@ def test_microsoft_client_credentials_token_is_graph_only() -> None:
     assert client.get("/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     wrong = client.post("/login/t/oauth2/v2.0/token", data={**form, "client_secret": "x"})
     assert wrong.status_code == 401
+
+
+def _code(client: TestClient, **extra: str) -> str:
+    params = {"client_id": "demo-client", "redirect_uri": "http://cb/x", "state": "s", **extra}
+    location = client.get("/authorize", params=params, follow_redirects=False).headers["location"]
+    return location.split("code=")[1].split("&")[0]
+
+
+def test_pkce_s256_single_use_code_and_rotating_refresh_tokens() -> None:
+    client = _client()
+    verifier = "v" * 50
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    pkce = {"code_challenge": challenge.rstrip(b"=").decode(), "code_challenge_method": "S256"}
+    creds = {"client_id": "demo-client", "client_secret": "demo-secret"}
+    code = _code(client, **pkce)
+    exchange = {**creds, "grant_type": "authorization_code", "code": code}
+    wrong = client.post("/oauth/token", data={**exchange, "code_verifier": "w" * 50})
+    assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
+    first = client.post("/oauth/token", data={**exchange, "code_verifier": verifier})
+    assert first.status_code == 200, first.text
+    replay = client.post("/oauth/token", data={**exchange, "code_verifier": verifier})
+    assert replay.status_code == 400  # a code is single-use
+    plain = client.get(
+        "/authorize",
+        params={"client_id": "demo-client", "redirect_uri": "http://cb/x", "code_challenge": "c"},
+        follow_redirects=False,
+    )
+    assert "error=invalid_request" in plain.headers["location"]  # only S256
+    old = first.json()["refresh_token"]
+    refresh = {**creds, "grant_type": "refresh_token"}
+    rotated = client.post("/oauth/token", data={**refresh, "refresh_token": old})
+    assert rotated.status_code == 200
+    assert client.post("/oauth/token", data={**refresh, "refresh_token": old}).status_code == 400
+    new = rotated.json()["refresh_token"]
+    assert client.post("/_sim/oauth", json={"revoke_refresh_token": new}).json()["revoked"]
+    revoked = client.post("/oauth/token", data={**refresh, "refresh_token": new})
+    assert revoked.status_code == 400 and revoked.json()["error"] == "invalid_grant"
