@@ -52,7 +52,7 @@ def test_generated_project_passes_with_bare_pytest(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "3 passed" in result.stdout
+    assert "4 passed" in result.stdout
 
 
 def test_refuses_bad_names_and_existing_folders(tmp_path: Path) -> None:
