@@ -3,6 +3,8 @@
 Fields: project, key, status, statusCategory, resolution, resolved, created, updated, issuetype,
 labels, summary/text (``~``), assignee, reporter, and custom fields by name, ``cf[N]`` or id.
 Operators: = != > >= < <= ~ IN, NOT IN, IS [NOT] EMPTY/NULL. ``currentUser()`` is the demo user.
+Date fields take absolute dates, relative periods (``-30d``) and date functions (``startOfDay()``);
+see ``simulators.jira.jqldates``.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from simulators.jira import jqldates
 from simulators.jira.state import CATEGORIES, ISSUE_TYPES, STATUSES, Issue, JiraState
 
 TOKEN = re.compile(
@@ -116,16 +120,24 @@ class _Parser:
             return inner
         return self.clause()
 
-    def value(self) -> str | None:
+    def value(self) -> str | datetime | None:
         word = self.take()
         if word.lower() in ("empty", "null"):
             return None
-        if self.peek() == "(":  # a function such as currentUser()
+        if self.peek() == "(":  # a function such as currentUser() or startOfDay("-1d")
             self.take()
+            args: list[str] = []
+            while self.peek() != ")":
+                args.append(self.take())
+                if self.peek() == ",":
+                    self.take()
             self.take()
-            if word.lower() == "currentuser":
+            if word.lower() == "currentuser" and not args:
                 return self.state.me.account_id
-            raise JqlError(f"Error in the JQL Query: unsupported function {word}()")
+            try:
+                return jqldates.call(word, args)
+            except jqldates.DateError as err:
+                raise JqlError(f"Error in the JQL Query: {err}") from err
         return word
 
     def clause(self) -> Predicate:
@@ -202,7 +214,46 @@ def _norm(value: Any) -> Any:
     return value
 
 
-def _compare(state: JiraState, name: str, op: str, values: list[str | None]) -> Predicate:
+def _dates(name: str, values: list[str | datetime | None]) -> list[datetime | None]:
+    out: list[datetime | None] = []
+    for value in values:
+        try:
+            out.append(jqldates.parse_value(value, name) if isinstance(value, str) else value)
+        except jqldates.DateError as err:
+            raise JqlError(str(err)) from err
+    return out
+
+
+def _compare_dates(state: JiraState, name: str, op: str, values: list[Any]) -> Predicate:
+    getter = field_getter(state, name)
+    wanted = _dates(name, values)
+    if op in ("~", "!~"):
+        raise JqlError(f"The operator '{op}' is not supported by the '{name}' field.")
+
+    def check(issue: Issue) -> bool:
+        actual = jqldates.field_value(getter(issue))
+        if op == "=":
+            return any(w == actual for w in wanted)
+        if op == "!=":
+            return actual is not None and all(w != actual for w in wanted)
+        right = wanted[0]
+        if actual is None or right is None:
+            return False
+        return {
+            ">": actual > right,
+            ">=": actual >= right,
+            "<": actual < right,
+            "<=": actual <= right,
+        }[op]
+
+    return check
+
+
+def _compare(state: JiraState, name: str, op: str, values: list[Any]) -> Predicate:
+    if name.lower() in jqldates.DATE_FIELDS:
+        return _compare_dates(state, name, op, values)
+    if any(isinstance(v, datetime) for v in values):
+        raise JqlError(f"Error in the JQL Query: '{name}' does not take a date function.")
     getter = field_getter(state, name)
     wanted = [_norm(v) for v in values]
     if name.lower() == "project":  # a project may be named by key, id or name

@@ -128,3 +128,61 @@ def test_bad_jql_is_a_400_with_error_messages(sim: SimServer) -> None:
     with sim.client() as http:
         answer = http.get("/jira/rest/api/2/search", params={"jql": 'project = = "x'})
     assert answer.status_code == 400 and answer.json()["errorMessages"]
+
+
+def test_jql_relative_dates_and_date_functions(sim: SimServer) -> None:
+    key = _project(sim)
+    state = sim.mounted("/jira").state.jira
+    old = state.create_issue(state.projects[key], {"summary": "old"})
+    old.fields["created"] = "2020-01-15T10:00:00.000+0000"
+    new = state.create_issue(state.projects[key], {"summary": "new"})
+
+    def keys(jql: str) -> list[str]:
+        with sim.client() as http:
+            answer = http.get(
+                "/jira/rest/api/2/search", params={"jql": f"project = {key} AND {jql}"}
+            )
+        assert answer.status_code == 200, answer.text
+        return sorted(i["key"] for i in answer.json()["issues"])
+
+    assert keys("created >= -30d") == [new.key]
+    assert keys("created < -30d") == [old.key]
+    assert keys('created > "-4w 2d"') == [new.key]
+    assert keys("created >= startOfDay()") == [new.key]
+    assert keys('created <= endOfDay("+1d") AND created > startOfMonth(-1)') == [new.key]
+    assert keys("created < 2020-02-01 AND created >= '2020/01/15 10:00'") == [old.key]
+    assert keys("created < startOfYear(-6)") == []
+    assert keys("created <= now()") == sorted([old.key, new.key])
+
+
+def test_jql_bad_date_is_a_400_in_jiras_shape(sim: SimServer) -> None:
+    for jql in ("created > -30x", "created > yesterday", "created > startOfFortnight()"):
+        with sim.client() as http:
+            answer = http.get("/jira/rest/api/2/search", params={"jql": jql})
+        assert answer.status_code == 400, jql
+        body = answer.json()
+        assert body["errors"] == {} and body["errorMessages"], body
+    assert "period format e.g. '-5d'" in answer_text(sim, "created > -30x")
+
+
+def answer_text(sim: SimServer, jql: str) -> str:
+    with sim.client() as http:
+        return str(http.get("/jira/rest/api/2/search", params={"jql": jql}).json()["errorMessages"])
+
+
+def test_jql_date_arithmetic_at_a_fixed_moment() -> None:
+    from datetime import UTC, datetime
+
+    from simulators.jira import jqldates
+
+    now = datetime(2026, 3, 31, 15, 30, tzinfo=UTC)  # a Tuesday
+    assert jqldates.parse_value("-1M", "created", now) == datetime(2026, 2, 28, 15, 30, tzinfo=UTC)
+    assert jqldates.parse_value("-4w 2d", "created", now) == datetime(
+        2026, 3, 1, 15, 30, tzinfo=UTC
+    )
+    assert jqldates.parse_value("2h", "created", now) == datetime(2026, 3, 31, 17, 30, tzinfo=UTC)
+    assert jqldates.call("startOfWeek", [], now) == datetime(2026, 3, 29, tzinfo=UTC)
+    assert jqldates.call("startOfMonth", ["-1"], now) == datetime(2026, 2, 1, tzinfo=UTC)
+    end = jqldates.call("endOfMonth", [], now)
+    assert end == datetime(2026, 3, 31, 23, 59, 59, 999000, tzinfo=UTC)
+    assert jqldates.call("startOfYear", ["+1"], now) == datetime(2027, 1, 1, tzinfo=UTC)
