@@ -65,6 +65,12 @@ def sign_standard(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return f"{STANDARD_VERSION},{base64.b64encode(digest).decode()}"
 
 
+def stale_age(now: float, timestamp: int) -> str:
+    """How far ``timestamp`` is from ``now``: ``"301 s old"`` or ``"301 s in the future"``."""
+    delta = int(now - timestamp)
+    return f"{delta} s old" if delta >= 0 else f"{-delta} s in the future"
+
+
 def verify_standard(
     secrets: Sequence[str],
     headers: Mapping[str, str],
@@ -88,7 +94,7 @@ def verify_standard(
     except ValueError as err:
         raise SignatureInvalid(f"bad timestamp {stamp[:32]!r}: not integer seconds") from err
     if abs(now - timestamp) > tolerance_s:
-        raise SignatureInvalid(f"stale timestamp: {int(now - timestamp)} s away from now")
+        raise SignatureInvalid(f"stale timestamp: {stale_age(now, timestamp)}")
     offered = [
         part.partition(",")[2].encode()
         for part in signatures.split()

@@ -16,6 +16,7 @@ from core.errors import (
     MethodNotAllowed,
     NotFound,
     RateLimited,
+    SignatureInvalid,
     ValidationFailed,
 )
 
@@ -28,6 +29,13 @@ def problem_response(err: IntegrationsError, request: Request) -> JSONResponse:
     headers = {}
     if isinstance(err, RateLimited):
         headers["Retry-After"] = str(err.retry_after_s)
+    if err.status == 401:
+        # RFC 9110 §11.6.1: every 401 names the scheme that would be accepted.
+        headers["WWW-Authenticate"] = (
+            'Webhook-Signature realm="webhooks"'
+            if isinstance(err, SignatureInvalid)
+            else 'Bearer realm="dcoder-integrations"'
+        )
     if isinstance(err, MethodNotAllowed) and "allow" in err.extra:
         headers["Allow"] = str(err.extra["allow"])
     return JSONResponse(

@@ -49,3 +49,11 @@ def test_near_misses_of_the_webhook_fast_path_get_the_apps_answers(serve_url: st
         assert response.status_code == 404, path
         assert response.headers["content-type"] == "application/problem+json", path
         assert response.json()["instance"] == path
+
+
+def test_401_without_a_key_names_the_bearer_scheme(serve_url: str) -> None:
+    for headers in ({}, {"authorization": "Bearer not-a-key"}):
+        response = httpx.get(f"{serve_url}/v1/tenants/t-x/plugins", headers=headers)
+        assert response.status_code == 401, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["www-authenticate"] == 'Bearer realm="dcoder-integrations"'

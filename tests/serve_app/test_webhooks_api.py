@@ -57,6 +57,12 @@ def test_bad_requests_get_their_documented_status(serve_url: str) -> None:
         response = httpx.post(url, content=content, headers=headers)
         assert response.status_code == status, f"{name}: {response.status_code} {response.text}"
         assert response.headers["content-type"] == "application/problem+json", name
+        if status == 401:
+            assert response.headers["www-authenticate"].startswith("Webhook-Signature "), name
+    ahead = signed(secret, body, "m8", int(time.time()) + 3600)
+    future = httpx.post(url, content=body, headers=ahead)
+    assert future.status_code == 401
+    assert future.json()["detail"].endswith("s in the future"), future.text
     unknown = httpx.post(f"{serve_url}/v1/webhooks/{tenant.id}/i-nope", content=body,
                          headers=signed(secret, body, "m7"))  # fmt: skip
     assert unknown.status_code == 404
