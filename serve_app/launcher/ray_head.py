@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import secrets
+import stat
 import subprocess
 import sys
 import time
@@ -57,12 +58,29 @@ def use_auth(settings: Settings) -> None:
         os.environ.setdefault(key, value)
 
 
-def ray_temp_dir(settings: Settings) -> Path:
-    """Ray's temp dir for our head; Unix socket paths must stay short, so fall back to /tmp."""
+def ray_private_dir(settings: Settings) -> Path:
+    """The 0700 folder that holds Ray's temp dir (Ray makes its own folders 0777 inside it)."""
     preferred = settings.data_dir / "ray"
-    if len(str(preferred)) <= 40:
+    if len(str(preferred)) <= 38:
         return preferred
+    # Unix socket paths must stay short, so fall back to /tmp.
     return Path("/tmp") / f"dcoder-ray-{abs(hash(str(settings.data_dir))) % 10**8}"
+
+
+def ray_temp_dir(settings: Settings) -> Path:
+    """Ray's temp dir for our head, inside `ray_private_dir`."""
+    return ray_private_dir(settings) / "t"
+
+
+def ensure_private_dir(settings: Settings) -> Path:
+    """Create (or tighten) the private folder to 0700; refuse one owned by someone else."""
+    private = ray_private_dir(settings)
+    private.mkdir(parents=True, exist_ok=True, mode=0o700)
+    info = private.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+        raise DependencyUnavailable(f"{private} is not a directory owned by this user")
+    os.chmod(private, 0o700)
+    return private
 
 
 def head_address(settings: Settings) -> str:
@@ -77,8 +95,8 @@ def start_head(settings: Settings, env: dict[str, str]) -> str:
     """Start a head node with a ``sandbox`` resource; return its address."""
     if port_open("127.0.0.1", settings.ray.head_port):
         return head_address(settings)
+    ensure_private_dir(settings)
     temp_dir = ray_temp_dir(settings)
-    temp_dir.mkdir(parents=True, exist_ok=True)
     argv = [
         _ray_binary(), "start", "--head", "--node-ip-address=127.0.0.1",
         f"--port={settings.ray.head_port}", f"--temp-dir={temp_dir}",
@@ -100,6 +118,8 @@ def start_head(settings: Settings, env: dict[str, str]) -> str:
     }
     result = subprocess.run(  # noqa: S603
         argv, env=head_env,
+        # Ray's logs, sockets and runtime_resources/ are then private to this user.
+        umask=0o077,
         capture_output=True, text=True,
         timeout=180, check=False,
     )  # fmt: skip

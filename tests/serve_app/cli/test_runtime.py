@@ -15,6 +15,7 @@ from bench.support.service import CLI, isolated_service
 from core.paths import PROJECT_ROOT
 from core.settings import Settings
 from serve_app.launcher.data_plane import haproxy_dir
+from serve_app.launcher.ray_head import ray_private_dir, ray_temp_dir
 
 
 def _fresh_home() -> dict[str, str]:
@@ -44,6 +45,12 @@ def test_up_status_down_on_a_fresh_machine() -> None:
         token = svc.settings.data_dir / "ray-auth-token"
         assert stat.S_IMODE(token.stat().st_mode) == 0o600
         assert not (Path(svc.env["HOME"]) / ".ray" / "auth_token").exists()
+
+        # Ray makes its own folders 0777: they sit in a 0700 folder, and its files are private.
+        assert stat.S_IMODE(ray_private_dir(svc.settings).stat().st_mode) == 0o700
+        logs = [p for p in (ray_temp_dir(svc.settings) / "session_latest" / "logs").rglob("*")]
+        assert [p for p in logs if p.is_file()]
+        assert [p for p in logs if p.is_file() and p.stat().st_mode & 0o077] == []
 
         status = subprocess.run(  # noqa: S603
             [CLI, "status", "--json"], env=svc.env, cwd=PROJECT_ROOT,
