@@ -58,24 +58,50 @@ def _s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
+def _redeem(issuer: TokenIssuer, params: dict[str, str], state: GrantState) -> str:
+    """Spend the code (PKCE-checked) or refresh token of ``params``; its scope, or ``AuthError``."""
+    if params.get("grant_type") == "refresh_token":
+        refresh = params.get("refresh_token", "")
+        scope = issuer.verify(refresh, ["refresh"]).scope
+        state.spend(refresh)  # rotating refresh tokens: each one is good for one refresh
+        return scope
+    code = params.get("code", "")
+    scope = issuer.verify(code, ["code"]).scope
+    challenge = state.challenges.get(code)
+    verifier = params.get("code_verifier", "")
+    if challenge is not None and not hmac.compare_digest(_s256(verifier), challenge):
+        raise AuthError("PKCE code_verifier does not match the code_challenge")
+    state.spend(code)
+    state.challenges.pop(code, None)
+    return scope
+
+
+def _authorize_redirect(
+    config: SimulatorConfig, state: GrantState, query: dict[str, str]
+) -> RedirectResponse:
+    """Consent is implicit: redirect straight back with a fresh single-use authorization code."""
+    redirect_uri, challenge = query["redirect_uri"], query.get("code_challenge", "")
+    if query.get("client_id") != config.oauth_client_id:
+        return RedirectResponse(f"{redirect_uri}?{urlencode({'error': 'invalid_client'})}")
+    if challenge and query.get("code_challenge_method") != "S256":
+        error = {"error": "invalid_request", "state": query.get("state", "")}
+        return RedirectResponse(f"{redirect_uri}?{urlencode(error)}")
+    code = TokenIssuer(config).issue(
+        "code", subject=demo_account_id(config), ttl_s=CODE_TTL_S, scope=query.get("scope", "")
+    )
+    if challenge:
+        state.challenges[code] = challenge
+    answer = {"code": code, "state": query.get("state", "")}
+    return RedirectResponse(f"{redirect_uri}?{urlencode(answer)}")
+
+
 def _grant(config: SimulatorConfig, params: dict[str, str], state: GrantState) -> dict[str, Any]:
     """Check one token request and return the token response; raises ``AuthError``."""
     issuer = TokenIssuer(config)
     grant = params.get("grant_type", "")
     scope = params.get("scope", "read:jira-work write:jira-work offline_access")
-    if grant == "authorization_code":
-        code = params.get("code", "")
-        scope = issuer.verify(code, ["code"]).scope or scope
-        challenge = state.challenges.get(code)
-        verifier = params.get("code_verifier", "")
-        if challenge is not None and not hmac.compare_digest(_s256(verifier), challenge):
-            raise AuthError("PKCE code_verifier does not match the code_challenge")
-        state.spend(code)
-        state.challenges.pop(code, None)
-    elif grant == "refresh_token":
-        refresh = params.get("refresh_token", "")
-        scope = issuer.verify(refresh, ["refresh"]).scope or scope
-        state.spend(refresh)  # rotating refresh tokens: each one is good for one refresh
+    if grant in ("authorization_code", "refresh_token"):
+        scope = _redeem(issuer, params, state) or scope
     elif grant != "client_credentials":
         raise AuthError(f"unsupported grant_type {grant!r}")
     subject = demo_account_id(config)
@@ -114,17 +140,10 @@ def oauth_router(config: SimulatorConfig, grants: GrantState | None = None) -> A
         code_challenge_method: str = "",
     ) -> RedirectResponse:
         """Consent is implicit: redirect straight back with a fresh authorization code."""
-        if client_id != config.oauth_client_id:
-            return RedirectResponse(f"{redirect_uri}?{urlencode({'error': 'invalid_client'})}")
-        if code_challenge and code_challenge_method != "S256":
-            query = {"error": "invalid_request", "state": state}
-            return RedirectResponse(f"{redirect_uri}?{urlencode(query)}")
-        code = TokenIssuer(config).issue(
-            "code", subject=demo_account_id(config), ttl_s=CODE_TTL_S, scope=scope
-        )
-        if code_challenge:
-            state_of_grants.challenges[code] = code_challenge
-        return RedirectResponse(f"{redirect_uri}?{urlencode({'code': code, 'state': state})}")
+        query = {"client_id": client_id, "redirect_uri": redirect_uri, "state": state}
+        query |= {"scope": scope, "code_challenge": code_challenge}
+        query["code_challenge_method"] = code_challenge_method
+        return _authorize_redirect(config, state_of_grants, query)
 
     @router.post("/_sim/oauth")
     async def control(request: Request) -> dict[str, bool]:
@@ -164,25 +183,50 @@ def oauth_router(config: SimulatorConfig, grants: GrantState | None = None) -> A
     return router
 
 
-def microsoft_router(config: SimulatorConfig) -> APIRouter:
-    """``login.microsoftonline.com``: the client-credentials grant for Microsoft Graph."""
+def microsoft_router(config: SimulatorConfig, grants: GrantState | None = None) -> APIRouter:
+    """``login.microsoftonline.com``: authorization code (PKCE) + refresh, and client credentials.
+
+    Every grant issues Microsoft Graph tokens; codes and refresh tokens behave as Atlassian's.
+    """
     router = APIRouter(tags=["microsoft-identity"])
+    state_of_grants = grants if grants is not None else GrantState()
+
+    @router.get("/login/{tenant}/oauth2/v2.0/authorize")
+    async def authorize(tenant: str, request: Request) -> RedirectResponse:
+        """Consent is implicit: redirect straight back with a fresh authorization code."""
+        query = dict(request.query_params)
+        if "redirect_uri" not in query:
+            return RedirectResponse("/?error=invalid_request")  # nowhere else to send it
+        return _authorize_redirect(config, state_of_grants, query)
 
     @router.post("/login/{tenant}/oauth2/v2.0/token")
     async def token(tenant: str, request: Request) -> JSONResponse:
-        """Issue a Graph access token for valid client credentials."""
+        """Issue a Graph access token for a code, a refresh token or client credentials."""
         params = await _form_or_json(request)
-        if params.get("grant_type") != "client_credentials":
+        grant = params.get("grant_type")
+        if grant not in ("client_credentials", "authorization_code", "refresh_token"):
             return _oauth_error("unsupported_grant_type", "AADSTS70003: grant type not supported")
         if not _client_ok(config, params):
             return _oauth_error("invalid_client", "AADSTS7000215: Invalid client secret", 401)
-        if params.get("scope", "") != GRAPH_SCOPE:
-            return _oauth_error("invalid_scope", "AADSTS1002012: scope must end with /.default")
         ttl = config.access_token_ttl_s
-        issued = TokenIssuer(config).issue(
-            "graph", subject=params["client_id"], ttl_s=ttl, scope=GRAPH_SCOPE
+        body: dict[str, Any] = {"token_type": "Bearer", "expires_in": ttl, "ext_expires_in": ttl}
+        issuer = TokenIssuer(config)
+        if grant == "client_credentials":
+            if params.get("scope", "") != GRAPH_SCOPE:
+                return _oauth_error("invalid_scope", "AADSTS1002012: scope must end with /.default")
+            issued = issuer.issue(
+                "graph", subject=params["client_id"], ttl_s=ttl, scope=GRAPH_SCOPE
+            )
+            return JSONResponse({**body, "access_token": issued})
+        try:
+            scope = _redeem(issuer, params, state_of_grants) or params.get("scope", "")
+        except AuthError as err:
+            return _oauth_error("invalid_grant", "AADSTS70008: " + err.message)
+        subject = demo_account_id(config)
+        body["access_token"] = issuer.issue("graph", subject=subject, ttl_s=ttl, scope=scope)
+        body["refresh_token"] = issuer.issue(
+            "refresh", subject=subject, ttl_s=REFRESH_TTL_S, scope=scope
         )
-        body = {"token_type": "Bearer", "expires_in": ttl, "ext_expires_in": ttl}
-        return JSONResponse({**body, "access_token": issued})
+        return JSONResponse({**body, "scope": scope})
 
     return router

@@ -139,3 +139,39 @@ def test_pkce_s256_single_use_code_and_rotating_refresh_tokens() -> None:
     assert client.post("/_sim/oauth", json={"revoke_refresh_token": new}).json()["revoked"]
     revoked = client.post("/oauth/token", data={**refresh, "refresh_token": new})
     assert revoked.status_code == 400 and revoked.json()["error"] == "invalid_grant"
+
+
+def test_microsoft_authorization_code_with_pkce_then_refresh_gives_graph_tokens() -> None:
+    client = _client()
+    verifier = "m" * 60
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    query = {
+        "client_id": "demo-client",
+        "redirect_uri": "http://cb/ms",
+        "state": "st",
+        "code_challenge": challenge.rstrip(b"=").decode(),
+        "code_challenge_method": "S256",
+    }
+    authorize = client.get("/login/t1/oauth2/v2.0/authorize", params=query, follow_redirects=False)
+    location = authorize.headers["location"]
+    assert location.startswith("http://cb/ms?") and "state=st" in location
+    code = location.split("code=")[1].split("&")[0]
+    creds = {"client_id": "demo-client", "client_secret": "demo-secret"}
+    exchange = {**creds, "grant_type": "authorization_code", "code": code}
+    missing = client.post("/login/t1/oauth2/v2.0/token", data=exchange)
+    assert missing.status_code == 400 and missing.json()["error"] == "invalid_grant"
+    tokens = client.post(
+        "/login/t1/oauth2/v2.0/token", data={**exchange, "code_verifier": verifier}
+    )
+    assert tokens.status_code == 200, tokens.text
+    access = tokens.json()["access_token"]
+    assert TokenIssuer(CONFIG).verify(access, ["graph"]).audience == "graph"
+    assert client.get("/me", headers={"Authorization": f"Bearer {access}"}).status_code == 401
+    refresh = {
+        **creds,
+        "grant_type": "refresh_token",
+        "refresh_token": tokens.json()["refresh_token"],
+    }
+    assert client.post("/login/t1/oauth2/v2.0/token", data=refresh).status_code == 200
+    again = client.post("/login/t1/oauth2/v2.0/token", data=refresh)
+    assert again.status_code == 400  # rotated: the old refresh token is spent
