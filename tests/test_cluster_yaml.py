@@ -32,3 +32,17 @@ def test_head_and_two_worker_types_with_sandbox_resource() -> None:
     assert "sandbox" not in workers["general"]["resources"]
     for node_type in workers.values():
         assert 0 <= node_type["min_workers"] <= node_type["max_workers"] <= cluster["max_workers"]
+
+
+def test_firewall_note_matches_rays_replica_grpc_bind() -> None:
+    # Ray binds each replica's inter-deployment gRPC server to all interfaces; cluster.yaml, README
+    # and docs/performance.md tell a deployment which firewall rule that needs. If Ray changes the
+    # bind, this fails so the note gets revisited.
+    import inspect
+
+    from ray.serve._private import replica
+
+    assert 'add_port_to_grpc_server(self._server, "[::]:0")' in inspect.getsource(replica)
+    text = (PROJECT_ROOT / "cluster.yaml").read_text()
+    assert "internal gRPC server listens on all interfaces" in text
+    assert "replica's internal gRPC" in (PROJECT_ROOT / "README.md").read_text()
