@@ -313,9 +313,16 @@ class BreakerRegistry:
             )
             del self._breakers[victim]
 
-    def snapshot(self) -> dict[str, dict[str, Any]]:
-        """Every tracked endpoint's breaker snapshot, for the instance health."""
-        return {name: breaker.snapshot() for name, breaker in self._breakers.items()}
+    def snapshot(self, scope: str | None = None) -> dict[str, dict[str, Any]]:
+        """Tracked breakers' snapshots; with ``scope``, only that scope's, keyed by endpoint."""
+        if scope is None:
+            return {name: breaker.snapshot() for name, breaker in self._breakers.items()}
+        prefix = scope + " "
+        return {
+            name.removeprefix(prefix): breaker.snapshot()
+            for name, breaker in self._breakers.items()
+            if name.startswith(prefix)
+        }
 
     def __len__(self) -> int:
         return len(self._breakers)
@@ -327,18 +334,38 @@ def endpoint_of(url: httpx.URL) -> str:
 
 
 class BreakerTransport(httpx.AsyncBaseTransport):
-    """Wraps a transport: per-endpoint breaker and a timeout around every request."""
+    """Wraps a transport: per-endpoint breaker and a timeout around every request.
+
+    With a ``scope`` (``"<tenant>/<instance>"``) the breakers are keyed ``"<scope> <endpoint>"``:
+    one tenant's failing calls never open another tenant's breaker for the same endpoint.
+    """
 
     def __init__(
-        self, inner: httpx.AsyncBaseTransport, registry: BreakerRegistry, timeout_s: float
+        self,
+        inner: httpx.AsyncBaseTransport,
+        registry: BreakerRegistry,
+        timeout_s: float,
+        *,
+        scope: str = "",
+        owns_inner: bool = True,
     ) -> None:
         self.inner = inner
         self.registry = registry
         self.timeout_s = timeout_s
+        self.scope = scope
+        self.owns_inner = owns_inner
+
+    def scoped(self, scope: str) -> BreakerTransport:
+        """The same pool and registry with breakers of their own for ``scope``; closing it
+        leaves the shared pool open (the unscoped owner closes it)."""
+        return BreakerTransport(
+            self.inner, self.registry, self.timeout_s, scope=scope, owns_inner=False
+        )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         endpoint = endpoint_of(request.url)
-        async with self.registry.get(endpoint).guard() as call:
+        key = f"{self.scope} {endpoint}" if self.scope else endpoint
+        async with self.registry.get(key).guard() as call:
             try:
                 async with asyncio.timeout(self.timeout_s):
                     response = await self.inner.handle_async_request(request)
@@ -352,7 +379,8 @@ class BreakerTransport(httpx.AsyncBaseTransport):
         return response
 
     async def aclose(self) -> None:
-        await self.inner.aclose()
+        if self.owns_inner:
+            await self.inner.aclose()
 
 
 def breaker_transport(

@@ -19,7 +19,7 @@ from core.flags import FeatureFlags
 from core.instances import InstanceStore
 from core.keys import secrets_keys
 from core.llm import LiteLlmGateway
-from core.resilience import BreakerConfig, BreakerRegistry, breaker_transport
+from core.resilience import BreakerConfig, BreakerRegistry, BreakerTransport, breaker_transport
 from core.secret_store import SecretStore
 from core.settings import Settings
 from plugins.registry import PluginRegistry
@@ -39,7 +39,7 @@ class HostServices:
     audit: AuditLog
     llm: LiteLlmGateway
     breakers: BreakerRegistry
-    transport: httpx.AsyncBaseTransport
+    transport: BreakerTransport
 
     @classmethod
     def create(cls, settings: Settings) -> HostServices:
@@ -71,9 +71,9 @@ class HostServices:
             ),
         )
 
-    def breakers_snapshot(self) -> dict[str, Any]:
-        """State of every endpoint breaker of this host process."""
-        return dict(self.breakers.snapshot())
+    def breakers_snapshot(self, scope: str | None = None) -> dict[str, Any]:
+        """State of every breaker of this host process, or only of ``scope`` ("tenant/instance")."""
+        return dict(self.breakers.snapshot(scope))
 
     @property
     def plugin_dir(self) -> Path:

@@ -69,7 +69,11 @@ class TenantRuntime:
             instance_id=instance_id,
             config=config,
             secrets=Secrets(secrets),
-            http=httpx.AsyncClient(transport=self.svc.transport, timeout=timeout, trust_env=False),
+            http=httpx.AsyncClient(
+                transport=self.svc.transport.scoped(f"{self.tenant_id}/{instance_id}"),
+                timeout=timeout,
+                trust_env=False,
+            ),
             store=PostgresKeyValueStore(self.svc.db, instance_id),
             publisher=NatsEventPublisher(self.svc.bus, route=self.consumers_of),
             ledger=PostgresEffectLedger(self.svc.db, instance_id),
@@ -250,7 +254,8 @@ class TenantRuntime:
         result = await self._hook("health", live.plugin.health())
         return InstanceHealth(
             instance_id=instance_id, state=live.record.state, status=str(result.status),
-            detail=result.detail or None, breakers=self.svc.breakers_snapshot(),
+            detail=result.detail or None,
+            breakers=self.svc.breakers_snapshot(f"{self.tenant_id}/{instance_id}"),
         )  # fmt: skip
 
     async def ingest_profile(self, instance_id: str) -> dict[str, Any] | None:

@@ -381,3 +381,29 @@ async def test_transport_times_out_and_counts_timeouts_and_refusals(
             await client.get(refused)
     assert registry.snapshot()[url_a]["consecutive_failures"] == 1
     assert registry.snapshot()[refused]["state"] == "open"
+
+
+async def test_one_tenants_failures_do_not_open_another_tenants_breaker(
+    servers: tuple[Server, str, Server, str],
+) -> None:
+    """Isolation: breakers are keyed by tenant + instance + endpoint (was: endpoint only)."""
+    a, url_a, _b, _url_b = servers
+    registry = BreakerRegistry(BreakerConfig(failure_threshold=3, cooldown_s=60), clock=Clock())
+    shared = breaker_transport(httpx.AsyncHTTPTransport(retries=0), registry, 2.0)
+    one = httpx.AsyncClient(transport=shared.scoped("t1/i1"), trust_env=False)
+    two = httpx.AsyncClient(transport=shared.scoped("t2/i2"), trust_env=False)
+    a.status = 429
+    for _ in range(3):
+        assert (await one.get(f"{url_a}/x")).status_code == 429
+    with pytest.raises(CircuitOpen):
+        await one.get(f"{url_a}/x")
+    a.status = 200
+    assert (await two.get(f"{url_a}/x")).status_code == 200  # same endpoint, other tenant
+    await one.aclose()  # a scoped client leaves the shared pool open
+    assert (await two.get(f"{url_a}/x")).status_code == 200
+    assert registry.snapshot("t1/i1")[url_a]["state"] == "open"
+    assert registry.snapshot("t2/i2") == {url_a: registry.snapshot("t2/i2")[url_a]}
+    assert registry.snapshot("t2/i2")[url_a]["state"] == "closed"
+    assert "t1/i1" not in str(registry.snapshot("t2/i2"))
+    await two.aclose()
+    await shared.aclose()
