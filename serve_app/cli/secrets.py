@@ -42,6 +42,7 @@ def _rotate_key(args: argparse.Namespace) -> int:
 
 async def _rewrap(settings: Settings, box: SecretBox) -> tuple[int, int, int]:
     """Migrate, re-encrypt; return (secret rows, ciphertexts re-encrypted, still on old keys)."""
+    from core.credentials import credentials_not_under, rewrap_credentials
     from core.db import Database, apply_migrations
     from core.endpoints import database_url
     from core.secret_store import count_not_under, count_secrets, rewrap_all
@@ -49,8 +50,10 @@ async def _rewrap(settings: Settings, box: SecretBox) -> tuple[int, int, int]:
     db = Database(database_url(settings), settings.database)
     try:
         await apply_migrations(db)
-        rewrapped = await rewrap_all(db, box)
-        return await count_secrets(db), rewrapped, await count_not_under(db, box.newest_key_id)
+        rewrapped = await rewrap_all(db, box) + await rewrap_credentials(db, box)
+        old = await count_not_under(db, box.newest_key_id)
+        old += await credentials_not_under(db, box.newest_key_id)
+        return await count_secrets(db), rewrapped, old
     finally:
         await db.close()
 
@@ -64,7 +67,7 @@ def register(subparsers: Subparsers) -> None:
         "rotate-key",
         help="add a new secrets key and re-encrypt every stored secret with it",
         description="Adds a new newest key to <data dir>/secrets.key, then re-encrypts every "
-        "stored secret with it in one transaction. Restart running services afterwards so they "
+        "stored secret and instance credential with it. Restart running services afterwards so they "
         "load the new key. Prints counts only, never values.",
     )
     rotate.add_argument(
