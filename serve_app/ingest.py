@@ -129,17 +129,19 @@ class WebhookIngest:
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
             raise ClientError(f"body is not valid JSON: {err}") from err
         key = idempotency_key(headers, body)
+        spec = WebhookSpec.model_validate(profile["spec"])
+        event_key = event_key_of(spec, headers, body)
         delivery_id, is_new = await self.deliveries.record_accepted(
-            tenant_id, instance_id, key, delivery_id=delivery_id_for(tenant_id, instance_id, key)
-        )
+            tenant_id, instance_id, key, event_key=event_key,
+            delivery_id=delivery_id_for(tenant_id, instance_id, key),
+        )  # fmt: skip
         # "accepted" may mean the first attempt's publish failed: publishing again is safe (the
         # message id makes JetStream drop a copy it already has).
         if not is_new and (await self.deliveries.get(tenant_id, delivery_id)).status != "accepted":
             return Accepted(delivery_id, duplicate=True, plugin=profile["plugin"])
-        spec = WebhookSpec.model_validate(profile["spec"])
         delivery = WebhookDelivery(
             delivery_id=delivery_id, tenant_id=tenant_id, instance_id=instance_id,
-            event_key=event_key_of(spec, headers, body), headers=strip_auth_headers(headers),
+            event_key=event_key, headers=strip_auth_headers(headers),
             body=body,
         )  # fmt: skip
         headers_out = {"Dcoder-Max-Attempts": str(profile["max_attempts"] or "")}

@@ -30,6 +30,7 @@ def test_generic_webhook_delivered_once(serve_url: str) -> None:
     delivery_id = first.json()["delivery_id"]
     done = wait_status(tenant, delivery_id, "done")
     assert done["attempts"] == 1
+    assert done["event_key"] == "build.finished"  # the manifest's json:/type
     again = httpx.post(url, content=body, headers=signed(secret, body, "msg_1"))
     assert again.status_code == 200
     assert again.json() == {"delivery_id": delivery_id, "duplicate": True}
