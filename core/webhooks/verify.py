@@ -99,7 +99,8 @@ def idempotency_key(headers: Mapping[str, str], body: bytes) -> str:
     Precedence (the first present, sane header wins):
     ``webhook-id`` → ``std:<id>``; ``X-Atlassian-Webhook-Identifier`` → ``atl:<id>``;
     ``X-Hook-UUID`` + ``X-Request-UUID`` → ``bbc:<hook>/<request>`` (``bbc:<request>`` without
-    the hook); ``X-Request-Id`` → ``req:<id>``; otherwise ``sha256:<hex of the body>``.
+    the hook); otherwise ``sha256:<hex of the body>``. ``X-Request-Id`` is never used: the data
+    plane (HAProxy) stamps a fresh one on every request, so it would defeat the body-hash fallback.
     A value is sane when it is 1-200 visible ASCII characters; anything else (control
     characters, spaces, overlong) is ignored, so a header can never inject into the key.
     """
@@ -112,7 +113,4 @@ def idempotency_key(headers: Mapping[str, str], body: bytes) -> str:
     if request_uuid:
         hook_uuid = _sane(lowered.get("x-hook-uuid"))
         return f"bbc:{hook_uuid}/{request_uuid}" if hook_uuid else f"bbc:{request_uuid}"
-    request_id = _sane(lowered.get("x-request-id"))
-    if request_id:
-        return f"req:{request_id}"
     return "sha256:" + hashlib.sha256(body).hexdigest()
