@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from core.errors import PluginNotReady, RetryableError
+from core.errors import PermanentError, PluginNotReady, RetryableError
 from core.settings import LlmSettings
 
 
@@ -56,5 +56,19 @@ class LiteLlmGateway:
         try:
             response = await litellm.acompletion(**kwargs)
         except Exception as err:  # noqa: BLE001 - litellm raises many provider-specific types
-            raise RetryableError(f"LLM call failed: {type(err).__name__}: {err}") from err
+            raise classify_llm_error(err) from err
         return str(response.choices[0].message.content or "")
+
+
+#: Provider statuses worth another try later: timeouts, conflicts, rate limits and 5xx.
+_RETRYABLE_STATUSES = frozenset({408, 409, 425, 429})
+
+
+def classify_llm_error(err: BaseException) -> PermanentError | RetryableError:
+    """A provider failure as a typed error: auth and bad requests are permanent (retrying the
+    same call cannot help); timeouts, connection failures, 429 and 5xx are retryable."""
+    status = getattr(err, "status_code", None)
+    what = f"LLM call failed: {type(err).__name__}: {err}"
+    if isinstance(status, int) and 400 <= status < 500 and status not in _RETRYABLE_STATUSES:
+        return PermanentError(what, llm_status=status)
+    return RetryableError(what, **({"llm_status": status} if isinstance(status, int) else {}))
