@@ -1,4 +1,8 @@
-"""Authentication shared by every simulator: API-token basic auth and OAuth 2.0 bearer tokens.
+"""Authentication shared by every simulator: accounts, API-token basic auth and bearer tokens.
+
+Several accounts exist (the demo user, a dedicated agent account and two humans), each with its
+own API token (Cloud basic auth ``email:token``), personal access token (Data Center bearer) and
+Data Center user name, so a test can act as a person and see an agent answer as itself.
 
 Tokens are stateless (an HMAC-signed claim set keyed by the OAuth client secret), so every
 sub-app built from the same ``SimulatorConfig`` verifies the tokens any other one issued, without
@@ -26,6 +30,26 @@ Audience = Literal["atlassian", "graph", "refresh", "code"]
 ATLASSIAN: tuple[Audience, ...] = ("atlassian",)
 GRAPH: tuple[Audience, ...] = ("graph",)
 DEMO_DISPLAY_NAME = "Demo User"
+
+
+@dataclass(frozen=True)
+class Account:
+    """One user of every simulated product and the credentials that authenticate as them."""
+
+    account_id: str
+    email: str
+    display_name: str
+    username: str  # Data Center user name (``[~username]`` mentions)
+    api_token: str  # Cloud basic auth password
+    pat: str  # Data Center personal access token (``Authorization: Bearer <pat>``)
+
+
+# (display name, e-mail, DC user name, API token, PAT) of the accounts beside the demo user.
+EXTRA_ACCOUNTS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("dcoder Agent", "agent@example.com", "dcoder-agent", "agent-token", "agent-pat"),
+    ("Alice Reviewer", "alice@example.com", "alice", "alice-token", "alice-pat"),
+    ("Bob Builder", "bob@example.com", "bob", "bob-token", "bob-pat"),
+)
 
 
 @dataclass(frozen=True)
@@ -58,9 +82,37 @@ class AuthError(Exception):
         self.expired = expired
 
 
+def account_id_for(email: str) -> str:
+    """Stable Atlassian-style account id of the user with ``email``."""
+    return "712020:" + str(uuid.uuid5(uuid.NAMESPACE_URL, "sim-user:" + email))
+
+
 def demo_account_id(config: SimulatorConfig) -> str:
     """Stable Atlassian-style account id of the demo user (same for every app of a config)."""
-    return "712020:" + str(uuid.uuid5(uuid.NAMESPACE_URL, "sim-user:" + config.user_email))
+    return account_id_for(config.user_email)
+
+
+def accounts(config: SimulatorConfig) -> tuple[Account, ...]:
+    """Every account, the demo user (credentials from ``config``) first."""
+    demo = Account(
+        demo_account_id(config),
+        config.user_email,
+        DEMO_DISPLAY_NAME,
+        config.user_email.split("@")[0],
+        config.api_token,
+        config.pat,
+    )
+    extra = (
+        Account(account_id_for(email), email, name, user, token, pat)
+        for name, email, user, token, pat in EXTRA_ACCOUNTS
+        if email != config.user_email
+    )
+    return (demo, *extra)
+
+
+def account_by_id(config: SimulatorConfig, account_id: str) -> Account | None:
+    """The account with ``account_id``, if any."""
+    return next((a for a in accounts(config) if a.account_id == account_id), None)
 
 
 def _b64(data: bytes) -> str:
@@ -117,11 +169,25 @@ def _basic(config: SimulatorConfig, credentials: str) -> Principal:
         user, _, password = base64.b64decode(credentials).decode().partition(":")
     except (ValueError, binascii.Error) as err:
         raise AuthError("malformed basic credentials") from err
-    user_ok = hmac.compare_digest(user.encode(), config.user_email.encode())
-    token_ok = hmac.compare_digest(password.encode(), config.api_token.encode())
-    if not (user_ok and token_ok):
-        raise AuthError("invalid user or API token")
-    return Principal(demo_account_id(config), config.user_email, "basic")
+    for account in accounts(config):
+        # Every account is compared in full, so the answer time does not say which e-mail exists.
+        user_ok = hmac.compare_digest(user.encode(), account.email.encode())
+        token_ok = hmac.compare_digest(password.encode(), account.api_token.encode())
+        if user_ok and token_ok:
+            return Principal(account.account_id, account.email, "basic")
+    raise AuthError("invalid user or API token")
+
+
+def _bearer(config: SimulatorConfig, token: str, audiences: tuple[Audience, ...]) -> Principal:
+    if not token.startswith("sim.") and "atlassian" in audiences:
+        for account in accounts(config):
+            if hmac.compare_digest(token.encode(), account.pat.encode()):
+                return Principal(account.account_id, account.email, "bearer")
+        raise AuthError("invalid personal access token")
+    claims = TokenIssuer(config).verify(token, audiences)
+    # OAuth grants act for their subject; tokens for unknown subjects act as the demo user.
+    found = account_by_id(config, claims.subject) or accounts(config)[0]
+    return Principal(found.account_id, found.email, "bearer", claims.client_id)
 
 
 def authenticate(
@@ -135,8 +201,7 @@ def authenticate(
     if scheme.lower() == "basic" and "atlassian" in audiences:
         return _basic(config, credentials.strip())
     if scheme.lower() == "bearer":
-        claims = TokenIssuer(config).verify(credentials.strip(), audiences)
-        return Principal(demo_account_id(config), config.user_email, "bearer", claims.client_id)
+        return _bearer(config, credentials.strip(), audiences)
     raise AuthError("unsupported authorization scheme")
 
 

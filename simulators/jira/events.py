@@ -53,36 +53,41 @@ class JiraEvents:
         fields = render.select_fields(self.state, ["*navigable"], "*navigable")
         return render.issue(self.state, issue, "2", fields)
 
-    def _user(self) -> dict[str, Any]:
-        me = render.user(self.state, self.state.me.account_id, "2") or {}
-        return {**me, "emailAddress": self.state.me.email}
+    def _user(self, account_id: str) -> dict[str, Any]:
+        """The acting user, with the e-mail (admin webhooks see it)."""
+        found = self.state.users.get(account_id) or self.state.me
+        user = render.user(self.state, found.account_id, "2") or {}
+        return {**user, "emailAddress": found.email}
 
-    def issue_created(self, issue: Issue) -> None:
-        """``jira:issue_created``."""
+    def issue_created(self, issue: Issue, actor: str) -> None:
+        """``jira:issue_created`` by ``actor`` (an account id)."""
         payload = {
             **self._base("jira:issue_created"),
             "issue_event_type_name": "issue_created",
-            "user": self._user(),
+            "user": self._user(actor),
             "issue": self._full_issue(issue),
         }
         self._emit("jira:issue_created", issue, payload)
 
     def issue_updated(
-        self, issue: Issue, items: list[dict[str, Any]], kind: str = "issue_updated"
+        self, issue: Issue, items: list[dict[str, Any]], actor: str, kind: str = "issue_updated"
     ) -> None:
-        """``jira:issue_updated`` with the changelog of this edit."""
+        """``jira:issue_updated`` by ``actor`` with the changelog of this edit."""
         changelog = {"id": issue.changelog[-1]["id"] if issue.changelog else "0", "items": items}
         payload = {
             **self._base("jira:issue_updated"),
             "issue_event_type_name": kind,
-            "user": self._user(),
+            "user": self._user(actor),
             "issue": self._full_issue(issue),
             "changelog": changelog,
         }
         self._emit("jira:issue_updated", issue, payload)
 
     def comment_created(self, issue: Issue, comment: Comment) -> None:
-        """``comment_created`` (mentions are ``[~accountid:...]`` in the v2 body), as Jira sends."""
+        """``comment_created`` (mentions are ``[~accountid:...]`` in the v2 body), as Jira sends.
+
+        The comment's ``author`` is whoever wrote it, so a bot can tell its own comments apart.
+        """
         short = render.issue(self.state, issue, "2", list(SUMMARY_FIELDS))
         short.pop("expand", None)
         payload = {
@@ -94,7 +99,7 @@ class JiraEvents:
         commented = {
             **self._base("jira:issue_updated"),
             "issue_event_type_name": "issue_commented",
-            "user": self._user(),
+            "user": self._user(comment.author),
             "issue": self._full_issue(issue),
             "comment": payload["comment"],
         }

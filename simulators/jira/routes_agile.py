@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 
 from simulators.jira import inputs
+from simulators.jira.deps import Who
 from simulators.jira.errors import JiraError, not_found
 from simulators.jira.events import JiraEvents
 from simulators.jira.state import JiraState, Project, jira_now
@@ -106,6 +107,7 @@ def router(state: JiraState, events: JiraEvents) -> APIRouter:
         key: str,
         boardId: int,
         body: Annotated[dict[str, Any], Body()],  # noqa: N803
+        who: Who,
     ) -> dict[str, Any]:
         """Write the estimate into the board's estimation field (value may be a string)."""
         issue = state.issue(key)
@@ -119,7 +121,7 @@ def router(state: JiraState, events: JiraEvents) -> APIRouter:
             issue.changelog.append(
                 {"id": str(10000 + state.new_id()), "created": jira_now(), "items": items}
             )
-            events.issue_updated(issue, items)
+            events.issue_updated(issue, items, who.account_id)
         return {"fieldId": fid, "value": issue.fields.get(fid)}
 
     return routes

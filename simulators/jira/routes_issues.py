@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Depends, Response
 
 from simulators.jira import inputs, render
 from simulators.jira.adf import adf_to_wiki, is_adf
+from simulators.jira.deps import Who
 from simulators.jira.errors import JiraError, api_version, not_found
 from simulators.jira.events import JiraEvents
 from simulators.jira.state import STATUSES, TRANSITIONS, Issue, JiraState, jira_now
@@ -31,7 +32,7 @@ def router(state: JiraState, events: JiraEvents) -> APIRouter:
         return found
 
     @routes.post("/rest/api/{api}/issue", status_code=201)
-    def create(api: Api, body: JsonBody) -> dict[str, Any]:
+    def create(api: Api, body: JsonBody, who: Who) -> dict[str, Any]:
         """Create an issue; ``project`` and ``summary`` are required, like on Jira."""
         wanted = (body.get("fields") or {}).get("project") or {}
         project = state.project(str(wanted.get("key") or wanted.get("id") or ""))
@@ -39,8 +40,8 @@ def router(state: JiraState, events: JiraEvents) -> APIRouter:
             raise JiraError(400, errors={"project": "Specify a valid project ID or key"})
         if "summary" not in (body.get("fields") or {}):
             raise JiraError(400, errors={"summary": "You must specify a summary of the issue."})
-        issue = state.create_issue(project, inputs.changes(state, body, api))
-        events.issue_created(issue)
+        issue = state.create_issue(project, inputs.changes(state, body, api), who.account_id)
+        events.issue_created(issue, who.account_id)
         return {
             "id": issue.id,
             "key": issue.key,
@@ -54,15 +55,15 @@ def router(state: JiraState, events: JiraEvents) -> APIRouter:
         return render.issue(state, get_issue(key), api, chosen, expand)
 
     @routes.put("/rest/api/{api}/issue/{key}", status_code=204)
-    def edit(api: Api, key: str, body: JsonBody, notifyUsers: bool = True) -> Response:  # noqa: N803
+    def edit(api: Api, key: str, body: JsonBody, who: Who, notifyUsers: bool = True) -> Response:  # noqa: N803
         """Edit fields and labels; Jira answers 204 without a body."""
         issue = get_issue(key)
         items = inputs.apply(state, issue, body, api)
         for add in (body.get("update") or {}).get("comment", []):
-            _comment(issue, add.get("add", {}).get("body", ""), api)
+            _comment(issue, add.get("add", {}).get("body", ""), api, who.account_id)
         if items:
-            _log(issue, items)
-            events.issue_updated(issue, items)
+            _log(issue, items, who.account_id)
+            events.issue_updated(issue, items, who.account_id)
         return Response(status_code=204)
 
     @routes.delete("/rest/api/{api}/issue/{key}", status_code=204)
@@ -113,7 +114,7 @@ def router(state: JiraState, events: JiraEvents) -> APIRouter:
         }
 
     @routes.post("/rest/api/{api}/issue/{key}/transitions", status_code=204)
-    def transition(api: Api, key: str, body: JsonBody) -> Response:
+    def transition(api: Api, key: str, body: JsonBody, who: Who) -> Response:
         """Move an issue; Done resolves it (sets ``resolutiondate``)."""
         issue = get_issue(key)
         target = TRANSITIONS.get(str((body.get("transition") or {}).get("id", "")))
@@ -134,34 +135,34 @@ def router(state: JiraState, events: JiraEvents) -> APIRouter:
                 "toString": STATUSES[target][0],
             }
         )
-        _log(issue, items)
-        events.issue_updated(issue, items, "issue_generic")
+        _log(issue, items, who.account_id)
+        events.issue_updated(issue, items, who.account_id, "issue_generic")
         return Response(status_code=204)
 
-    def _log(issue: Issue, items: list[dict[str, Any]]) -> None:
+    def _log(issue: Issue, items: list[dict[str, Any]], actor: str) -> None:
         issue.fields["updated"] = jira_now()
         entry = {
             "id": str(10000 + state.new_id()),
-            "author": render.user(state, state.me.account_id, "2"),
+            "author": render.user(state, actor, "2"),
             "created": issue.fields["updated"],
             "items": items,
         }
         issue.changelog.append(entry)
 
-    def _comment(issue: Issue, value: Any, api: str) -> dict[str, Any]:
+    def _comment(issue: Issue, value: Any, api: str, author: str) -> dict[str, Any]:
         if api == "3" and not is_adf(value):
             raise JiraError(400, errors={"comment": "Comment body must be an Atlassian Document"})
         if not value or not (is_adf(value) or isinstance(value, str)):
             raise JiraError(400, errors={"comment": "Comment body can not be empty!"})
         text, adf = (adf_to_wiki(value), value) if is_adf(value) else (str(value), None)
-        item = state.add_comment(issue, text, adf)
+        item = state.add_comment(issue, text, adf, author)
         events.comment_created(issue, item)
         return render.comment(state, issue, item, api)
 
     @routes.post("/rest/api/{api}/issue/{key}/comment", status_code=201)
-    def add_comment(api: Api, key: str, body: JsonBody) -> dict[str, Any]:
-        """Add a comment (wiki text on v2, ADF on v3; mentions by account id)."""
-        return _comment(get_issue(key), body.get("body"), api)
+    def add_comment(api: Api, key: str, body: JsonBody, who: Who) -> dict[str, Any]:
+        """Add a comment as the caller (wiki text on v2, ADF on v3; mentions by account id)."""
+        return _comment(get_issue(key), body.get("body"), api, who.account_id)
 
     @routes.get("/rest/api/{api}/issue/{key}/comment")
     def comments(api: Api, key: str, startAt: int = 0, maxResults: int = 50) -> dict[str, Any]:  # noqa: N803

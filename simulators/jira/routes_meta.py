@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from simulators.jira import render
+from simulators.jira.deps import Who
 from simulators.jira.errors import api_version, not_found
 from simulators.jira.state import ISSUE_TYPES, STATUSES, JiraState, jira_now
 
@@ -33,21 +34,21 @@ def router(state: JiraState) -> APIRouter:
         }
 
     @routes.get("/rest/auth/1/session")
-    def session() -> dict[str, Any]:
+    def session(who: Who) -> dict[str, Any]:
         """The legacy session resource ``JIRA(validate=True)`` calls."""
         return {
-            "self": f"{state.site}/rest/api/2/user?accountId={state.me.account_id}",
-            "name": state.me.email,
+            "self": f"{state.site}/rest/api/2/user?accountId={who.account_id}",
+            "name": who.email,
             "loginInfo": {},
         }
 
     @routes.get("/rest/api/{api}/myself")
-    def myself(api: Api) -> dict[str, Any]:
-        """The caller (always the demo user); includes the e-mail, as Jira does for oneself."""
-        me = render.user(state, state.me.account_id, api) or {}
+    def myself(api: Api, who: Who) -> dict[str, Any]:
+        """The caller's account; includes the e-mail, as Jira does for oneself."""
+        me = render.user(state, who.account_id, api) or {}
         return {
             **me,
-            "emailAddress": state.me.email,
+            "emailAddress": who.email,
             "locale": "en_US",
             "groups": {"size": 1, "items": []},
             "applicationRoles": {"size": 1, "items": []},

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import random
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from simulators.auth import DEMO_DISPLAY_NAME, demo_account_id
+from simulators.auth import accounts, demo_account_id
 from simulators.config import SimulatorConfig
 
 # Workflow: id -> (name, status category key). Category keys are Jira's: new, indeterminate, done.
@@ -26,10 +25,6 @@ CATEGORIES: dict[str, tuple[int, str, str]] = {
 TRANSITIONS: dict[str, str] = {"11": "10000", "21": "3", "31": "10001"}
 ISSUE_TYPES: dict[str, str] = {"10001": "Story", "10002": "Bug", "10003": "Task"}
 PRIORITIES: dict[str, str] = {"1": "Highest", "2": "High", "3": "Medium", "4": "Low"}
-EXTRA_USERS: tuple[tuple[str, str], ...] = (
-    ("Alice Reviewer", "alice@example.com"),
-    ("Bob Builder", "bob@example.com"),
-)
 STORY_POINTS = "Story Points"
 STORY_POINT_ESTIMATE = "Story point estimate"
 
@@ -41,11 +36,12 @@ def jira_now() -> str:
 
 @dataclass
 class User:
-    """A Jira Cloud user (account id based, no user names)."""
+    """A Jira user: Cloud knows them by account id, Data Center by ``username``."""
 
     account_id: str
     display_name: str
     email: str
+    username: str = ""
 
 
 @dataclass
@@ -116,11 +112,9 @@ class JiraState:
         ids = random.sample(range(10100, 10999), 2)
         self.story_points_id = self.story_points_id or f"customfield_{ids[0]}"
         self.estimate_id = self.estimate_id or f"customfield_{ids[1]}"
-        me = User(demo_account_id(self.config), DEMO_DISPLAY_NAME, self.config.user_email)
-        self.users[me.account_id] = me
-        for name, email in EXTRA_USERS:
-            account = "712020:" + str(uuid.uuid5(uuid.NAMESPACE_URL, "sim-user:" + email))
-            self.users[account] = User(account, name, email)
+        for account in accounts(self.config):
+            user = User(account.account_id, account.display_name, account.email, account.username)
+            self.users[user.account_id] = user
         self.add_project("DEMO", "Demo project")
 
     def reset(self) -> None:
@@ -165,7 +159,9 @@ class JiraState:
         found = self.issues.get(id_or_key.upper())
         return found or next((i for i in self.issues.values() if i.id == id_or_key), None)
 
-    def create_issue(self, project: Project, fields: dict[str, Any]) -> Issue:
+    def create_issue(
+        self, project: Project, fields: dict[str, Any], reporter: str | None = None
+    ) -> Issue:
         """Store a new issue in status To Do with the given (already validated) field values."""
         self.next_issue_id += 1
         number = 1 + sum(1 for i in self.issues.values() if i.project_key == project.key)
@@ -180,7 +176,7 @@ class JiraState:
             "created": now,
             "updated": now,
             "resolutiondate": None,
-            "reporter": self.me.account_id,
+            "reporter": reporter or self.me.account_id,
             "assignee": None,
             self.story_points_id: None,
             self.estimate_id: None,
@@ -199,11 +195,14 @@ class JiraState:
         if not done:
             issue.fields["resolutiondate"] = None
 
-    def add_comment(self, issue: Issue, body: str, adf: dict[str, Any] | None) -> Comment:
-        """Append a comment by the demo user."""
+    def add_comment(
+        self, issue: Issue, body: str, adf: dict[str, Any] | None, author: str | None = None
+    ) -> Comment:
+        """Append a comment by ``author`` (an account id; the demo user when not given)."""
         self.next_comment_id += 1
         now = jira_now()
-        comment = Comment(str(self.next_comment_id), self.me.account_id, body, adf, now, now)
+        who = author or self.me.account_id
+        comment = Comment(str(self.next_comment_id), who, body, adf, now, now)
         issue.comments.append(comment)
         issue.fields["updated"] = now
         return comment
