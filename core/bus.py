@@ -22,6 +22,15 @@ from core.errors import BusError, DependencyUnavailable
 from core.settings import NatsSettings
 
 
+# Event types the platform sends to one plugin instance only (the relay routes them to it alone):
+# the end of a background job it submitted, and a tick of one of its schedules.
+JOB_COMPLETED = "job.completed"
+JOB_FAILED = "job.failed"
+SCHEDULE_FIRED = "schedule.fired"
+PLATFORM_SOURCE = "dcoder-platform"
+"""``EventSource.plugin`` of events the platform itself publishes (no plugin has this name)."""
+
+
 @dataclass(frozen=True)
 class Subjects:
     """Subject names of one namespace."""

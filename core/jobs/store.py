@@ -1,6 +1,7 @@
 """Job rows in PostgreSQL: submit (superseding same-key jobs), lifecycle, tenant-scoped reads.
 
-Only the store exists so far: nothing submits or runs jobs yet (``ctx.jobs`` is still to come).
+Plugins submit through ``ctx.jobs`` (the tenant host writes the row); the job actor
+(``actors/jobs.py``) runs them as Ray tasks with ``core.jobs.runs.JobRuns``.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from core.db import Database
 from core.errors import Conflict, NotFound
 
 LIVE = ("queued", "running")
+STATUSES = ("queued", "running", "done", "failed", "cancelled", "superseded")
 COLUMNS = (
     "id, tenant_id, instance_id, kind, key, payload, status, attempts, progress, result, error,"
-    " superseded_by, created_at, started_at, finished_at"
+    " superseded_by, created_at, started_at, finished_at, resources, timeout_s, max_attempts"
 )
 
 
@@ -40,11 +42,22 @@ class Job(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    resources: dict[str, float] = {}
+    timeout_s: float = 600.0
+    max_attempts: int = 3
+
+
+class JobOptions(BaseModel):
+    """How a job runs: Ray resources, wall timeout per attempt, attempts when a worker dies."""
+
+    resources: dict[str, float] = {}
+    timeout_s: float = 600.0
+    max_attempts: int = 3
 
 
 def _job(row: Any) -> Job:
     data = dict(row)
-    for name in ("payload", "result"):
+    for name in ("payload", "result", "resources"):
         if isinstance(data[name], str):
             data[name] = json.loads(data[name])
     return Job(**data)
@@ -64,14 +77,19 @@ class JobStore:
         payload: dict[str, Any],
         *,
         key: str | None = None,
+        options: JobOptions | None = None,
     ) -> tuple[Job, list[str]]:
         """Queue a job; returns it and the ids of the live same-key jobs it superseded."""
         job_id = f"job-{uuid.uuid4().hex}"
+        opts = options or JobOptions()
         async with self.db.transaction() as conn:
             row = await conn.fetchrow(
-                f"INSERT INTO jobs (id, tenant_id, instance_id, kind, key, payload, status)"
-                f" VALUES ($1, $2, $3, $4, $5, $6::jsonb, 'queued') RETURNING {COLUMNS}",
+                "INSERT INTO jobs (id, tenant_id, instance_id, kind, key, payload, status,"
+                " resources, timeout_s, max_attempts)"
+                " VALUES ($1, $2, $3, $4, $5, $6::jsonb, 'queued', $7::jsonb, $8, $9)"
+                f" RETURNING {COLUMNS}",
                 job_id, tenant_id, instance_id, kind, key, json.dumps(payload),
+                json.dumps(opts.resources), opts.timeout_s, opts.max_attempts,
             )  # fmt: skip
             superseded: list[str] = []
             if key is not None:
@@ -93,12 +111,22 @@ class JobStore:
             raise NotFound(f"no job {job_id!r} in tenant {tenant_id!r}")
         return _job(row)
 
-    async def list(self, tenant_id: str, *, limit: int = 100) -> list[Job]:
-        """The tenant's newest jobs first."""
+    async def list(
+        self,
+        tenant_id: str,
+        *,
+        status: str | None = None,
+        kind: str | None = None,
+        since: datetime | None = None,
+        limit: int = 100,
+    ) -> list[Job]:
+        """The tenant's newest jobs first, optionally of one status / kind / created since."""
         rows = await self.db.fetch(
-            f"SELECT {COLUMNS} FROM jobs WHERE tenant_id = $1 ORDER BY created_at DESC, id"
-            " LIMIT $2",
-            tenant_id, limit,
+            f"SELECT {COLUMNS} FROM jobs WHERE tenant_id = $1"
+            " AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR kind = $3)"
+            " AND ($4::timestamptz IS NULL OR created_at >= $4)"
+            " ORDER BY created_at DESC, id LIMIT $5",
+            tenant_id, status, kind, since, limit,
         )  # fmt: skip
         return [_job(r) for r in rows]
 
