@@ -1,0 +1,28 @@
+# case: safe CWE-78
+# Same dashboard, but the host is quoted in a validation helper before the command is built.
+import shlex
+import subprocess
+
+from flask import Flask, jsonify, request
+
+app = Flask(__name__)
+
+
+def clean_host(raw):
+    return shlex.quote(raw.strip())
+
+
+def build_ping_command(host, count=3):
+    return "ping -c {} {}".format(count, host)
+
+
+def run_diagnostic(command):
+    completed = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=30)
+    return completed.returncode, completed.stdout
+
+
+@app.route("/diagnostics/ping", methods=["POST"])
+def ping():
+    host = clean_host(request.form.get("host", "localhost"))
+    code, output = run_diagnostic(build_ping_command(host))
+    return jsonify(ok=code == 0, output=output)
