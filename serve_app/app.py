@@ -19,6 +19,7 @@ from actors.handles import start_relays
 from core.logging import configure_logging
 from core.settings import load_settings
 from serve_app.api import create_api
+from serve_app.openapi import install_openapi
 from serve_app.services import Services
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,8 @@ class Ingress:
         self.services.relays_checked_at = time.monotonic()
 
     def __serve_build_asgi_app__(self) -> FastAPI:
-        return create_api(self.services)
+        # The refined OpenAPI document, offline docs and full Allow answers (serve_app/openapi.py).
+        return install_openapi(create_api(self.services))
 
     def reconfigure(self, user_config: dict[str, Any]) -> None:
         config = UserConfig.model_validate(user_config)
