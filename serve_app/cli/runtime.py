@@ -49,7 +49,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     started = time.monotonic()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     found = backing.start_backing(settings)
-    _say(f"nats      {found.nats_url}{' (embedded)' if found.nats else ''}")
+    _say(f"nats      {_hide_password(found.nats_url)}{' (embedded)' if found.nats else ''}")
     _say(f"postgres  {_hide_password(found.database_url)}{' (embedded)' if found.postgres else ''}")
     migrations, streams = backing.migrate_and_declare(settings)
     _say(f"migrate   applied {migrations or 'nothing new'}; streams changed {streams or 'none'}")

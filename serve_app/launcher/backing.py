@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from core.bus import Bus
 from core.db import Database, apply_migrations, ensure_database
 from core.embedded import EmbeddedNats, EmbeddedPostgres
-from core.endpoints import database_url, nats_url
+from core.endpoints import database_url, embedded_nats, embedded_postgres, nats_url
 from core.settings import Settings
 
 
@@ -24,16 +24,8 @@ class Backing:
 
 def embedded_servers(settings: Settings) -> tuple[EmbeddedNats | None, EmbeddedPostgres | None]:
     """The embedded servers this configuration uses (whether running or not)."""
-    nats = (
-        None
-        if settings.nats.url
-        else EmbeddedNats(settings.data_dir / "nats", settings.nats.embedded_port)
-    )
-    pg = (
-        None
-        if settings.database.url
-        else EmbeddedPostgres(settings.data_dir / "postgres", settings.database.embedded_port)
-    )
+    nats = None if settings.nats.url else embedded_nats(settings)
+    pg = None if settings.database.url else embedded_postgres(settings)
     return nats, pg
 
 
