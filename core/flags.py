@@ -8,8 +8,11 @@ Three modes, chosen by ``FlagsmithSettings``:
 - a ``ser.`` key with ``local_evaluation``: the SDK polls the environment document and evaluates
   in-process.
 
-Fail closed: a flag missing from the environment means disabled. When the API cannot be reached,
-the last answer seen for the same flag and tenant is kept; without one, disabled.
+Flags switch plugins OFF: a plugin whose flag is not in the environment is enabled, so a new
+plugin works without a flag and without a restart; a flag that is present decides (``enabled:
+false`` for everybody, an identity override for one tenant). When the API cannot be reached, the
+last answer seen for the same flag and tenant is kept; without one, disabled (an outage must not
+switch on a plugin that was turned off).
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ class FeatureFlags:
         self._lock = threading.Lock()
 
     def is_enabled(self, feature: str, identity: str) -> bool:
-        """Whether ``feature`` is on for ``identity``; missing means off (fail closed)."""
+        """Whether ``feature`` is on for ``identity``; a feature the environment lacks is on."""
         try:
             flags = self._client.get_identity_flags(identity)
         except FlagsmithAPIError as err:
@@ -62,7 +65,7 @@ class FeatureFlags:
         try:
             enabled = bool(flags.is_feature_enabled(feature))
         except FlagsmithClientError:
-            enabled = False  # feature not in the environment: fail closed
+            enabled = True  # not in the environment: nothing switches it off
         with self._lock:
             self._last_known[(feature, identity)] = enabled
         return enabled

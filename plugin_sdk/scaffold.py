@@ -55,3 +55,15 @@ def new_plugin_project(name: str, parent: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text.substitute(values), encoding="utf-8")
     return root
+
+
+def next_steps(name: str, root: Path) -> str:
+    """What to do after ``plugin new``: test, build, load; and that no feature flag is needed."""
+    feature = "plugin_" + name.replace("-", "_")
+    return (
+        f"next:\n  cd {root} && pytest\n  pip wheel --no-deps . -w dist\n"
+        f"then load the wheel (POST /v1/plugins/sources, see docs/plugin-development.md).\n"
+        f"Once loaded, tenants can install and enable {name!r} right away: a plugin needs no\n"
+        f"feature flag. To switch it off for some or all tenants, add the flag {feature!r}\n"
+        f"(Flagsmith, or configs/flags.json offline; see docs/flags.md)."
+    )

@@ -1,10 +1,12 @@
 """Session-wide fixtures: backing services, one Ray cluster and one Serve app per test session.
 
 Backing services: ``DCODER_NATS_URL`` / ``DCODER_DATABASE_URL`` when set (a fresh database and a
-fresh NATS namespace are made for the session, so concurrent runs never collide), otherwise
-embedded nats-server and PostgreSQL started for the session in a temporary directory — the same
-code ``make run`` uses on a fresh machine. The environment is set before Ray starts, so every Ray
-worker (Serve replicas, actors) sees the same settings.
+fresh NATS namespace are made for the session, so concurrent runs never collide; the URLs are used
+as given, credentials included), otherwise embedded nats-server and PostgreSQL started for the
+session in a temporary directory — the same code ``make run`` uses on a fresh machine, so they
+require their generated passwords, which the URLs they return carry. The environment is set
+before Ray starts, so every Ray worker (Serve replicas, actors) sees the same settings. No flags
+document is made for the test-only plugins: a plugin without a flag is enabled (docs/flags.md).
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 
 OPERATOR_KEY = "op-" + secrets.token_urlsafe(24)
-TEST_PLUGIN_FLAGS = ("plugin_effect_counter", "plugin_acme_widget")
 
 
 @dataclass
@@ -56,26 +57,6 @@ def _fresh_database(server_url: str, name: str) -> str:
     return url
 
 
-def _test_flags_document(root: Path) -> Path:
-    """configs/flags.json plus flags for the test-only plugins (enabled for every tenant)."""
-    import copy
-    import json
-    import uuid
-
-    from core.paths import CONFIGS_DIR
-
-    document = json.loads((CONFIGS_DIR / "flags.json").read_text())
-    for feature in TEST_PLUGIN_FLAGS:
-        state = copy.deepcopy(document["feature_states"][0])
-        next_id = 1 + max(f["feature"]["id"] for f in document["feature_states"])
-        state.update(id=next_id, django_id=next_id, featurestate_uuid=str(uuid.uuid4()))
-        state["feature"] = {"id": next_id, "name": feature, "type": "STANDARD"}
-        document["feature_states"].append(state)
-    path = root / "flags.json"
-    path.write_text(json.dumps(document))
-    return path
-
-
 @pytest.fixture(scope="session")
 def test_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestServices]:
     """NATS and PostgreSQL for the session, exported as DCODER_* environment variables."""
@@ -96,7 +77,6 @@ def test_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestServ
     database_url = _fresh_database(server_url, f"dcoder_test_{suffix}")
     data_dir = root / "data"
     data_dir.mkdir()
-    flags_document = _test_flags_document(root)
     os.environ.update(
         DCODER_NATS_URL=nats_url,
         DCODER_DATABASE_URL=database_url,
@@ -107,7 +87,6 @@ def test_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestServ
         DCODER_OPERATOR_KEY=OPERATOR_KEY,
         DCODER_SECRETS_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
         DCODER_RAY_TENANT_HOSTS="2",
-        DCODER_FLAGSMITH_OFFLINE_DOCUMENT=str(flags_document),
         # Low enough that a test can trip the per-tenant limit quickly, high enough for the rest.
         DCODER_WEBHOOKS_RATE_PER_S="8",
         DCODER_WEBHOOKS_BURST="30",

@@ -20,14 +20,14 @@ if TYPE_CHECKING:
 
 def _new(args: argparse.Namespace) -> int:
     from core.errors import IntegrationsError
-    from plugin_sdk.scaffold import new_plugin_project
+    from plugin_sdk.scaffold import new_plugin_project, next_steps
 
     try:
         root = new_plugin_project(args.name, Path(args.dir))
     except IntegrationsError as err:
         print(f"error: {err.detail}", file=sys.stderr)
         return 1
-    print(f"created {root}\nnext: cd {root} && pytest")
+    print(f"created {root}\n{next_steps(args.name, root)}")
     return 0
 
 

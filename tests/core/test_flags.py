@@ -23,6 +23,7 @@ from core.paths import CONFIGS_DIR
 from core.settings import FlagsmithSettings
 
 DOCUMENT = CONFIGS_DIR / "flags.json"
+# Feature names the fake remote API knows (plugins need not exist for the SDK's evaluation).
 PLUGINS = ["generic-webhook", "jira", "bitbucket", "confluence", "sharepoint"]
 OFF_TENANT = "flag-test-tenant-off"
 
@@ -31,26 +32,55 @@ def _offline(document: Path = DOCUMENT) -> FeatureFlags:
     return FeatureFlags(FlagsmithSettings(environment_key=None, offline_document=document))
 
 
-@pytest.mark.parametrize("plugin", PLUGINS)
-def test_offline_every_builtin_plugin_enabled_by_default(plugin: str) -> None:
-    assert _offline().plugin_enabled(plugin, "acme")
+def _builtin_plugins() -> set[str]:
+    from plugins.registry import PluginRegistry
+
+    registry = PluginRegistry()
+    registry.load_builtins().raise_for_refused()
+    return set(registry.names())
+
+
+def test_every_flag_of_the_document_names_an_existing_plugin() -> None:
+    document = json.loads(DOCUMENT.read_text())
+    states = document["feature_states"] + [
+        state for o in document["identity_overrides"] for state in o["identity_features"]
+    ]
+    plugins = _builtin_plugins()
+    unknown = {s["feature"]["name"] for s in states} - {plugin_feature_name(p) for p in plugins}
+    assert not unknown, f"configs/flags.json has flags for plugins that do not exist: {unknown}"
+    assert "generic-webhook" in plugins
+
+
+def test_offline_builtin_plugin_enabled_by_default() -> None:
+    for plugin in _builtin_plugins():
+        assert _offline().plugin_enabled(plugin, "acme")
 
 
 def test_offline_identity_override_disables_one_plugin_for_one_tenant() -> None:
     flags = _offline()
-    assert not flags.plugin_enabled("sharepoint", OFF_TENANT)
-    assert flags.plugin_enabled("jira", OFF_TENANT)
-    assert flags.plugin_enabled("sharepoint", "another-tenant")
+    assert not flags.plugin_enabled("generic-webhook", OFF_TENANT)
+    assert flags.plugin_enabled("generic-webhook", "another-tenant")
 
 
-def test_unknown_plugin_is_disabled() -> None:
-    assert not _offline().plugin_enabled("not-a-plugin", "acme")
+def test_plugin_without_a_flag_is_enabled() -> None:
+    # A new plugin needs no flag (and no restart); flags only switch plugins off.
+    assert _offline().plugin_enabled("brand-new-plugin", "acme")
+    assert _offline().plugin_enabled("brand-new-plugin", OFF_TENANT)
+
+
+def test_a_flag_switched_off_for_everybody_disables(tmp_path: Path) -> None:
+    document = json.loads(DOCUMENT.read_text())
+    document["feature_states"][0]["enabled"] = False
+    (tmp_path / "flags.json").write_text(json.dumps(document))
+    flags = _offline(tmp_path / "flags.json")
+    assert not flags.plugin_enabled("generic-webhook", "acme")
+    assert flags.plugin_enabled("another-plugin", "acme")
 
 
 async def test_async_wrapper() -> None:
     flags = _offline()
     assert await flags.plugin_enabled_async("generic-webhook", "acme")
-    assert not await flags.plugin_enabled_async("sharepoint", OFF_TENANT)
+    assert not await flags.plugin_enabled_async("generic-webhook", OFF_TENANT)
 
 
 def test_feature_name() -> None:
@@ -150,7 +180,7 @@ async def test_remote_evaluation_calls_the_identities_endpoint(
     assert flags.mode == "remote"
     assert await flags.plugin_enabled_async("confluence", "tenant-x")
     assert not await flags.plugin_enabled_async("jira", "tenant-x")
-    assert not await flags.plugin_enabled_async("unknown", "tenant-x")
+    assert await flags.plugin_enabled_async("unknown", "tenant-x")  # no flag: not switched off
     assert await flags.plugin_enabled_async("jira", "tenant-y")
     method, path, body, key = api.requests[0]
     assert (method, path, key) == ("POST", "/api/v1/identities/", "env-key-123")
@@ -172,8 +202,8 @@ def test_local_evaluation_fetches_the_document_once(fake_api: tuple[FakeFlagsmit
     api, url = fake_api
     flags = _remote(url, key="ser.server-key", local=True)
     assert flags.mode == "local"
-    assert not flags.plugin_enabled("sharepoint", OFF_TENANT)
-    assert flags.plugin_enabled("sharepoint", "acme")
+    assert not flags.plugin_enabled("generic-webhook", OFF_TENANT)
+    assert flags.plugin_enabled("generic-webhook", "acme")
     assert [r[1] for r in api.requests] == ["/api/v1/environment-document/"]
     flags.close()
 
