@@ -14,6 +14,7 @@ import httpx
 
 from core.errors import PermanentError, PluginConfigInvalid
 from plugin_sdk.events import Event, EventSource, subject_matches
+from plugin_sdk.jobs import JobQueue, Jobs, NoJobQueue
 from plugin_sdk.manifest import Manifest
 from plugin_sdk.protocols import EffectLedger, EventPublisher, KeyValueStore, LlmGateway
 
@@ -105,12 +106,15 @@ class PluginContext:
     ledger: EffectLedger
     llm: LlmGateway
     logger: logging.LoggerAdapter[logging.Logger] | None = None
+    job_queue: JobQueue = field(default_factory=NoJobQueue)
     effects: Effects = field(init=False)
+    jobs: Jobs = field(init=False)
 
     def __post_init__(self) -> None:
         # frozen: the config a plugin sees can't be changed under it
         object.__setattr__(self, "config", MappingProxyType(dict(self.config)))
         object.__setattr__(self, "effects", Effects(self.ledger))
+        object.__setattr__(self, "jobs", Jobs(self.manifest, self.job_queue))
         if self.logger is None:
             base = logging.getLogger(f"dcoder.plugins.{self.manifest.name}")
             extra = {"tenant_id": self.tenant_id, "instance_id": self.instance_id}

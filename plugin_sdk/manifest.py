@@ -98,6 +98,39 @@ class EventsSpec(_Strict):
         return values
 
 
+JOB_KIND_RE = r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"
+
+
+class JobSpec(_Strict):
+    """One kind of background job the plugin runs (``Plugin.run_job``) and its defaults."""
+
+    kind: str = Field(pattern=JOB_KIND_RE, max_length=64)
+    description: str = Field("", max_length=300)
+    resources: dict[str, float] = Field(
+        default_factory=dict, description='Ray resources per run, e.g. {"sandbox": 1}'
+    )
+    timeout_s: float = Field(600.0, gt=0, le=86400, description="wall timeout of one attempt")
+    max_attempts: int = Field(3, ge=1, le=10, description="attempts when a worker dies")
+
+
+class ScheduleSpec(_Strict):
+    """One schedule: ``run_scheduled(name)`` every ``interval_s`` seconds or on a ``cron``."""
+
+    name: str = Field(pattern=JOB_KIND_RE, max_length=64)
+    interval_s: float | None = Field(default=None, ge=1, le=366 * 86400)
+    cron: str | None = Field(default=None, description="five fields, UTC, e.g. '*/15 * * * *'")
+
+    @model_validator(mode="after")
+    def _one_timing(self) -> Self:
+        if (self.interval_s is None) == (self.cron is None):
+            raise ValueError(f"schedule {self.name!r} needs exactly one of interval_s and cron")
+        if self.cron is not None:
+            from core.cron import Cron
+
+            Cron.parse(self.cron)  # CronError is a ValueError: names the bad field
+        return self
+
+
 class Manifest(_Strict):
     """A plugin's manifest (``manifest.json``)."""
 
@@ -119,6 +152,8 @@ class Manifest(_Strict):
         default=None, ge=1, le=50,
         description="delivery attempts before a webhook or event is dead-lettered",
     )  # fmt: skip
+    jobs: list[JobSpec] = Field(default_factory=list, description="background job kinds")
+    schedules: list[ScheduleSpec] = Field(default_factory=list, description="periodic runs")
 
     @field_validator("version")
     @classmethod
@@ -167,6 +202,12 @@ class Manifest(_Strict):
             raise ValueError(f"webhook.secret {self.webhook.secret!r} is not one of 'secrets'")
         if self.events.consumes and Capability.EVENTS not in self.capabilities:
             raise ValueError("'events.consumes' needs capability 'events'")
+        for what, items in (("job kinds", [j.kind for j in self.jobs]),
+                            ("schedule names", [s.name for s in self.schedules])):  # fmt: skip
+            if len(items) != len(set(items)):
+                raise ValueError(f"{what} must be unique")
+        if self.schedules and Capability.SCHEDULED not in self.capabilities:
+            raise ValueError("'schedules' needs capability 'scheduled'")
         return self
 
     @classmethod

@@ -10,6 +10,7 @@ from typing import Any
 
 from core.errors import PluginNotReady
 from plugin_sdk.events import Event
+from plugin_sdk.jobs import JobSubmission
 
 
 def _json_copy(value: Any) -> Any:
@@ -108,6 +109,39 @@ class MemoryEffectLedger:
     def done_keys(self) -> list[str]:
         """Keys of completed effects."""
         return sorted(k for k, v in self.effects.items() if v.done)
+
+
+@dataclass
+class MemoryJob:
+    """One job submitted in the harness, with the state the service would show."""
+
+    id: str
+    submission: JobSubmission
+    status: str = "queued"
+    progress: float = 0.0
+    result: Any = None
+    error: str | None = None
+
+
+class MemoryJobQueue:
+    """A ``JobQueue`` in a list; same-key submissions supersede queued ones, as in the service."""
+
+    def __init__(self) -> None:
+        self.jobs: list[MemoryJob] = []
+
+    async def submit(self, job: JobSubmission) -> str:
+        """Record ``job`` (superseding a queued job of the same key); return its id."""
+        if job.key is not None:
+            for older in self.jobs:
+                if older.submission.key == job.key and older.status == "queued":
+                    older.status = "superseded"
+        item = MemoryJob(id=f"job-{len(self.jobs) + 1}", submission=job)
+        self.jobs.append(item)
+        return item.id
+
+    def queued(self) -> list[MemoryJob]:
+        """Jobs still to run, oldest first."""
+        return [j for j in self.jobs if j.status == "queued"]
 
 
 class DisabledLlm:

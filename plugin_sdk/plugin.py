@@ -14,11 +14,14 @@ instance per (tenant, plugin instance) with its context and calls the hooks:
   instance moves to it; ``self.ctx.config`` is still the old config.
 - ``handle_webhook(delivery)`` / ``handle_event(event)``: process one verified delivery / event.
 - ``health()``: cheap status for the operator's catalog.
+- ``run_scheduled(name)``: one tick of a manifest schedule (exactly once per tick).
+- ``run_job(job)`` (a class method, not a hook): runs a background job in a Ray worker.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Awaitable
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -29,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from core.errors import PermanentError, PluginConfigInvalid
 from plugin_sdk.context import PluginContext
 from plugin_sdk.events import Event, WebhookDelivery
+from plugin_sdk.jobs import JobRun
 from plugin_sdk.manifest import Manifest
 
 MANIFEST_FILE = "manifest.json"
@@ -125,6 +129,19 @@ class Plugin(Generic[ConfigT]):
         """Cheap health check of this instance."""
         return Health()
 
+    async def run_scheduled(self, name: str) -> None:
+        """One tick of the manifest schedule ``name`` (default: nothing)."""
+
+    @classmethod
+    def run_job(cls, job: JobRun) -> dict[str, Any] | Awaitable[dict[str, Any]]:
+        """Run one background job of a kind the manifest declares; return a JSON result.
+
+        Runs in a Ray worker process (not the tenant host): no ``self``, no ``PluginContext``;
+        ``job.payload`` and ``job.config`` are its input, ``job.progress(f)`` reports progress.
+        May be ``async def`` (it then runs in its own event loop). Raising fails the job.
+        """
+        raise PermanentError(f"plugin {cls.__name__} runs no background jobs")
+
 
 HOOKS: tuple[str, ...] = (
     "configure",
@@ -136,5 +153,6 @@ HOOKS: tuple[str, ...] = (
     "handle_webhook",
     "handle_event",
     "health",
+    "run_scheduled",
 )
 """Every lifecycle hook; all are coroutine functions with the base class's parameters."""

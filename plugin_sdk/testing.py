@@ -9,10 +9,17 @@ ledger and LLM, and without Ray, NATS or a database::
     await harness.enable()
     await harness.webhook(body={"type": "ping"}, headers={"content-type": "application/json"})
     assert harness.published_events[0].subject == "my.subject"
+
+Background jobs submitted through ``ctx.jobs`` wait in ``harness.jobs`` until
+``await harness.run_jobs()`` runs them with the plugin's ``run_job`` (in this process) and
+delivers ``job.completed`` / ``job.failed`` to ``handle_event``; ``await harness.tick(name)``
+runs one tick of a schedule.
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import json
 import uuid
 from collections.abc import Mapping
@@ -21,16 +28,20 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 
+from core.bus import JOB_COMPLETED, JOB_FAILED
 from core.errors import PermanentError
 from plugin_sdk.config import validate_config, validate_secrets
 from plugin_sdk.context import PluginContext, Secrets
 from plugin_sdk.events import Event, EventSource, WebhookDelivery, event_key_of, subject_matches
+from plugin_sdk.jobs import JobRun, outcome_data
 from plugin_sdk.lifecycle import InstanceState, check_transition
 from plugin_sdk.manifest import Capability
 from plugin_sdk.memory import (
     DisabledLlm,
     MemoryEffectLedger,
     MemoryEventPublisher,
+    MemoryJob,
+    MemoryJobQueue,
     MemoryKeyValueStore,
 )
 from plugin_sdk.plugin import Health, Plugin
@@ -62,6 +73,7 @@ class PluginHarness(Generic[P]):
         self.store = MemoryKeyValueStore()
         self.ledger = MemoryEffectLedger()
         self.publisher = MemoryEventPublisher()
+        self.job_queue = MemoryJobQueue()
         self.llm: LlmGateway = llm or DisabledLlm()
         self.http = httpx.AsyncClient(transport=transport)
         self.state = InstanceState.NEW
@@ -79,6 +91,7 @@ class PluginHarness(Generic[P]):
             publisher=self.publisher,
             ledger=self.ledger,
             llm=self.llm,
+            job_queue=self.job_queue,
         )
 
     def _build(self, config: Mapping[str, Any], secrets: Mapping[str, str]) -> P:
@@ -214,6 +227,60 @@ class PluginHarness(Generic[P]):
         )
         await self._run("handle_event", event)
         return event
+
+    @property
+    def jobs(self) -> list[MemoryJob]:
+        """Every job submitted so far (with status, progress, result or error)."""
+        return self.job_queue.jobs
+
+    async def run_jobs(self) -> list[Event]:
+        """Run the queued jobs with ``run_job``; deliver each outcome event to ``handle_event``.
+
+        A raising ``run_job`` fails its job (``job.failed`` with the error), as in the service.
+        """
+        delivered = []
+        for job in self.job_queue.queued():
+            job.status = "running"
+            await self._execute(job)
+            error = job.error if job.status == "failed" else None
+            event = Event(
+                id=f"{job.id}:{job.status}", subject=JOB_FAILED if error else JOB_COMPLETED,
+                tenant_id=self.tenant_id,
+                source=EventSource(plugin=self.manifest.name, instance_id=self.instance_id),
+                data=outcome_data(job.id, job.submission.kind, job.submission.key, job.result,
+                                  error, 1),
+            )  # fmt: skip
+            await self.redeliver_event(event)
+            delivered.append(event)
+        return delivered
+
+    async def _execute(self, job: MemoryJob) -> None:
+        def report(fraction: float, message: str) -> None:
+            job.progress = min(1.0, max(0.0, fraction))
+
+        run = JobRun(
+            id=job.id, kind=job.submission.kind, payload=job.submission.payload,
+            tenant_id=self.tenant_id, instance_id=self.instance_id, config=self.ctx.config,
+            attempt=1, report=report,
+        )  # fmt: skip
+        try:
+            result = await asyncio.to_thread(self.plugin_cls.run_job, run)
+            if inspect.isawaitable(result):
+                result = await result
+            job.result, job.status, job.progress = json.loads(json.dumps(result)), "done", 1.0
+        except Exception as err:  # noqa: BLE001 - a failing job is an outcome, as in the service
+            job.error, job.status = f"{type(err).__name__}: {err}", "failed"
+
+    async def redeliver_event(self, event: Event) -> None:
+        """Deliver ``event`` to ``handle_event`` as the service routes it (no consumes check)."""
+        await self._run("handle_event", event)
+
+    async def tick(self, name: str) -> None:
+        """One tick of the schedule ``name`` (``run_scheduled``), as the service fires it."""
+        if all(s.name != name for s in self.manifest.schedules):
+            raise PermanentError(f"plugin {self.manifest.name!r} has no schedule {name!r}")
+        check_transition(self.state, "handle_event")
+        await self.plugin.run_scheduled(name)
 
     async def aclose(self) -> None:
         """Close the HTTP client."""

@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "serve_app.cli.review",  # review
     "serve_app.cli.simulate",  # simulate
     "serve_app.cli.secrets",  # secrets rotate-key
+    "serve_app.cli.webhook",  # webhook send
 )
 
 

@@ -1,0 +1,185 @@
+"""Background jobs: ``ctx.jobs.submit`` queues one; the plugin's ``run_job`` runs it on Ray.
+
+A job is work longer than a hook (a review, a history sync, a model fit). The plugin declares
+its kinds in the manifest (``jobs``), submits with ``await ctx.jobs.submit(kind, payload)`` and
+gets the outcome back as an event to ``handle_event``: ``job.completed`` (``event.data``:
+``job_id``, ``kind``, ``key``, ``result``) or ``job.failed`` (``error`` instead of ``result``).
+``JobOutcome.of(event)`` reads it. The job itself runs in a Ray worker process, not in the
+tenant host, so ``run_job`` is a class method that gets a ``JobRun`` (payload, config, progress),
+never a ``PluginContext``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from core.bus import JOB_COMPLETED, JOB_FAILED
+from core.errors import PermanentError, ValidationFailed
+from plugin_sdk.events import Event
+from plugin_sdk.manifest import Manifest
+
+__all__ = [
+    "BUILTIN_KINDS",
+    "JOB_COMPLETED",
+    "JOB_FAILED",
+    "JobOutcome",
+    "JobQueue",
+    "JobRun",
+    "Jobs",
+    "JobSubmission",
+    "NoJobQueue",
+]
+
+REVIEW_KIND = "sandbox.review"
+BUILTIN_KINDS = frozenset({REVIEW_KIND})
+"""Kinds the platform implements for every plugin: ``sandbox.review`` analyses a checkout."""
+
+MAX_PAYLOAD_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class JobSubmission:
+    """One job as a plugin asked for it (validated against the manifest)."""
+
+    kind: str
+    payload: dict[str, Any]
+    key: str | None
+    resources: dict[str, float]
+    timeout_s: float
+    max_attempts: int
+
+
+@runtime_checkable
+class JobQueue(Protocol):
+    """Where submitted jobs go: PostgreSQL + the job actor in the service, memory in the harness."""
+
+    async def submit(self, job: JobSubmission) -> str:
+        """Queue ``job`` (superseding a live job of the same key); return its id."""
+        ...
+
+
+class NoJobQueue:
+    """The queue of a host that runs no jobs."""
+
+    async def submit(self, job: JobSubmission) -> str:
+        """Always refuses."""
+        raise PermanentError("background jobs are not available in this host")
+
+
+class Jobs:
+    """``ctx.jobs``: submit background jobs of the kinds the manifest declares."""
+
+    def __init__(self, manifest: Manifest, queue: JobQueue) -> None:
+        self.manifest = manifest
+        self.queue = queue
+
+    async def submit(
+        self,
+        kind: str,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        key: str | None = None,
+        resources: Mapping[str, float] | None = None,
+        timeout_s: float | None = None,
+        max_attempts: int | None = None,
+    ) -> str:
+        """Queue a job; returns its id. A newer job with the same ``key`` cancels the older.
+
+        ``resources`` are Ray resources (e.g. ``{"sandbox": 1}``: only sandbox workers run it);
+        ``timeout_s`` bounds each attempt; ``max_attempts`` bounds retries when a worker dies.
+        Unset values come from the manifest's declaration of ``kind``.
+        """
+        spec = next((j for j in self.manifest.jobs if j.kind == kind), None)
+        if spec is None and kind not in BUILTIN_KINDS:
+            declared = [j.kind for j in self.manifest.jobs]
+            raise PermanentError(
+                f"plugin {self.manifest.name!r} declares no job kind {kind!r} (jobs: {declared})"
+            )
+        body = dict(payload or {})
+        _check_payload(body)
+        wanted = dict(resources if resources is not None else (spec.resources if spec else {}))
+        if any(not math.isfinite(v) or v < 0 for v in wanted.values()):
+            raise ValidationFailed(f"job resources must be non-negative numbers: {wanted}")
+        job = JobSubmission(
+            kind=kind,
+            payload=body,
+            key=key,
+            resources=wanted,
+            timeout_s=float(timeout_s or (spec.timeout_s if spec else 600.0)),
+            max_attempts=int(max_attempts or (spec.max_attempts if spec else 3)),
+        )
+        if job.timeout_s <= 0 or job.max_attempts < 1:
+            raise ValidationFailed("timeout_s must be > 0 and max_attempts >= 1")
+        return await self.queue.submit(job)
+
+
+def _check_payload(payload: dict[str, Any]) -> None:
+    try:
+        size = len(json.dumps(payload).encode())
+    except (TypeError, ValueError) as err:
+        raise ValidationFailed(f"job payload is not JSON: {err}") from err
+    if size > MAX_PAYLOAD_BYTES:
+        raise ValidationFailed(f"job payload is {size} bytes; at most {MAX_PAYLOAD_BYTES}")
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """What ``Plugin.run_job`` gets in the Ray worker: the job and a progress reporter."""
+
+    id: str
+    kind: str
+    payload: dict[str, Any]
+    tenant_id: str
+    instance_id: str
+    config: Mapping[str, Any]
+    attempt: int
+    report: Callable[[float, str], None] = field(repr=False, default=lambda f, m: None)
+
+    def progress(self, fraction: float, message: str = "") -> None:
+        """Report progress in 0..1 (visible in ``GET /v1/tenants/{t}/jobs/{id}``)."""
+        self.report(fraction, message)
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """The end of a job as ``handle_event`` receives it."""
+
+    job_id: str
+    kind: str
+    key: str | None
+    ok: bool
+    result: dict[str, Any] | None
+    error: str | None
+    attempts: int
+
+    @classmethod
+    def of(cls, event: Event) -> JobOutcome | None:
+        """The outcome carried by a ``job.completed`` / ``job.failed`` event, else ``None``."""
+        if event.subject not in (JOB_COMPLETED, JOB_FAILED):
+            return None
+        data = event.data
+        return cls(
+            job_id=str(data["job_id"]),
+            kind=str(data["kind"]),
+            key=data.get("key"),
+            ok=event.subject == JOB_COMPLETED,
+            result=data.get("result"),
+            error=data.get("error"),
+            attempts=int(data.get("attempts", 1)),
+        )
+
+
+def outcome_data(
+    job_id: str, kind: str, key: str | None, result: Any, error: str | None, attempts: int
+) -> dict[str, Any]:
+    """``event.data`` of a job event (the service and the harness both build it here)."""
+    data: dict[str, Any] = {"job_id": job_id, "kind": kind, "key": key, "attempts": attempts}
+    if error is None:
+        data["result"] = result
+    else:
+        data["error"] = error
+    return data
