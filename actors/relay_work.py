@@ -13,7 +13,8 @@ from prometheus_client import CollectorRegistry
 
 from actors.handles import TenantHosts
 from core.bus import Bus
-from core.errors import NotFound
+from core.errors import NotFound, PluginAuthFailed, RetryableError
+from core.oauth_held import HeldDeliveries
 from core.resilience import RetryPolicy, describe_error
 from core.settings import Settings
 from core.webhooks.deliveries import DeliveryStore
@@ -49,6 +50,8 @@ class RelayWork:
         self.bus = bus
         self.deliveries = deliveries
         self.hosts = hosts
+        # deliveries of instances that wait for re-authorization are kept here, not retried
+        self.held = HeldDeliveries(deliveries.db)
         self.handler_timeout_s = settings.webhooks.handler_timeout_s
         # Relay-side outcomes; the ingress's /metrics collects them from every relay.
         self.registry = CollectorRegistry()
@@ -195,10 +198,18 @@ class RelayWork:
         self, msg: Any, err: BaseException, attempt: int, tenant_id: str, delivery_id: str,
         instance_id: str, kind: DeadLetterKind, *, settle: bool = True, plugin: str = "unknown",
     ) -> bool:  # fmt: skip
-        """Retry later or dead-letter; True when a retry is pending."""
+        """Retry later, keep until re-authorized, or dead-letter; True when a retry is pending."""
         policy = self._policy(msg)
         error = describe_error(err)
-        if policy.decide(err, attempt) == "retry":
+        decision = policy.decide(err, attempt)
+        if isinstance(err, PluginAuthFailed):
+            if await self._hold(msg, error, tenant_id, delivery_id, instance_id, kind):
+                if settle:
+                    await msg.ack()  # the message is kept in PostgreSQL until re-authorization
+                return False
+            # credentials refused but the instance is not waiting (any more): an ordinary retry
+            decision = policy.decide(RetryableError(error), attempt)
+        if decision == "retry":
             delay = policy.delay(attempt)
             next_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)
             await self.deliveries.mark_retrying(tenant_id, delivery_id, error, next_at)
@@ -221,3 +232,18 @@ class RelayWork:
         if settle:
             await msg.term()
         return False
+
+    async def _hold(
+        self, msg: Any, error: str, tenant_id: str, delivery_id: str, instance_id: str,
+        kind: DeadLetterKind,
+    ) -> bool:  # fmt: skip
+        """Keep the message of an instance in ``needs_reauth``; False when it is not in it."""
+        original = {k: v for k, v in (msg.headers or {}).items() if k != "Nats-Msg-Id"}
+        headers = {**original, H_KIND: kind, H_DELIVERY: delivery_id, H_TARGET: instance_id}
+        reason = f"kept until the instance is re-authorized: {error}"
+        message = (str(msg.subject), bytes(msg.data), headers)
+        kept = await self.held.hold(tenant_id, instance_id, delivery_id, message, reason)
+        if kept:
+            log.info("delivery %s kept: instance %s needs re-authorization", delivery_id,
+                     instance_id)  # fmt: skip
+        return kept

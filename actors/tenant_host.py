@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 LIFECYCLE_OPS = frozenset({"create", "update", "transition", "uninstall", "upgrade"})
 READ_OPS = frozenset({"get", "list_instances", "health", "consumers_of", "ingest_profile"})
 WORK_OPS = frozenset({"handle_webhooks", "handle_event"})
+# credentials (actors/host/auth_ops.py): changes run under the tenant's lifecycle lock
+AUTH_OPS = frozenset({"configure_auth", "oauth_start", "oauth_complete"})
+READ_OPS = READ_OPS | {"auth_status"}
+LIFECYCLE_OPS = LIFECYCLE_OPS | AUTH_OPS
 
 
 @ray.remote(num_cpus=0.05, max_restarts=-1, max_task_retries=0, max_concurrency=512)  # type: ignore[call-overload]

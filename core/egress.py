@@ -10,8 +10,9 @@ and checks every address it returns, so a caller can pin the connection to the c
 
 An operator allow-list (hosts and CIDRs) overrides the refusal for the listed destinations.
 
-Not yet done: the httpx transport in ``PluginContext`` does not call this module yet, redirects are
-not checked hop by hop and there is no ``DCODER_EGRESS_ALLOW`` setting; see issue 15, section 2.
+An allow-list entry may name a port (``127.0.0.1:8900``, ``sim.local:8900``): the exception then
+covers that port only. ``core.egress_transport`` wires this policy into every plugin's HTTP client
+(``DCODER_EGRESS_ALLOW``), checking each redirect hop and the address it connects to.
 """
 
 from __future__ import annotations
@@ -53,32 +54,72 @@ class EgressRefused(PermanentError):
     title = "Outbound request refused"
 
 
+class EgressNotPermitted(EgressRefused):
+    """The plugin's manifest ``permissions`` (and its instance config) do not name the host."""
+
+    code = "egress-not-permitted"
+    title = "Outbound host not permitted"
+
+
+def _split_port(entry: str) -> tuple[str, int | None]:
+    """``"h:8900"`` / ``"[::1]:8900"`` → (host, port); a bare host or IPv6 address → (it, None)."""
+    if entry.startswith("[") and "]:" in entry:
+        host, _, port = entry[1:].partition("]:")
+        return host, int(port) if port.isdigit() else None
+    host, sep, port = entry.rpartition(":")
+    if sep and port.isdigit() and ":" not in host:
+        return host, int(port)
+    return entry.strip("[]"), None
+
+
+def _norm(host: str) -> str:
+    return host.lower().rstrip(".")
+
+
 @dataclass(frozen=True)
 class AllowList:
-    """Operator exceptions to the refusal: exact host names and address ranges."""
+    """Operator exceptions to the refusal: host names and address ranges, on any or one port."""
 
     hosts: frozenset[str] = frozenset()
     networks: tuple[IPNetwork, ...] = field(default_factory=tuple)
+    endpoints: frozenset[tuple[str, int]] = frozenset()  # (host or address, port)
 
     @classmethod
     def parse(cls, entries: Iterable[str]) -> AllowList:
-        """``["127.0.0.1/32", "sim.local"]`` → allow-list; a CIDR or address is a network."""
+        """``["127.0.0.1/32", "sim.local", "127.0.0.1:8900"]`` → allow-list.
+
+        A CIDR or address is a network, ``host:port`` one endpoint, anything else a host name.
+        """
         hosts: set[str] = set()
         networks: list[IPNetwork] = []
+        endpoints: set[tuple[str, int]] = set()
         for raw in entries:
             entry = raw.strip()
             if not entry:
                 continue
             try:
                 networks.append(ipaddress.ip_network(entry, strict=False))
+                continue
             except ValueError:
-                hosts.add(entry.lower().rstrip("."))
-        return cls(frozenset(hosts), tuple(networks))
+                pass
+            host, port = _split_port(entry)
+            literal = parse_host_address(host)
+            name = str(literal) if literal is not None else _norm(host)
+            if port is None:
+                hosts.add(name)
+            else:
+                endpoints.add((name, port))
+        return cls(frozenset(hosts), tuple(networks), frozenset(endpoints))
 
-    def allows_host(self, host: str) -> bool:
-        return host.lower().rstrip(".") in self.hosts
+    def allows_host(self, host: str, port: int | None = None) -> bool:
+        """Whether ``host`` (a name) is listed, for any port or for ``port``."""
+        name = _norm(host)
+        return name in self.hosts or (port is not None and (name, port) in self.endpoints)
 
-    def allows_address(self, address: IPAddress) -> bool:
+    def allows_address(self, address: IPAddress, port: int | None = None) -> bool:
+        """Whether ``address`` is in a listed network, or listed with ``port``."""
+        if port is not None and (str(address), port) in self.endpoints:
+            return True
         return any(address.version == n.version and address in n for n in self.networks)
 
 
@@ -144,9 +185,11 @@ def refusal_reason(address: IPAddress) -> str | None:
     return None
 
 
-def check_address(address: IPAddress, allow: AllowList = NO_EXCEPTIONS) -> None:
+def check_address(
+    address: IPAddress, allow: AllowList = NO_EXCEPTIONS, port: int | None = None
+) -> None:
     """Raise ``EgressRefused`` unless ``address`` is global or on the allow-list."""
-    if allow.allows_address(address):
+    if allow.allows_address(address, port):
         return
     why = refusal_reason(address)
     if why:
@@ -163,11 +206,15 @@ def check_url(url: str, allow: AllowList = NO_EXCEPTIONS) -> IPAddress | None:
     host = parts.hostname
     if not host:
         raise EgressRefused(f"outbound request to {url!r} refused: it has no host")
-    if allow.allows_host(host):
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as err:
+        raise EgressRefused(f"outbound request to {url!r} refused: bad port") from err
+    if allow.allows_host(host, port):
         return None
     address = parse_host_address(host)
     if address is not None:
-        check_address(address, allow)
+        check_address(address, allow, port)
     return address
 
 
@@ -175,7 +222,7 @@ async def resolve_checked(host: str, port: int, allow: AllowList = NO_EXCEPTIONS
     """Resolve ``host`` and check every address; the first one, to pin the connection to."""
     literal = parse_host_address(host)
     if literal is not None:
-        check_address(literal, allow)
+        check_address(literal, allow, port)
         return literal
     loop = asyncio.get_running_loop()
     try:
@@ -185,8 +232,8 @@ async def resolve_checked(host: str, port: int, allow: AllowList = NO_EXCEPTIONS
             f"outbound request to {host!r} refused: it does not resolve ({exc})"
         ) from exc
     addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
-    if allow.allows_host(host):
+    if allow.allows_host(host, port):
         return addresses[0]
     for address in addresses:
-        check_address(address, allow)
+        check_address(address, allow, port)
     return addresses[0]

@@ -259,4 +259,6 @@ _ENV_PREFIX_OF_MODEL = {
     "LlmSettings": "DCODER_LLM_",
     "SandboxSettings": "DCODER_SANDBOX_",
     "WebhookSettings": "DCODER_WEBHOOKS_",
+    "EgressSettings": "DCODER_EGRESS_",
+    "OAuthSettings": "DCODER_OAUTH_",
 }

@@ -209,6 +209,36 @@ class WebhookSettings(BaseSettings):
     )
 
 
+class EgressSettings(BaseSettings):
+    """The egress guard on plugins' outbound HTTP (SSRF protection)."""
+
+    model_config = _config("DCODER_EGRESS_")
+
+    allow: str = Field(
+        "",
+        description="comma-separated hosts, CIDRs or host:port a plugin may reach although they "
+        "are loopback/private/link-local (e.g. a Data Center host on the LAN: 10.2.0.0/16)",
+    )
+
+
+class OAuthSettings(BaseSettings):
+    """Instance credentials: OAuth 2.0 install flow and token refresh."""
+
+    model_config = _config("DCODER_OAUTH_")
+
+    public_url: str | None = Field(
+        None,
+        description="the service's public base URL for the OAuth redirect "
+        "(<it>/v1/oauth/callback); unset: the URL the start request came in on",
+    )
+    refresh_before_s: float = Field(
+        120.0, ge=0, description="refresh an access token this long before it expires"
+    )
+    state_ttl_s: int = Field(
+        600, ge=30, le=3600, description="how long an OAuth authorization (its state) is valid"
+    )
+
+
 class Settings(BaseSettings):
     """All settings of one process."""
 
@@ -233,6 +263,8 @@ class Settings(BaseSettings):
     llm: LlmSettings = Field(default_factory=LlmSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    egress: EgressSettings = Field(default_factory=EgressSettings)
+    oauth: OAuthSettings = Field(default_factory=OAuthSettings)
 
     @field_validator("data_dir")
     @classmethod

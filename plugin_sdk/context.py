@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import httpx
 
 from core.errors import PermanentError, PluginConfigInvalid
+from plugin_sdk.auth import CredentialVault, MemoryCredentials
 from plugin_sdk.events import Event, EventSource, subject_matches
 from plugin_sdk.jobs import JobQueue, Jobs, NoJobQueue
 from plugin_sdk.manifest import Manifest
@@ -106,6 +107,8 @@ class PluginContext:
     ledger: EffectLedger
     llm: LlmGateway
     logger: logging.LoggerAdapter[logging.Logger] | None = None
+    # the instance's encrypted credential (API token, PAT, OAuth tokens); never logged
+    credentials: CredentialVault = field(default_factory=MemoryCredentials)
     job_queue: JobQueue = field(default_factory=NoJobQueue)
     effects: Effects = field(init=False)
     jobs: Jobs = field(init=False)

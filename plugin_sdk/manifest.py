@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
+from plugin_sdk.auth_kinds import AuthSpec, AuthSpecs
 from plugin_sdk.version import SDK_API_VERSION, is_semver, parse_sdk_range, sdk_range_includes
 
 NAME_RE = r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"
@@ -146,6 +147,9 @@ class Manifest(_Strict):
     events: EventsSpec = Field(default_factory=EventsSpec)
     webhook: WebhookSpec | None = None
     permissions: list[str] = Field(default_factory=list)
+    auth: AuthSpecs = Field(
+        default_factory=list, description="auth kinds a tenant may configure per instance"
+    )
     homepage: HttpUrl | None = None
     codeowners: list[str] = Field(default_factory=list)
     max_attempts: int | None = Field(
@@ -223,6 +227,10 @@ class Manifest(_Strict):
     def module_name(self) -> str:
         """The plugin's name as a Python identifier (dashes become underscores)."""
         return self.name.replace("-", "_")
+
+    def auth_spec(self, kind: str) -> AuthSpec | None:
+        """The declared auth kind ``kind``, or None."""
+        return next((a for a in self.auth if a.kind.value == kind), None)
 
     def secret_names(self) -> list[str]:
         """Names of the declared secret fields."""

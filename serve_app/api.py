@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from serve_app.problems import install_problem_handlers
-from serve_app.routers import catalog, health, instances, tenants, webhooks
+from serve_app.routers import catalog, health, instances, oauth, tenants, webhooks
 from serve_app.services import Services
 
 
@@ -25,5 +25,6 @@ def create_api(svc: Services) -> FastAPI:
     api.include_router(tenants.router)
     api.include_router(catalog.router)
     api.include_router(instances.router)
+    api.include_router(oauth.router)
     api.include_router(webhooks.router)
     return api

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,16 +13,26 @@ import httpx
 from actors.priority import share_priority
 from core.audit import AuditLog
 from core.bus import Bus
+from core.credentials import CredentialStore
 from core.crypto import SecretBox
 from core.db import Database
+from core.egress import AllowList, EgressRefused
+from core.egress_transport import EgressTransport, GuardedHTTPTransport, HostPermissions
 from core.endpoints import database_url, nats_url
+from core.errors import PluginConfigInvalid
 from core.flags import FeatureFlags
 from core.instances import InstanceStore
 from core.keys import secrets_keys
 from core.llm import LiteLlmGateway
+from core.oauth import TokenEndpoint, TokenManager
+from core.oauth_held import HeldDeliveries
+from core.oauth_state import OAuthStateStore, StateSigner
 from core.resilience import BreakerConfig, BreakerRegistry, BreakerTransport, breaker_transport
 from core.secret_store import SecretStore
 from core.settings import Settings
+from plugin_sdk.auth import InstanceAuth
+from plugin_sdk.auth_kinds import render_url
+from plugin_sdk.manifest import Manifest
 from plugins.registry import PluginRegistry
 
 log = logging.getLogger(__name__)
@@ -40,6 +51,15 @@ class HostServices:
     llm: LiteLlmGateway
     breakers: BreakerRegistry
     transport: BreakerTransport
+    allow: AllowList
+    credentials: CredentialStore
+    held: HeldDeliveries
+    oauth_states: OAuthStateStore
+    state_signer: StateSigner
+    # "tenant/instance" -> the last refused outbound request (shown on the instance's health)
+    egress_refusals: dict[str, str] = field(default_factory=dict)
+    # "tenant/instance" -> its token manager: one per instance and process (single-flight)
+    token_managers: dict[str, TokenManager] = field(default_factory=dict)
 
     @classmethod
     def create(cls, settings: Settings) -> HostServices:
@@ -53,23 +73,100 @@ class HostServices:
         report = registry.discover()
         for refused in report.refused:
             log.warning("plugin refused: %s", refused.why, extra={"plugin": refused.plugin})
+        allow = AllowList.parse(settings.egress.allow.split(","))
+        keys = secrets_keys(settings, create=False)
+        box = SecretBox(keys)
         return cls(
             settings=settings,
             db=db,
             bus=bus,
             registry=registry,
             instances=InstanceStore(db),
-            secrets=SecretStore(db, SecretBox(secrets_keys(settings, create=False))),
+            secrets=SecretStore(db, box),
             flags=FeatureFlags(settings.flagsmith),
             audit=AuditLog(db, bus),
             llm=LiteLlmGateway(settings.llm),
             breakers=breakers,
             # One connection pool per process, shared by every instance's client; every call
-            # goes through its endpoint's circuit breaker and has a timeout.
+            # goes through its endpoint's circuit breaker and has a timeout, and connects only to
+            # addresses the egress guard checked.
             transport=breaker_transport(
-                httpx.AsyncHTTPTransport(retries=0), breakers, settings.webhooks.outbound_timeout_s
+                GuardedHTTPTransport(allow), breakers, settings.webhooks.outbound_timeout_s
             ),
+            allow=allow,
+            credentials=CredentialStore(db, box),
+            held=HeldDeliveries(db),
+            oauth_states=OAuthStateStore(db),
+            state_signer=StateSigner(keys),
         )
+
+    def token_endpoints(
+        self, manifest: Manifest, config: Mapping[str, Any]
+    ) -> dict[str, TokenEndpoint]:
+        """The instance's OAuth token endpoints by kind (those whose config values are set)."""
+        out = {}
+        for spec in manifest.auth:
+            if spec.token_url is None:
+                continue
+            try:
+                url = render_url(spec.token_url, config)
+            except PluginConfigInvalid:
+                continue  # a refresh then fails with a clear error
+            out[spec.kind.value] = TokenEndpoint(url, tuple(spec.scopes))
+        return out
+
+    def _egress(self, scope: str, manifest: Manifest, config: Mapping[str, Any]) -> EgressTransport:
+        urls = []
+        for spec in manifest.auth:
+            for template in spec.endpoint_urls():
+                try:
+                    urls.append(render_url(template, config))
+                except PluginConfigInvalid:
+                    continue
+        permitted = HostPermissions.build(manifest.permissions, config, urls)
+
+        def refused(err: EgressRefused) -> None:
+            self.egress_refusals[scope] = err.detail
+
+        return EgressTransport(self.transport.scoped(scope), self.allow, permitted, refused)
+
+    def token_manager(
+        self, tenant_id: str, instance_id: str, manifest: Manifest, config: Mapping[str, Any]
+    ) -> TokenManager:
+        """The instance's token manager, shared by every client of the instance in this process."""
+        scope = f"{tenant_id}/{instance_id}"
+        endpoints = self.token_endpoints(manifest, config)
+        manager = self.token_managers.get(scope)
+        if manager is None or manager.endpoints != endpoints:
+            http = self._client(self._egress(scope, manifest, config), None)
+            manager = TokenManager(
+                self.credentials, tenant_id, instance_id, endpoints, http,
+                refresh_before_s=self.settings.oauth.refresh_before_s,
+            )  # fmt: skip
+            self.token_managers[scope] = manager
+        return manager
+
+    def forget_tokens(self, tenant_id: str, instance_id: str) -> None:
+        """A new credential was stored: the next request reads it."""
+        manager = self.token_managers.get(f"{tenant_id}/{instance_id}")
+        if manager is not None:
+            manager.invalidate()
+
+    def plugin_http(
+        self, tenant_id: str, instance_id: str, manifest: Manifest, config: Mapping[str, Any]
+    ) -> httpx.AsyncClient:
+        """``ctx.http``: egress-guarded, breaker-wrapped, with the instance's auth if declared."""
+        scope = f"{tenant_id}/{instance_id}"
+        auth = None
+        if manifest.auth:
+            auth = InstanceAuth(self.token_manager(tenant_id, instance_id, manifest, config))
+        return self._client(self._egress(scope, manifest, config), auth)
+
+    def _client(
+        self, transport: httpx.AsyncBaseTransport, auth: httpx.Auth | None
+    ) -> httpx.AsyncClient:
+        timeout = httpx.Timeout(self.settings.webhooks.handler_timeout_s, connect=5.0)
+        return httpx.AsyncClient(transport=transport, timeout=timeout, trust_env=False, auth=auth)
 
     def breakers_snapshot(self, scope: str | None = None) -> dict[str, Any]:
         """State of every breaker of this host process, or only of ``scope`` ("tenant/instance")."""

@@ -14,17 +14,25 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import httpx
-
+from actors.host.auth_ops import AuthOps
 from actors.host.backends import NatsEventPublisher, PostgresEffectLedger, PostgresKeyValueStore
 from actors.host.services import HostServices
 from core.contracts import CreateInstance, InstanceHealth, InstanceView, UpdateInstance
-from core.errors import Forbidden, IntegrationsError, NotFound, PluginError, RetryableError
+from core.errors import (
+    Forbidden,
+    IntegrationsError,
+    NotFound,
+    PluginAuthFailed,
+    PluginError,
+    RetryableError,
+)
 from core.instances import InstanceRecord, new_instance_id
+from core.oauth import InstanceNeedsReauth
+from plugin_sdk.auth import StoredCredentials
 from plugin_sdk.config import validate_config, validate_secrets
 from plugin_sdk.context import PluginContext, Secrets
 from plugin_sdk.events import Event, WebhookDelivery, subject_matches
-from plugin_sdk.lifecycle import InstanceState, check_transition
+from plugin_sdk.lifecycle import KEEPS_DELIVERIES, InstanceState, check_transition
 from plugin_sdk.plugin import Plugin
 from plugins.registry import PluginEntry
 
@@ -40,7 +48,7 @@ class LiveInstance:
     secret_names: list[str]
 
 
-class TenantRuntime:
+class TenantRuntime(AuthOps):
     """One tenant's instances, activated on demand and dropped when idle (state stays in PG)."""
 
     def __init__(self, tenant_id: str, svc: HostServices) -> None:
@@ -62,17 +70,19 @@ class TenantRuntime:
     def _context(
         self, entry: PluginEntry, instance_id: str, config: dict[str, Any], secrets: dict[str, str]
     ) -> PluginContext:
-        timeout = httpx.Timeout(self.svc.settings.webhooks.handler_timeout_s, connect=5.0)
         return PluginContext(
             manifest=entry.manifest,
             tenant_id=self.tenant_id,
             instance_id=instance_id,
             config=config,
             secrets=Secrets(secrets),
-            http=httpx.AsyncClient(
-                transport=self.svc.transport.scoped(f"{self.tenant_id}/{instance_id}"),
-                timeout=timeout,
-                trust_env=False,
+            # egress-guarded, breakers per tenant + instance + endpoint, the instance's auth
+            http=self.svc.plugin_http(self.tenant_id, instance_id, entry.manifest, config),
+            credentials=StoredCredentials(
+                self.svc.credentials,
+                self.tenant_id,
+                instance_id,
+                on_change=lambda: self.svc.forget_tokens(self.tenant_id, instance_id),
             ),
             store=PostgresKeyValueStore(self.svc.db, instance_id),
             publisher=NatsEventPublisher(self.svc.bus, route=self.consumers_of),
@@ -251,11 +261,18 @@ class TenantRuntime:
 
     async def health(self, instance_id: str) -> InstanceHealth:
         live = await self._load(instance_id)
-        result = await self._hook("health", live.plugin.health())
+        scope = f"{self.tenant_id}/{instance_id}"
+        if live.record.state == InstanceState.NEEDS_REAUTH:
+            status, detail = "needs_reauth", live.record.state_detail
+        else:
+            result = await self._hook("health", live.plugin.health())
+            status, detail = str(result.status), result.detail or None
+        refused = self.svc.egress_refusals.get(scope)
+        if refused:
+            detail = "; ".join(filter(None, [detail, f"last outbound request refused: {refused}"]))
         return InstanceHealth(
-            instance_id=instance_id, state=live.record.state, status=str(result.status),
-            detail=result.detail or None,
-            breakers=self.svc.breakers_snapshot(f"{self.tenant_id}/{instance_id}"),
+            instance_id=instance_id, state=live.record.state, status=status, detail=detail,
+            breakers=self.svc.breakers_snapshot(scope),
         )  # fmt: skip
 
     async def ingest_profile(self, instance_id: str) -> dict[str, Any] | None:
@@ -265,7 +282,7 @@ class TenantRuntime:
         except NotFound:
             return None
         spec = live.entry.manifest.webhook
-        if live.record.state != InstanceState.ENABLED or spec is None:
+        if live.record.state not in KEEPS_DELIVERIES or spec is None:
             return None
         secrets: list[str] = []
         if spec.secret:
@@ -283,8 +300,24 @@ class TenantRuntime:
     # --- work ----------------------------------------------------------------------------------
     async def handle_webhook(self, delivery: WebhookDelivery) -> None:
         live = await self._load(delivery.instance_id)
-        check_transition(InstanceState(live.record.state), "handle_webhook")
-        await self._hook("handle_webhook", live.plugin.handle_webhook(delivery))
+        self._check_work(live, "handle_webhook")
+        await self._work(live, "handle_webhook", live.plugin.handle_webhook(delivery))
+
+    def _check_work(self, live: LiveInstance, hook: str) -> None:
+        """Refuse work of an instance that waits for re-authorization (the relay keeps it)."""
+        if live.record.state == InstanceState.NEEDS_REAUTH:
+            raise InstanceNeedsReauth(
+                f"instance {live.record.id} needs re-authorization: {live.record.state_detail}"
+            )
+        check_transition(InstanceState(live.record.state), hook)
+
+    async def _work(self, live: LiveInstance, what: str, awaitable: Awaitable[T]) -> T:
+        """A work hook; refused credentials move the instance to ``needs_reauth`` first."""
+        try:
+            return await self._hook(what, awaitable)
+        except PluginAuthFailed as err:
+            await self.auth_refused(live.record.id, err)
+            raise
 
     async def handle_webhooks(
         self, deliveries: list[WebhookDelivery]
@@ -297,8 +330,8 @@ class TenantRuntime:
 
     async def handle_event(self, event: Event, instance_id: str) -> None:
         live = await self._load(instance_id)
-        check_transition(InstanceState(live.record.state), "handle_event")
-        await self._hook("handle_event", live.plugin.handle_event(event))
+        self._check_work(live, "handle_event")
+        await self._work(live, "handle_event", live.plugin.handle_event(event))
 
     async def consumers_of(self, event: Event) -> list[str]:
         """Enabled instances whose manifest consumes this event's subject (not its source)."""
@@ -308,7 +341,7 @@ class TenantRuntime:
         generation = self._routes_generation
         out = []
         for record in await self.svc.instances.list(self.tenant_id):
-            if record.state != InstanceState.ENABLED or record.id == event.source.instance_id:
+            if record.state not in KEEPS_DELIVERIES or record.id == event.source.instance_id:
                 continue
             live = await self._load(record.id)
             if any(subject_matches(p, event.subject) for p in live.entry.manifest.events.consumes):

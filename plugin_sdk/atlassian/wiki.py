@@ -22,10 +22,14 @@ _MARKS = [
     re.compile(rf"(?<![\w{m}]){re.escape(m)}(?=\S)(.+?)(?<=\S){re.escape(m)}(?![\w{m}])")
     for m in ("*", "_", "+", "^", "~", "??")
 ]
+_ESCAPED = re.compile(r"\\([*_{}\[\]|!^~+?#-])")
+_SHIELD = re.compile(r"\x01(\d+)\x01")
 _STRIKE = re.compile(r"(?<![\w-])-(?=\S)([^-\n]+?)(?<=\S)-(?![\w-])")
 
 
 def _inline(line: str) -> str:
+    # Backslash-escaped characters are literal: shield them from every rule below.
+    line = _ESCAPED.sub(lambda m: f"\x01{ord(m.group(1))}\x01", line)
     line = _IMAGE.sub("", line)
     line = _MENTION.sub(lambda m: "@" + m.group(1), line)
     line = _LINK.sub(lambda m: m.group(1) or m.group(2) or m.group(3) or "", line)
@@ -33,7 +37,8 @@ def _inline(line: str) -> str:
     for mark in _MARKS:
         line = mark.sub(r"\1", line)
     line = _STRIKE.sub(r"\1", line)
-    return line.replace("\\\\", "\n")
+    line = line.replace("\\\\", "\n")
+    return _SHIELD.sub(lambda m: chr(int(m.group(1))), line)
 
 
 def _line(line: str, counters: dict[int, int]) -> str:

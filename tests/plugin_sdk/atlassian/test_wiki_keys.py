@@ -30,6 +30,10 @@ def test_wiki_to_text_drops_marks_keeps_structure() -> None:
     assert wiki_to_text(None) == "" and wiki_to_text("") == ""
 
 
+def test_escaped_characters_are_literal_and_double_backslash_breaks_the_line() -> None:
+    assert wiki_to_text(r"\*not bold\* \[~bob\] a\\b") == "*not bold* [~bob] a\nb"
+
+
 def test_issue_keys_in_order_without_repeats_or_look_alikes() -> None:
     text = "Fix ABC-12 (see XABC-3), not abc-4, AB-01, UTF-8 or SHA-256; AB-1 and ABC-12 again"
     assert issue_keys(text) == ["ABC-12", "XABC-3", "AB-1"]

@@ -1,0 +1,1 @@
+"""The Jira agent: @mention -> analysis and estimate -> one comment (foundations; see docs)."""
