@@ -1,0 +1,304 @@
+"""The Jira REST API (Cloud and Data Center) on httpx: the one module of the agent speaking HTTP.
+
+The caller passes an ``httpx.AsyncClient`` carrying the platform's auth (an ``httpx.Auth``: API
+token, PAT or OAuth) and egress guard; this module adds paging, bounded retries (429 honouring
+``Retry-After``, 5xx and connection failures with jittered backoff) and typed errors. Writes that
+are not idempotent (a new comment) are retried only when Jira cannot have acted on them (429, 503,
+no connection), so a retry never posts twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict
+
+from plugins.jira.errors import (
+    JiraAuthFailed,
+    JiraBadRequest,
+    JiraForbidden,
+    JiraNotFound,
+    JiraRateLimited,
+    JiraUnavailable,
+)
+from plugins.jira.fields import FieldInfo, discover
+from plugins.jira.story import FieldIds
+
+Flavour = Literal["cloud", "dc"]
+AGILE = "/rest/agile/1.0"
+PAGE_SIZE = 100  # Jira's cap for one page of issues
+
+
+@dataclass(frozen=True)
+class RetrySettings:
+    """How hard the client tries before it raises (the delivery's own retries come on top)."""
+
+    max_attempts: int = 4
+    backoff_s: float = 0.5
+    max_backoff_s: float = 8.0
+    max_retry_after_s: float = 30.0  # a longer Retry-After is the delivery's to wait, not ours
+
+
+class Myself(BaseModel):
+    """The account the client acts as (Cloud: account id; Data Center: user name)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    account_id: str | None
+    username: str | None
+    display_name: str
+    email: str | None = None
+
+
+class ServerInfo(BaseModel):
+    """What ``/serverInfo`` says about the site."""
+
+    model_config = ConfigDict(frozen=True)
+
+    base_url: str
+    version: str
+    deployment_type: str  # "Cloud", "Server" or "DataCenter"
+
+    @property
+    def flavour(self) -> Flavour:
+        """``cloud`` or ``dc`` (Server and Data Center speak the same API)."""
+        return "cloud" if self.deployment_type.lower() == "cloud" else "dc"
+
+
+class PostedComment(BaseModel):
+    """A comment Jira accepted."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    author_account_id: str | None = None
+    author_name: str | None = None
+
+
+def retry_after_s(response: httpx.Response) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta seconds or an HTTP date), if any."""
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+
+
+def _messages(response: httpx.Response) -> list[str]:
+    try:
+        body = response.json()
+    except ValueError:
+        return [response.text[:200]] if response.text else []
+    if not isinstance(body, dict):
+        return []
+    found = [str(m) for m in body.get("errorMessages") or []]
+    errors = body.get("errors") if isinstance(body.get("errors"), dict) else {}
+    return found + [f"{k}: {v}" for k, v in (errors or {}).items()]
+
+
+def _refused(method: str, path: str, response: httpx.Response) -> Exception:
+    status = response.status_code
+    messages = _messages(response)
+    detail = f"Jira answered {status} to {method} {path}" + (
+        ": " + "; ".join(messages) if messages else ""
+    )
+    if status == 401:
+        return JiraAuthFailed(detail)
+    if status == 403:
+        return JiraForbidden(detail)
+    if status == 404:
+        return JiraNotFound(detail)
+    return JiraBadRequest(detail, messages, status)
+
+
+class JiraClient:
+    """One Jira site, as one account."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        base_url: str,
+        flavour: Flavour = "cloud",
+        retry: RetrySettings | None = None,
+    ) -> None:
+        self._http = http
+        self.base_url = base_url.rstrip("/")
+        self.flavour: Flavour = flavour
+        self.retry = retry or RetrySettings()
+        self._rng = random.Random()
+
+    @property
+    def api(self) -> str:
+        """The platform REST prefix: v3 (ADF) on Cloud, v2 (wiki markup) on Data Center."""
+        return "/rest/api/3" if self.flavour == "cloud" else "/rest/api/2"
+
+    def _backoff(self, attempt: int) -> float:
+        cap = min(self.retry.max_backoff_s, self.retry.backoff_s * 2 ** (attempt - 1))
+        return self._rng.uniform(cap / 2, cap)
+
+    async def request(
+        self, method: str, path: str, *, idempotent: bool = True, **kwargs: Any
+    ) -> httpx.Response:
+        """A request with bounded retries; a 2xx response, or a typed error."""
+        for attempt in range(1, self.retry.max_attempts + 1):
+            last = attempt == self.retry.max_attempts
+            try:
+                response = await self._http.request(method, self.base_url + path, **kwargs)
+            except httpx.TransportError as err:
+                unsent = isinstance(err, httpx.ConnectError | httpx.ConnectTimeout)
+                if last or not (idempotent or unsent):
+                    raise JiraUnavailable(f"{method} {path}: {type(err).__name__}") from err
+                await asyncio.sleep(self._backoff(attempt))
+                continue
+            status = response.status_code
+            if status == 429:
+                wait = retry_after_s(response)
+                wait = self._backoff(attempt) if wait is None else wait
+                if last or wait > self.retry.max_retry_after_s:
+                    raise JiraRateLimited(f"Jira rate-limited {method} {path}", wait)
+                await asyncio.sleep(wait)
+                continue
+            if status >= 500:
+                if last or not (idempotent or status == 503):
+                    raise JiraUnavailable(f"Jira answered {status} to {method} {path}")
+                await asyncio.sleep(retry_after_s(response) or self._backoff(attempt))
+                continue
+            if status >= 400:
+                raise _refused(method, path, response)
+            return response
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self.request(method, path, **kwargs)
+        return response.json() if response.content else None
+
+    async def myself(self) -> Myself:
+        """The agent's own account (``/myself``)."""
+        body = await self._json("GET", f"{self.api}/myself")
+        return Myself(
+            account_id=body.get("accountId"),
+            username=body.get("name") if self.flavour == "dc" else None,
+            display_name=str(body.get("displayName") or ""),
+            email=body.get("emailAddress"),
+        )
+
+    async def server_info(self) -> ServerInfo:
+        """Version and deployment type of the site."""
+        body = await self._json("GET", f"{self.api}/serverInfo")
+        return ServerInfo(
+            base_url=str(body.get("baseUrl") or self.base_url),
+            version=str(body.get("version") or ""),
+            deployment_type=str(body.get("deploymentType") or "Server"),
+        )
+
+    async def fields(self) -> list[FieldInfo]:
+        """Every field of the site (custom ones with their schema)."""
+        return [FieldInfo.of(raw) for raw in await self._json("GET", f"{self.api}/field")]
+
+    async def board_ids(self, project_key: str) -> list[int]:
+        """The agile boards of a project (first page; projects rarely have more than a few)."""
+        body = await self._json("GET", f"{AGILE}/board", params={"projectKeyOrId": project_key})
+        return [int(b["id"]) for b in body.get("values") or []]
+
+    async def board_estimation_field(self, board_id: int) -> str | None:
+        """The field a board estimates with (``estimation.field.fieldId``), if it has one."""
+        body = await self._json("GET", f"{AGILE}/board/{board_id}/configuration")
+        field = ((body.get("estimation") or {}).get("field") or {}).get("fieldId")
+        return str(field) if field else None
+
+    async def discover_fields(self, project_key: str | None = None) -> FieldIds:
+        """The site's field ids; the project's first board decides the points field if any."""
+        board_field = None
+        if project_key:
+            boards = await self.board_ids(project_key)
+            board_field = await self.board_estimation_field(boards[0]) if boards else None
+        return discover(await self.fields(), board_field)
+
+    async def get_issue(self, key: str, fields: str = "*all", expand: str = "") -> dict[str, Any]:
+        """One issue bean (``fields`` and ``expand`` as Jira takes them)."""
+        params = {"fields": fields} | ({"expand": expand} if expand else {})
+        result: dict[str, Any] = await self._json("GET", f"{self.api}/issue/{key}", params=params)
+        return result
+
+    async def add_comment(self, key: str, body: dict[str, Any] | str) -> PostedComment:
+        """Post a comment: an ADF document on Cloud, wiki markup on Data Center."""
+        if self.flavour == "cloud" and not isinstance(body, dict):
+            raise TypeError("Cloud comments are ADF documents (see plugins.jira.render.to_adf)")
+        if self.flavour == "dc" and not isinstance(body, str):
+            raise TypeError("Data Center comments are wiki markup (see render.to_wiki)")
+        path = f"{self.api}/issue/{key}/comment"
+        made = await self._json("POST", path, json={"body": body}, idempotent=False)
+        author = made.get("author") or {}
+        return PostedComment(
+            id=str(made["id"]),
+            author_account_id=author.get("accountId"),
+            author_name=author.get("name"),
+        )
+
+    async def edit_issue(
+        self, key: str, fields: dict[str, Any] | None = None, add_labels: Sequence[str] = ()
+    ) -> None:
+        """Set fields and add labels (other labels stay) in one edit."""
+        body: dict[str, Any] = {"fields": dict(fields or {})}
+        if add_labels:
+            body["update"] = {"labels": [{"add": label} for label in add_labels]}
+        await self.request("PUT", f"{self.api}/issue/{key}", json=body)
+
+    async def search(
+        self,
+        jql: str,
+        fields: Sequence[str],
+        *,
+        page_size: int = PAGE_SIZE,
+        limit: int | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every issue ``jql`` matches, page by page (Cloud: ``search/jql`` tokens; DC: startAt)."""
+        pages = self._cloud_pages if self.flavour == "cloud" else self._dc_pages
+        count = 0
+        async for page in pages(jql, list(fields), min(page_size, PAGE_SIZE)):
+            for issue in page:
+                if limit is not None and count >= limit:
+                    return
+                count += 1
+                yield issue
+
+    async def _cloud_pages(
+        self, jql: str, fields: list[str], size: int
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        body: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": size}
+        seen: set[str] = set()
+        while True:
+            page = await self._json("POST", "/rest/api/3/search/jql", json=body)
+            yield page.get("issues") or []
+            token = page.get("nextPageToken")
+            if page.get("isLast", True) or not token:
+                return
+            if token in seen:  # a server repeating itself must not loop us forever
+                raise JiraUnavailable(f"search/jql repeated page token {token!r}")
+            seen.add(token)
+            body["nextPageToken"] = token
+
+    async def _dc_pages(
+        self, jql: str, fields: list[str], size: int
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        start = 0
+        while True:
+            body = {"jql": jql, "fields": fields, "maxResults": size, "startAt": start}
+            page = await self._json("POST", "/rest/api/2/search", json=body)
+            issues = page.get("issues") or []
+            yield issues
+            start += len(issues)
+            if not issues or start >= int(page.get("total") or 0):
+                return
