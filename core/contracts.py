@@ -1,4 +1,8 @@
-"""Pydantic models that cross a boundary (API ↔ tenant actors): lifecycle requests and views."""
+"""Pydantic models that cross a boundary (API ↔ tenant actors): lifecycle requests and views.
+
+Request models are strict: ``"yes"`` is not a boolean and ``"60"`` not a number (a lenient guess
+can do harm, e.g. rotate keys nobody meant to rotate).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from core.instances import InstanceRecord
 class CreateInstance(BaseModel):
     """Install a plugin for a tenant."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     plugin: str = Field(description="plugin name from the catalog")
     version: str | None = Field(None, description="catalog version to pin; latest when omitted")
@@ -30,7 +34,7 @@ class CreateInstance(BaseModel):
 class UpdateInstance(BaseModel):
     """Change an instance's config and/or secrets (validated before anything is stored)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     config: dict[str, Any] | None = None
     secrets: dict[str, str] | None = Field(None, description="only the named secrets change")
@@ -41,7 +45,7 @@ class UpdateInstance(BaseModel):
 
 
 class UpgradeInstance(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     version: str | None = Field(None, description="target version; latest when omitted")
 

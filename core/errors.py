@@ -61,6 +61,14 @@ class ValidationFailed(ClientError):
         super().__init__(detail, errors=errors or [])
 
 
+class MalformedJson(ClientError):
+    """A body that is not parseable JSON (syntax, UTF-8, NaN/Infinity, nesting too deep)."""
+
+    code = "malformed-json"
+    status = 400
+    title = "Malformed JSON"
+
+
 class Unauthorized(ClientError):
     code = "unauthorized"
     status = 401

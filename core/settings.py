@@ -107,6 +107,17 @@ class HttpSettings(BaseSettings):
     haproxy_threads: int = Field(
         2, ge=1, le=64, description="HAProxy threads (data_plane haproxy); about one per core"
     )
+    max_body_bytes: int = Field(
+        1_048_576,
+        ge=1024,
+        description="largest request body of the management API (every route but the webhook "
+        "ingest, which has DCODER_WEBHOOKS_MAX_BODY_BYTES); larger ones get 413",
+    )
+    max_config_bytes: int = Field(
+        65_536,
+        ge=256,
+        description="largest plugin instance config, JSON-encoded; a larger one gets 413",
+    )
 
 
 class SecuritySettings(BaseSettings):

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import tomllib
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, PathDistribution, entry_points
@@ -128,6 +129,25 @@ def _aliased_entry_point(root: Path, ep: EntryPoint, version: str, origin: str) 
     return Candidate(label=ep.name, origin=origin, load=load, dist_version=version)
 
 
+def _extract(wheel: Path, staging: Path) -> None:
+    """Extract every member of ``wheel`` into ``staging``; refuse a broken or unsafe archive."""
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            for member in archive.namelist():
+                resolved = (staging / member).resolve()
+                if not resolved.is_relative_to(staging.resolve()):
+                    raise PluginValidationError(wheel.name, f"unsafe path in wheel: {member!r}")
+            archive.extractall(staging)
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        EOFError,
+        NotImplementedError,
+        zlib.error,
+    ) as err:
+        raise PluginValidationError(wheel.name, f"not a valid wheel (zip): {err}") from err
+
+
 def unpack_wheel(wheel: Path, into: Path) -> Path:
     """Extract ``wheel`` to ``into/<dist>-<version>`` once (atomic rename); that folder."""
     match = WHEEL_RE.match(wheel.name)
@@ -138,13 +158,11 @@ def unpack_wheel(wheel: Path, into: Path) -> Path:
         return target
     into.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=into))
-    with zipfile.ZipFile(wheel) as archive:
-        for member in archive.namelist():
-            resolved = (staging / member).resolve()
-            if not resolved.is_relative_to(staging.resolve()):
-                shutil.rmtree(staging)
-                raise PluginValidationError(wheel.name, f"unsafe path in wheel: {member!r}")
-        archive.extractall(staging)
+    try:
+        _extract(wheel, staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # nothing half-unpacked stays behind
+        raise
     try:
         staging.rename(target)
     except OSError:  # another process unpacked the same wheel first
@@ -166,14 +184,29 @@ def wheel_candidates(wheel: Path, into: Path) -> list[Candidate]:
     return [_aliased_entry_point(root, ep, dist.version, origin) for ep in eps]
 
 
+def _project_table(directory: Path, pyproject: Path) -> dict[str, Any]:
+    """The ``[project]`` table of a pyproject.toml; a broken file is a refusal with the reason."""
+    try:
+        document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise PluginValidationError(
+            directory.name, f"pyproject.toml is not valid TOML: {err}"
+        ) from err
+    project = document.get("project", {})
+    if not isinstance(project, dict):
+        raise PluginValidationError(directory.name, "pyproject.toml: [project] is not a table")
+    return project
+
+
 def _project_candidates(directory: Path, pyproject: Path) -> list[Candidate]:
-    project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+    project = _project_table(directory, pyproject)
     version = str(project.get("version", ""))
     if not version:
         raise PluginValidationError(directory.name, "pyproject.toml has no static version")
-    group = project.get("entry-points", {}).get(ENTRY_POINT_GROUP, {})
-    if not group:
-        raise PluginValidationError(directory.name, f"no {ENTRY_POINT_GROUP} entry point")
+    groups = project.get("entry-points", {})
+    group = groups.get(ENTRY_POINT_GROUP, {}) if isinstance(groups, dict) else None
+    if not group or not isinstance(group, dict):
+        raise PluginValidationError(directory.name, f"no {ENTRY_POINT_GROUP} entry point table")
     root = directory / "src" if (directory / "src").is_dir() else directory
     origin = f"directory:{directory.resolve()}"
     return [

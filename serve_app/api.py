@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from serve_app.guard import RequestGuard
 from serve_app.problems import install_problem_handlers
 from serve_app.routers import catalog, health, instances, oauth, tenants, webhooks
 from serve_app.services import Services
@@ -20,6 +21,7 @@ def create_api(svc: Services) -> FastAPI:
     install_problem_handlers(api)
     # Starlette wraps the app in middlewares in reverse order of adding: metrics outermost.
     api.add_middleware(webhooks.WebhookFastPath, svc=svc)
+    api.add_middleware(RequestGuard, settings=svc.settings.http)
     svc.metrics.install(api)
     api.include_router(health.router)
     api.include_router(tenants.router)

@@ -9,7 +9,6 @@ come after JetStream's window.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from dataclasses import dataclass
@@ -18,12 +17,13 @@ from typing import Any
 from fastapi import Request
 
 from actors.handles import TenantHosts
+from core import json_input
 from core.bus import Bus
 from core.errors import (
-    ClientError,
     NotFound,
     PayloadTooLarge,
     UnsupportedMediaType,
+    ValidationFailed,
 )
 from core.settings import WebhookSettings
 from core.webhooks.deliveries import DeliveryStore
@@ -124,13 +124,19 @@ class WebhookIngest:
             raise UnsupportedMediaType(
                 "webhook bodies must be JSON (Content-Type application/json)"
             )
-        try:
-            json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise ClientError(f"body is not valid JSON: {err}") from err
+        if not isinstance(json_input.parse(body), dict | list):
+            raise ValidationFailed(
+                "a webhook body must be a JSON object or array",
+                errors=[{"pointer": "", "location": "body", "detail": "not an object or array"}],
+            )
         key = idempotency_key(headers, body)
         spec = WebhookSpec.model_validate(profile["spec"])
         event_key = event_key_of(spec, headers, body)
+        if event_key is not None and "\x00" in event_key:  # PostgreSQL text refuses NUL
+            raise ValidationFailed(
+                f"the event key ({spec.event_key}) holds a NUL character",
+                errors=[{"pointer": "", "location": "body", "detail": "NUL in the event key"}],
+            )
         delivery_id, is_new = await self.deliveries.record_accepted(
             tenant_id, instance_id, key, event_key=event_key,
             delivery_id=delivery_id_for(tenant_id, instance_id, key),

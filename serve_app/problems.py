@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -21,6 +22,8 @@ from core.errors import (
 )
 
 PROBLEM_JSON = "application/problem+json"
+LOG_TEXT_MAX = 300
+"""Longest client-influenced text (path, error message) put into one log line."""
 log = logging.getLogger(__name__)
 
 
@@ -57,16 +60,41 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return errors
 
 
+def _bounded(text: str) -> str:
+    return text if len(text) <= LOG_TEXT_MAX else text[:LOG_TEXT_MAX] + "…"
+
+
 def error_response(exc: IntegrationsError, request: Request) -> JSONResponse:
-    """The answer to a typed error (server-side ones are logged)."""
+    """The answer to a typed error (server-side ones are logged, one bounded line)."""
     if not isinstance(exc, ClientError):
-        log.warning("request failed: %s", exc.detail, extra={"code": exc.code})
+        log.warning("request failed: %s", _bounded(exc.detail), extra={"code": exc.code})
     return problem_response(exc, request)
 
 
-def unexpected_response(request: Request) -> JSONResponse:
-    """The answer to a bug: logged with its traceback, a generic 500 to the client."""
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+def _origin(exc: BaseException) -> str:
+    """Where an exception was raised: ``file:line in function`` of its innermost frame."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "?"
+    last = frames[-1]
+    return f"{last.filename}:{last.lineno} in {last.name}"
+
+
+def unexpected_response(request: Request, exc: BaseException | None = None) -> JSONResponse:
+    """The answer to a bug: a generic 500 to the client and one bounded log line.
+
+    A request can trigger a bug on purpose, again and again: the full traceback (often 10 KB)
+    goes to the DEBUG level only, the ERROR line names the exception and where it was raised.
+    """
+    path = _bounded(request.url.path)
+    if exc is None:
+        log.error("unhandled error on %s %s", request.method, path)
+    else:
+        log.error(
+            "unhandled %s on %s %s: %s (at %s)", type(exc).__name__, request.method, path,
+            _bounded(str(exc)), _origin(exc),
+        )  # fmt: skip
+        log.debug("traceback of the unhandled error", exc_info=exc)
     return problem_response(IntegrationsError("internal error; see the service log"), request)
 
 
@@ -99,4 +127,4 @@ def install_problem_handlers(api: FastAPI) -> None:
 
     @api.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        return unexpected_response(request)
+        return unexpected_response(request, exc)

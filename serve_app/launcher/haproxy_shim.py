@@ -13,6 +13,12 @@ the same arguments:
   ``0700`` in the data dir);
 - the HTTP frontend stays where ``DCODER_HTTP_HOST`` put it.
 
+The shim also gives HAProxy's own answers (a malformed request, a URL or headers beyond its
+buffer, a client timeout, no replica reachable) the API's RFC 9457 problem+json shape instead of
+HAProxy's HTML: it writes one ``problem-<status>.http`` per status next to the config and points
+an ``errorfile`` line of the ``defaults`` section at each (Serve's own 502/503/504 lines, which
+answer 500, now name the problem+json 500).
+
 It refuses to start HAProxy (exit 78) when a wildcard ``bind`` other than the frontend survives
 the rewrite, so a future template change fails loudly instead of opening a port. Standard library
 only: it runs on every HAProxy (re)start.
@@ -21,6 +27,7 @@ only: it runs on every HAProxy (re)start.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import re
 import sys
@@ -35,12 +42,78 @@ EX_CONFIG = 78  # sysexits EX_CONFIG
 _WILDCARD_BIND = re.compile(r"^(\s*bind\s+)\*?:(\d+)\b", re.MULTILINE)
 _ADMIN_SOCKET = re.compile(r"^(\s*stats\s+socket\s+\S+\s+mode\s+)6[0-7][0-7]\b", re.MULTILINE)
 _ANY_BIND = re.compile(r"^\s*bind\s+(\S+)", re.MULTILINE)
+_DEFAULTS = re.compile(r"^defaults[ \t]*$", re.MULTILINE)
+_ERRORFILE = re.compile(r"^(\s*errorfile\s+)(\d{3})(\s+)\S+", re.MULTILINE)
+
+# HAProxy's own answers (it only has error files for some statuses): status → reason, code,
+# detail. Serve answers 500 for 502/503/504 (no replica reachable, retries exhausted, timeout).
+_ERROR_PAGES = {
+    400: ("Bad Request", "bad-request",
+          "the data plane refused the request: malformed HTTP, or a URL or headers larger than "
+          "its buffer"),
+    408: ("Request Timeout", "request-timeout", "the request was not received in time"),
+    413: ("Payload Too Large", "payload-too-large", "the request is too large"),
+    500: ("Internal Server Error", "internal",
+          "the service could not answer (no replica reachable or it timed out); retry later"),
+    501: ("Not Implemented", "not-implemented", "the data plane does not support this request"),
+}  # fmt: skip
+_SERVE_STATUSES_AS_500 = (502, 503, 504)
+PROBLEM_TYPE_BASE = "https://dcoder.dev/problems/"  # = core.errors' (the shim is stdlib-only)
 
 
-def harden(config: str) -> str:
-    """The config with every wildcard bind on loopback and the admin socket owner-only."""
+def error_page(status: int) -> bytes:
+    """A complete HTTP response for HAProxy's ``errorfile``: problem+json, connection closed."""
+    reason, code, detail = _ERROR_PAGES[status]
+    body = json.dumps({
+        "type": PROBLEM_TYPE_BASE + code, "title": reason, "status": status,
+        "detail": detail, "code": code,
+    }).encode()  # fmt: skip
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/problem+json\r\n"
+        f"Content-Length: {len(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+def write_error_pages(directory: str) -> dict[int, str]:
+    """Write ``problem-<status>.http`` (0600) into ``directory``; status → path."""
+    paths = {}
+    for status in _ERROR_PAGES:
+        path = os.path.join(directory, f"problem-{status}.http")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(error_page(status))
+        paths[status] = path
+    return paths
+
+
+def with_error_pages(config: str, pages: dict[int, str]) -> str:
+    """Point every ``errorfile`` of ``defaults`` at the problem+json pages (idempotent)."""
+
+    def repoint(match: re.Match[str]) -> str:
+        status = int(match[2])
+        target = pages.get(500 if status in _SERVE_STATUSES_AS_500 else status)
+        return match[0] if target is None else f"{match[1]}{match[2]}{match[3]}{target}"
+
+    config = _ERRORFILE.sub(repoint, config)
+    present = {int(m[2]) for m in _ERRORFILE.finditer(config)}
+    missing = "".join(
+        f"    errorfile {status} {path}\n"
+        for status, path in pages.items()
+        if status not in present
+    )
+    found = _DEFAULTS.search(config)
+    if not missing or found is None:
+        return config
+    return config[: found.end()] + "\n" + missing.rstrip("\n") + config[found.end() :]
+
+
+def harden(config: str, pages: dict[int, str] | None = None) -> str:
+    """The config with every wildcard bind on loopback and the admin socket owner-only (and,
+    given ``pages``, HAProxy's own errors answered as problem+json)."""
     config = _WILDCARD_BIND.sub(r"\g<1>127.0.0.1:\g<2>", config)
-    return _ADMIN_SOCKET.sub(r"\g<1>600", config)
+    config = _ADMIN_SOCKET.sub(r"\g<1>600", config)
+    return with_error_pages(config, pages) if pages else config
 
 
 def exposed(config: str, frontend_host: str = "127.0.0.1") -> list[str]:
@@ -80,7 +153,8 @@ def rewrite_in_place(path: str, frontend_host: str) -> list[str]:
         try:
             with open(path) as f:
                 original = f.read()
-            hardened = harden(original)
+            pages = write_error_pages(os.path.dirname(os.path.abspath(path)))
+            hardened = harden(original, pages)
             if hardened != original:
                 with open(path, "w") as f:
                     f.write(hardened)

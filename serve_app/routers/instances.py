@@ -5,6 +5,7 @@ Every call goes through the tenant's host actor (the only place a tenant's live 
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
@@ -16,6 +17,7 @@ from core.contracts import (
     UpdateInstance,
     UpgradeInstance,
 )
+from core.errors import PayloadTooLarge
 from serve_app.routers.auth import TenantDep
 from serve_app.routers.deps import services
 from serve_app.services import Services
@@ -33,10 +35,24 @@ async def _change(svc: Services, tenant: str, instance: str, op: str, **kwargs: 
         svc.ingest.forget(tenant, instance)
 
 
+def check_config_size(svc: Services, config: dict[str, Any] | None) -> None:
+    """Refuse a config larger than DCODER_HTTP_MAX_CONFIG_BYTES (it is read back on every GET)."""
+    if config is None:
+        return
+    size = len(json.dumps(config, separators=(",", ":"), ensure_ascii=False).encode())
+    limit = svc.settings.http.max_config_bytes
+    if size > limit:
+        raise PayloadTooLarge(
+            f"config is {size} bytes JSON-encoded; the limit is {limit} bytes "
+            "(DCODER_HTTP_MAX_CONFIG_BYTES)"
+        )
+
+
 @router.post("", status_code=201, summary="Install a plugin instance")
 async def create(
     tenant: str, body: CreateInstance, who: TenantDep, svc: ServicesDep
 ) -> InstanceView:
+    check_config_size(svc, body.config)
     result: InstanceView = await svc.hosts.call(tenant, "create", request=body, actor=who.actor)
     return result
 
@@ -57,6 +73,7 @@ async def get(tenant: str, instance: str, who: TenantDep, svc: ServicesDep) -> I
 async def update(
     tenant: str, instance: str, body: UpdateInstance, who: TenantDep, svc: ServicesDep
 ) -> InstanceView:
+    check_config_size(svc, body.config)
     return await _change(svc, tenant, instance, "update", request=body, actor=who.actor)
 
 

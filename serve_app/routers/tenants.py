@@ -19,7 +19,7 @@ ServicesDep = Annotated[Services, Depends(services)]
 
 
 class CreateTenant(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     id: str = Field(description="2-63 chars of a-z, 0-9 and '-'")
     name: str = Field(min_length=1, max_length=200)
@@ -31,7 +31,7 @@ class CreatedTenant(BaseModel):
 
 
 class NewKey(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     revoke_others: bool = Field(False, description="rotate: every older key stops working")
 

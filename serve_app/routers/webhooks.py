@@ -150,6 +150,6 @@ class WebhookFastPath:
             response = await ingest_response(self.svc, tenant, instance, request)
         except IntegrationsError as err:
             response = error_response(err, request)
-        except Exception:  # noqa: BLE001 - a bug still answers problem+json, like the app's handler
-            response = unexpected_response(request)
+        except Exception as exc:  # noqa: BLE001 - a bug still answers problem+json, like the app
+            response = unexpected_response(request, exc)
         await response(scope, receive, send)

@@ -71,3 +71,30 @@ def test_a_wheel_whose_manifest_disagrees_is_refused(tmp_path: Path) -> None:
     report = PluginRegistry().load_path(wheel, into=tmp_path / "plugins")
     assert not report.loaded
     assert "distribution version 0.9.0 != manifest version 0.1.0" in report.refused[0].why
+
+
+def test_a_broken_pyproject_is_refused_with_the_reason(tmp_path: Path) -> None:
+    project = tmp_path / "broken"
+    project.mkdir()
+    for text, why in (
+        ('[project\nname = "x"\n', "pyproject.toml is not valid TOML"),
+        (b"[project]\nname = '\xff'\n", "pyproject.toml is not valid TOML"),
+        ("project = 1\n", "[project] is not a table"),
+        ('[project]\nversion = "1.0.0"\nentry-points = 3\n', "entry point"),
+    ):
+        path = project / "pyproject.toml"
+        path.write_bytes(text if isinstance(text, bytes) else text.encode())
+        report = PluginRegistry().load_path(project, into=tmp_path / "plugins")
+        assert not report.loaded
+        assert why in report.refused[0].why, report.refused[0].why
+
+
+def test_a_wheel_that_is_not_a_zip_is_refused_and_leaves_nothing(tmp_path: Path) -> None:
+    into = tmp_path / "plugins"
+    for content in (b"not a zip at all", b"PK\x03\x04" + b"\x00" * 40):
+        wheel = tmp_path / "acme_tracker-0.1.0-py3-none-any.whl"
+        wheel.write_bytes(content)
+        report = PluginRegistry().load_path(wheel, into=into)
+        assert not report.loaded
+        assert "not a valid wheel (zip)" in report.refused[0].why
+        assert list(into.iterdir()) == []  # no .unpack-* staging folder, no half-unpacked target

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -10,7 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from serve_app.launcher.haproxy_shim import EX_CONFIG, REAL_BINARY_ENV, exposed, harden
+from serve_app.launcher.haproxy_shim import (
+    EX_CONFIG,
+    REAL_BINARY_ENV,
+    exposed,
+    harden,
+    write_error_pages,
+)
 
 
 def _rendered(root: Path) -> str:
@@ -94,3 +101,94 @@ def test_shim_refuses_an_unexpected_public_bind(tmp_path: Path) -> None:
     assert done.returncode == EX_CONFIG
     assert "refusing to listen on 10.0.0.5:9999" in done.stderr
     assert done.stdout == ""  # the binary never started
+
+
+def test_haproxys_own_errors_become_problem_json_pages(tmp_path: Path, rendered: str) -> None:
+    pages = write_error_pages(str(tmp_path))
+    hardened = harden(rendered, pages)
+    assert harden(hardened, pages) == hardened
+    for status in (400, 408, 500):
+        assert f"errorfile {status} {pages[status]}" in hardened
+    for status in (502, 503, 504):  # Serve's own lines, still answering 500, now problem+json
+        assert f"errorfile {status} {pages[500]}" in hardened
+        assert hardened.count(f"errorfile {status} ") == 1
+    head, _, body = Path(pages[400]).read_bytes().partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ") and b"application/problem+json" in head
+    assert json.loads(body)["status"] == 400
+    assert stat.S_IMODE(Path(pages[400]).stat().st_mode) == 0o600
+    cfg = tmp_path / "haproxy.cfg"
+    cfg.write_text(hardened)
+    from serve_app.launcher.haproxy_shim import real_binary
+
+    check = subprocess.run(  # noqa: S603 - HAProxy itself validates the result
+        [real_binary(), "-c", "-f", str(cfg)], capture_output=True, text=True, timeout=30,
+        check=False,
+    )  # fmt: skip
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def _free_port() -> int:
+    from serve_app.launcher.data_plane import loopback_port
+
+    return loopback_port()
+
+
+def _get(port: int, request: bytes, timeout_s: float = 30) -> bytes:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout_s) as sock:
+        sock.sendall(request)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    return data
+
+
+def test_the_real_haproxy_answers_its_own_errors_as_problem_json(tmp_path: Path) -> None:
+    """Serve's config, hardened, run by the real binary with no replica behind it."""
+    import time
+
+    from ray.serve._private.haproxy import BackendConfig, HAProxyApi, HAProxyConfig, ServerConfig
+
+    from serve_app.launcher.haproxy_shim import real_binary
+
+    port = _free_port()
+    cfg = HAProxyConfig(
+        socket_path=str(tmp_path / "admin.sock"), server_state_base=str(tmp_path),
+        server_state_file=str(tmp_path / "state"), stats_port=_free_port(),
+        metrics_port=_free_port(),
+    )  # fmt: skip
+    cfg.http_options.host = "127.0.0.1"
+    cfg.http_options.port = port
+    dead = ServerConfig(name="r1", host="127.0.0.1", port=_free_port())  # nothing listens there
+    backend = BackendConfig(name="dcoder", path_prefix="/", servers=[dead])
+    path = tmp_path / "haproxy.cfg"
+    HAProxyApi(
+        cfg=cfg, backend_configs={"dcoder": backend}, config_file_path=str(path)
+    )._generate_config_file_internal()
+    path.write_text(harden(path.read_text(), write_error_pages(str(tmp_path))))
+    proc = subprocess.Popen(  # noqa: S603
+        [real_binary(), "-db", "-f", str(path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        deadline = time.monotonic() + 30
+        answer = b""
+        while time.monotonic() < deadline and not answer.startswith(b"HTTP/1.1 500"):
+            try:
+                answer = _get(
+                    port, b"GET /v1/tenants HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                )
+            except OSError:
+                time.sleep(0.2)
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 500"), answer[:300]
+        assert b"application/problem+json" in head
+        assert json.loads(body)["code"] == "internal"
+        # Requests HAProxy cannot parse (a 100 KB URL is beyond its 16 KB buffer) are answered
+        # by HAProxy 2.8's H1 layer with its built-in HTML page, which no `errorfile` reaches
+        # (haproxy/haproxy#3032, fixed in 3.2): documented in docs/webhooks.md.
+        long_url = b"GET /?q=" + b"x" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+        assert _get(port, long_url).startswith(b"HTTP/1.1 400")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
