@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 import logging
 from datetime import datetime
 from typing import Any
 
 import asyncpg
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from core.bus import Bus
 from core.db import Database
@@ -26,6 +27,9 @@ class AuditRecord(BaseModel):
     action: str
     target: str | None
     details: dict[str, Any]
+    incarnation: str | None = Field(
+        None, description="which incarnation of the tenant id the record belongs to"
+    )
 
 
 class AuditLog:
@@ -44,20 +48,22 @@ class AuditLog:
         action: str,
         target: str | None = None,
         details: dict[str, Any] | None = None,
+        incarnation: str | None = None,
     ) -> AuditRecord:
-        """Insert one record with ``conn`` (so it commits or rolls back with the change)."""
+        """Insert one record with ``conn`` (so it commits or rolls back with the change).
+
+        A tenant's record belongs to the tenant's current incarnation unless ``incarnation``
+        names one (the deletion of a tenant is recorded under the incarnation it ended).
+        """
         safe = redact(details or {})
         row = await conn.fetchrow(
-            "INSERT INTO audit_log (tenant_id, actor, action, target, details)"
-            " VALUES ($1, $2, $3, $4, $5::jsonb) RETURNING *",
-            tenant_id, actor, action, target, json.dumps(safe),
+            "INSERT INTO audit_log (tenant_id, actor, action, target, details, incarnation)"
+            " VALUES ($1, $2, $3, $4, $5::jsonb,"
+            " COALESCE($6, (SELECT incarnation FROM tenants WHERE id = $1))) RETURNING *",
+            tenant_id, actor, action, target, json.dumps(safe), incarnation,
         )  # fmt: skip
         assert row is not None
-        data = dict(row)
-        data["details"] = (
-            json.loads(data["details"]) if isinstance(data["details"], str) else data["details"]
-        )
-        return AuditRecord(**data)
+        return _record(row)
 
     async def publish(self, record: AuditRecord) -> None:
         """Publish a committed record; the row stays the source of truth if NATS is down."""
@@ -70,14 +76,30 @@ class AuditLog:
             log.warning("audit event %s not published: %s", record.id, err.detail)
 
     async def list(self, tenant_id: str, limit: int = 100) -> list[AuditRecord]:
+        """The trail of the tenant's current incarnation only, newest first."""
         rows = await self.db.fetch(
-            "SELECT * FROM audit_log WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2",
+            "SELECT a.* FROM audit_log a JOIN tenants t"
+            " ON t.id = a.tenant_id AND t.incarnation = a.incarnation"
+            " WHERE a.tenant_id = $1 ORDER BY a.id DESC LIMIT $2",
             tenant_id, limit,
         )  # fmt: skip
-        out = []
-        for row in rows:
-            data = dict(row)
-            if isinstance(data["details"], str):
-                data["details"] = json.loads(data["details"])
-            out.append(AuditRecord(**data))
-        return out
+        return [_record(row) for row in rows]
+
+    async def search(
+        self, tenant_id: str | None = None, *, limit: int = 100, before: int | None = None
+    ) -> builtins.list[AuditRecord]:
+        """The operator's view: every record (of one tenant id: every incarnation, deletions
+        included), newest first; ``before`` pages on by record id."""
+        rows = await self.db.fetch(
+            "SELECT * FROM audit_log WHERE ($1::text IS NULL OR tenant_id = $1)"
+            " AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+            tenant_id, before, limit,
+        )  # fmt: skip
+        return [_record(row) for row in rows]
+
+
+def _record(row: asyncpg.Record) -> AuditRecord:
+    data = dict(row)
+    if isinstance(data["details"], str):
+        data["details"] = json.loads(data["details"])
+    return AuditRecord(**data)

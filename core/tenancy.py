@@ -94,11 +94,16 @@ class TenantStore:
         )
         return [Tenant(**dict(r)) for r in rows]
 
-    async def delete(self, tenant_id: str) -> None:
-        """Delete a tenant and (by cascade) everything it owns."""
-        status = await self.db.execute("DELETE FROM tenants WHERE id = $1", tenant_id)
-        if status.endswith(" 0"):
+    async def delete(self, conn: asyncpg.Connection, tenant_id: str) -> str:
+        """Delete a tenant and (by cascade) everything it owns, with the caller's ``conn``;
+        return the incarnation that ended (a tenant later created with the same id is a new
+        incarnation and sees none of this one's records)."""
+        incarnation = await conn.fetchval(
+            "DELETE FROM tenants WHERE id = $1 RETURNING incarnation", tenant_id
+        )
+        if incarnation is None:
             raise NotFound(f"no tenant {tenant_id!r}")
+        return str(incarnation)
 
     async def authenticate(self, key: str) -> str | None:
         """The tenant a live key belongs to, or None."""

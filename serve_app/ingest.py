@@ -109,6 +109,11 @@ class WebhookIngest:
         """Drop a cached profile (after a lifecycle change made through this replica)."""
         self._profiles.pop((tenant_id, instance_id), None)
 
+    def forget_tenant(self, tenant_id: str) -> None:
+        """Drop every cached profile of a tenant (after its deletion through this replica)."""
+        for key in [k for k in self._profiles if k[0] == tenant_id]:
+            self._profiles.pop(key, None)
+
     async def accept(self, tenant_id: str, instance_id: str, request: Request) -> Accepted:
         """Verify and durably enqueue one delivery."""
         self.limiter.check(tenant_id, time.monotonic())

@@ -86,6 +86,20 @@ class Services:
                 self.registry.load_path(Path(row["path"]), into=self.settings.data_dir / "plugins")
                 self.loaded_sources.add(row["path"])
 
+    async def forget_tenant(self, tenant_id: str, timeout_s: float = 30.0) -> None:
+        """After a tenant's deletion: its host drops live objects, so nothing cached of it (an
+        instance, a webhook profile) outlives it or reaches a tenant created later with its id.
+
+        The host's ``passivate`` drops every idle tenant of that host (each reloads from
+        PostgreSQL on its next call; nothing is lost), which is fine for a rare operator action.
+        """
+        host = await self.hosts.handle(self.hosts.index(tenant_id))
+        try:
+            await asyncio.wait_for(host.passivate.remote(0.0), timeout_s)
+        except Exception as err:  # noqa: BLE001 - the deletion stands; idle passivation follows
+            log.warning("tenant %s deleted but its host did not passivate: %s", tenant_id, err)
+        self.ingest.forget_tenant(tenant_id)
+
     async def replay_dead_letter(self, tenant_id: str, dead_letter_id: str, actor: str) -> str:
         """Queue a dead letter's original message again; return its delivery id."""
         letter = await self.deliveries.mark_replayed(tenant_id, dead_letter_id)

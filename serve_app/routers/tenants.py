@@ -62,12 +62,16 @@ async def delete_tenant(tenant: str, who: TenantDep, svc: ServicesDep) -> Respon
     # Scope first: another tenant's key gets 404 here too, the tenant's own key 403.
     if who.kind != "operator":
         raise Forbidden("deleting a tenant needs the operator key")
-    await svc.tenants.delete(tenant)
     async with svc.db.transaction() as conn:
+        ended = await svc.tenants.delete(conn, tenant)
+        # Recorded under the incarnation it ended: the operator reads it (GET /v1/audit), a
+        # tenant created later with this id does not.
         record = await svc.audit.record(
-            conn, tenant_id=None, actor=who.actor, action="tenant.delete", target=tenant
-        )
+            conn, tenant_id=tenant, actor=who.actor, action="tenant.delete", target=tenant,
+            incarnation=ended,
+        )  # fmt: skip
     await svc.audit.publish(record)
+    await svc.forget_tenant(tenant)
     return Response(status_code=204)
 
 
