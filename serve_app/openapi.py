@@ -12,16 +12,17 @@ from __future__ import annotations
 from importlib import resources
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute, iter_route_contexts
-from starlette.routing import Match, Mount, Route
+from starlette.routing import Route
 from starlette.staticfiles import StaticFiles
 
-from core.errors import PROBLEM_TYPE_BASE, MethodNotAllowed
-from serve_app.problems import PROBLEM_JSON, problem_response
+from core.errors import PROBLEM_TYPE_BASE
+from serve_app.allow import install_allow
+from serve_app.problems import PROBLEM_JSON
 from serve_app.routers.auth import operator, principal, tenant_scope
 from serve_app.routers.webhooks import INGEST_PATH
 
@@ -216,35 +217,6 @@ def refine(schema: dict[str, Any], api: FastAPI) -> dict[str, Any]:
     return schema
 
 
-def allowed_methods(request: Request) -> list[str]:
-    """Every method some route takes at this path (OPTIONS included)."""
-    scope = request.scope
-    # A fresh scope: a Mount that already matched moved this request's root_path.
-    probe = {
-        "type": "http", "method": scope["method"], "path": scope["path"],
-        "root_path": scope.get("app_root_path", scope.get("root_path", "")),
-    }  # fmt: skip
-    methods = {"OPTIONS"}
-    for context in iter_route_contexts(request.app.router.routes):
-        match, _ = context.matches(probe)
-        if match is Match.NONE:
-            continue
-        if isinstance(context.original_route, Mount):
-            methods |= {"GET", "HEAD"}  # the docs' static assets
-        else:
-            methods |= context.methods or set()
-    return sorted(methods)
-
-
-async def _method_not_allowed(request: Request, exc: Exception) -> Response:
-    # Starlette's router names only the first route that matched the path; answer with all.
-    allow = ", ".join(allowed_methods(request))
-    if request.method == "OPTIONS":
-        return Response(status_code=204, headers={"Allow": allow})
-    err = MethodNotAllowed(f"{request.method} is not allowed here", allow=allow)
-    return problem_response(err, request)
-
-
 def _install_docs(api: FastAPI) -> None:
     """Swagger UI and ReDoc from assets shipped in a wheel (fastapi-offline), no CDN."""
     own = {api.docs_url, api.redoc_url, api.swagger_ui_oauth2_redirect_url}
@@ -274,9 +246,9 @@ def _install_docs(api: FastAPI) -> None:
 
 
 def install_openapi(api: FastAPI) -> FastAPI:
-    """Refine the document, serve the docs offline, answer OPTIONS and 405 with a full Allow."""
+    """Refine the document, serve the docs offline, make ``Allow`` answers match the document."""
     _install_docs(api)
-    api.add_exception_handler(405, _method_not_allowed)
+    install_allow(api)
     generate = api.openapi
 
     def openapi() -> dict[str, Any]:
