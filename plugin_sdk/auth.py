@@ -130,6 +130,5 @@ class InstanceAuth(httpx.Auth):
         renewed = await self.source.authorization(stale=header)
         if renewed is None or renewed == header:
             return
-        await response.aclose()
         request.headers["Authorization"] = renewed
         yield request
