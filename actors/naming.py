@@ -18,5 +18,5 @@ def event_relay(index: int) -> str:
     return f"dcoder.event-relay.{index}"
 
 
-REVIEW_COORDINATOR = "dcoder.review-coordinator"
-"""The actor that tracks running PR reviews so a newer commit can cancel an older review."""
+JOB_RUNNER = "dcoder.job-runner"
+"""The detached actor that runs background jobs as Ray tasks (and drives schedules)."""

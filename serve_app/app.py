@@ -16,6 +16,7 @@ from ray import serve
 from ray.serve import Application
 
 from actors.handles import start_relays
+from actors.jobs_client import start_job_runner
 from core.logging import configure_logging
 from core.settings import load_settings
 from serve_app.api import create_api
@@ -54,6 +55,7 @@ class Ingress:
         # The consumers live as long as the cluster; every replica makes sure they run (and
         # checks again every few seconds while it serves webhooks or readiness probes).
         start_relays(settings.ray.namespace, settings.ray.event_relays)
+        start_job_runner(settings.ray.namespace)  # background jobs and schedules
         self.services.relays_checked_at = time.monotonic()
 
     def __serve_build_asgi_app__(self) -> FastAPI:

@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 from actors.host.auth_ops import AuthOps
 from actors.host.backends import NatsEventPublisher, PostgresEffectLedger, PostgresKeyValueStore
 from actors.host.services import HostServices
+from actors.jobs_client import ServiceJobQueue, runner_client
+from core.bus import SCHEDULE_FIRED
 from core.contracts import CreateInstance, InstanceHealth, InstanceView, UpdateInstance
 from core.errors import (
     Forbidden,
@@ -27,6 +29,7 @@ from core.errors import (
     RetryableError,
 )
 from core.instances import InstanceRecord, new_instance_id
+from core.jobs.store import JobStore
 from core.oauth import InstanceNeedsReauth
 from plugin_sdk.auth import StoredCredentials
 from plugin_sdk.config import validate_config, validate_secrets
@@ -88,6 +91,12 @@ class TenantRuntime(AuthOps):
             publisher=NatsEventPublisher(self.svc.bus, route=self.consumers_of),
             ledger=PostgresEffectLedger(self.svc.db, instance_id),
             llm=self.svc.llm,
+            job_queue=ServiceJobQueue(
+                JobStore(self.svc.db),
+                runner_client(self.svc.settings.ray.namespace),
+                self.tenant_id,
+                instance_id,
+            ),
         )
 
     async def _hook(self, what: str, awaitable: Awaitable[T]) -> T:
@@ -331,6 +340,11 @@ class TenantRuntime(AuthOps):
     async def handle_event(self, event: Event, instance_id: str) -> None:
         live = await self._load(instance_id)
         self._check_work(live, "handle_event")
+        if event.subject == SCHEDULE_FIRED and event.source.instance_id == instance_id:
+            # a tick of one of its schedules (only the platform sends an instance's own id)
+            name = str(event.data.get("name"))
+            await self._work(live, "run_scheduled", live.plugin.run_scheduled(name))
+            return
         await self._work(live, "handle_event", live.plugin.handle_event(event))
 
     async def consumers_of(self, event: Event) -> list[str]:

@@ -1,0 +1,98 @@
+"""The Ray task that runs one background job in a worker process.
+
+The worker imports the plugin the way the service does: built-in and entry-point plugins are
+importable on every node; plugins an operator loaded at runtime (``POST /v1/plugins/sources``)
+are loaded from their recorded path, which must exist on the worker's node (one machine, or a
+shared filesystem). Their dependencies are not installed by the platform.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import ray
+from pydantic import BaseModel
+
+from plugin_sdk.jobs import REVIEW_KIND, JobRun
+from plugin_sdk.plugin import Plugin
+from plugins.registry import PluginRegistry
+
+_registry: PluginRegistry | None = None
+_loaded: set[str] = set()
+_lock = threading.Lock()
+
+
+class TaskSpec(BaseModel):
+    """Everything the worker needs to run one attempt of one job."""
+
+    job_id: str
+    tenant_id: str
+    instance_id: str
+    plugin: str
+    version: str
+    kind: str
+    payload: dict[str, Any]
+    config: dict[str, Any]
+    attempt: int
+    sources: list[str]
+    plugin_dir: str
+
+
+def plugin_class(spec: TaskSpec) -> type[Plugin[Any]]:
+    """The plugin class of the job (the worker's registry, built once per process)."""
+    global _registry
+    with _lock:
+        if _registry is None:
+            _registry = PluginRegistry()
+            _registry.discover()
+        for source in spec.sources:
+            if source not in _loaded:
+                _registry.load_path(Path(source), into=Path(spec.plugin_dir))
+                _loaded.add(source)
+        return _registry.get(spec.plugin, spec.version).plugin_cls
+
+
+def _builtin(kind: str) -> Callable[[JobRun], Any] | None:
+    if kind == REVIEW_KIND:
+        from sandbox.ray_task import review_job
+
+        return review_job
+    return None
+
+
+def execute(spec: TaskSpec, report: Callable[[float, str], None]) -> dict[str, Any]:
+    """Run the job's function and return its JSON result (a dict)."""
+    run = JobRun(
+        id=spec.job_id, kind=spec.kind, payload=spec.payload, tenant_id=spec.tenant_id,
+        instance_id=spec.instance_id, config=spec.config, attempt=spec.attempt, report=report,
+    )  # fmt: skip
+    function = _builtin(spec.kind) or plugin_class(spec).run_job
+    result = function(run)
+    if inspect.isawaitable(result):
+        result = asyncio.run(_awaited(result))
+    if result is None:
+        result = {}
+    if not isinstance(result, dict):
+        raise TypeError(f"run_job must return a dict, not {type(result).__name__}")
+    out: dict[str, Any] = json.loads(json.dumps(result))  # fails here if not JSON
+    return out
+
+
+async def _awaited(awaitable: Any) -> Any:
+    return await awaitable
+
+
+@ray.remote(max_retries=0)
+def job_task(spec: TaskSpec, runner: Any) -> dict[str, Any]:
+    """One attempt of one job; progress goes to the runner actor (fire and forget)."""
+
+    def report(fraction: float, message: str = "") -> None:
+        runner.progress.remote(spec.job_id, float(fraction), message)
+
+    return execute(spec, report)
