@@ -38,7 +38,7 @@ class AnalysisOptions(BaseModel):
     jobs: int = Field(2, ge=1, le=64, description="semgrep worker processes")
     semgrep_rule_timeout_s: int = Field(20, ge=0, description="semgrep time per rule and file")
     max_target_bytes: int = Field(1_000_000, ge=0, description="semgrep skips larger files")
-    tools: tuple[Tool, ...] = (Tool.SEMGREP, Tool.RUFF, Tool.BANDIT)
+    tools: tuple[Tool, ...] = (Tool.SEMGREP, Tool.RUFF, Tool.BANDIT, Tool.DATAFLOW)
     parallel: bool = Field(True, description="run the analyzers at the same time")
     rules_dir: Path = Field(catalog.RULES_DIR, description="semgrep rules, mounted at /config")
 

@@ -1,7 +1,7 @@
 """The analysis engine: run semgrep, ruff and bandit in a sandbox and merge what they find.
 
 ``analyze`` copies the tree into a workspace of the given backend (our semgrep rules mounted
-read-only at ``/config``), runs the three analyzers in parallel, keeps findings on changed lines
+read-only at ``/config``), runs the analyzers in parallel, keeps findings on changed lines
 when a base is given, de-duplicates them across tools and fingerprints them.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from sandbox.analysis import analyzers, catalog
+from sandbox.analysis import analyzers, catalog, dataflow
 from sandbox.analysis.analyzers import AnalysisOptions, AnalyzerError
 from sandbox.analysis.diffmap import ChangedLines, changed_lines
 from sandbox.analysis.merge import assign_fingerprints, deduplicate, sort_key
@@ -96,8 +96,11 @@ def collect(
             results = [future.result() for future in futures]
     finally:
         backend.cleanup(ws)
-    findings = [finding for found, _run in results for finding in found]
-    return findings, [run for _found, run in results]
+    findings = [finding for found, _run, _clean in results for finding in found]
+    clean = set().union(*(proven for _found, _run, proven in results))
+    if clean:  # the dataflow pass proved these sinks safe: other tools' alarms there are noise
+        findings = dataflow.suppress_proven_clean(findings, clean)
+    return findings, [run for _found, run, _clean in results]
 
 
 def _run_one(
@@ -108,31 +111,39 @@ def _run_one(
     limits: Limits,
     options: AnalysisOptions,
     say: ProgressCallback,
-) -> tuple[list[Finding], ToolRun]:
-    """Run one analyzer and parse its output; failures become the run's error, not exceptions."""
+) -> tuple[list[Finding], ToolRun, set[tuple[str, int, int]]]:
+    """Run one analyzer and parse its output; failures become the run's error, not exceptions.
+
+    The third item: sinks the dataflow pass proved clean (empty for the other tools).
+    """
     py_targets = [path for path in targets if path.endswith((".py", ".pyi"))]
     if tool is not Tool.SEMGREP and targets and not py_targets:
-        return [], ToolRun(tool=tool, ok=True, skipped=True)
+        return [], ToolRun(tool=tool, ok=True, skipped=True), set()
     argv = {
         Tool.SEMGREP: lambda: analyzers.semgrep_argv(targets, options),
         Tool.RUFF: lambda: analyzers.ruff_argv(py_targets),
         Tool.BANDIT: lambda: analyzers.bandit_argv(py_targets),
+        Tool.DATAFLOW: lambda: dataflow.argv(py_targets),
     }[tool]()
     result = backend.run(ws, argv, limits)
     run = ToolRun(tool=tool, ok=result.ok, exit_code=result.exit_code, duration_s=result.duration_s)
     if result.killed_reason is not None:
         run.error = f"stopped by the sandbox: {result.killed_reason.value}"
+    clean: set[tuple[str, int, int]] = set()
     try:
-        findings, errors = _parse(tool, result.stdout, options.rules_dir)
-    except AnalyzerError as err:
+        if tool is Tool.DATAFLOW:
+            findings, errors, clean = dataflow.parse(result.stdout)
+        else:
+            findings, errors = _parse(tool, result.stdout, options.rules_dir)
+    except (AnalyzerError, dataflow.DataflowError) as err:
         run.ok = False
         run.error = run.error or f"{err}; stderr: {result.stderr.strip()[-500:]}"
-        return [], run
+        return [], run, set()
     if errors:
         run.error = "; ".join(errors[:5])
     run.findings = len(findings)
     say(f"{tool.value}: {len(findings)} finding(s) in {result.duration_s:.1f} s")
-    return findings, run
+    return findings, run, clean
 
 
 def _parse(tool: Tool, stdout: str, rules_dir: Path) -> tuple[list[Finding], list[str]]:
@@ -170,9 +181,12 @@ def _rules_of(findings: list[Finding], rules_dir: Path) -> list[RuleInfo]:
         for key in [finding.rule_key, *finding.also_reported_by]:
             tool_name, _, rule_id = key.partition("/")
             tool = Tool(tool_name)
-            rule = (
-                semgrep.get(rule_id) if tool is Tool.SEMGREP else catalog.check_rule(tool, rule_id)
-            )
+            if tool is Tool.DATAFLOW:
+                rule = dataflow.rules().get(rule_id)
+            elif tool is Tool.SEMGREP:
+                rule = semgrep.get(rule_id)
+            else:
+                rule = catalog.check_rule(tool, rule_id)
             if rule is None and key == finding.rule_key:
                 rule = analyzers.bandit_rule(rule_id, finding)
             if rule is not None:

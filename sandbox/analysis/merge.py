@@ -2,8 +2,8 @@
 
 Two findings are the same problem when they are on the same line of the same file and their CWEs
 fall in the same family (ruff S602 and bandit B602 both say CWE-78; our taint rule too). The kept
-finding is the most specific one (our semgrep rule, then bandit, then ruff); the others are
-listed in ``also_reported_by``.
+finding is the most specific one (our dataflow pass, our semgrep rule, then bandit, then ruff);
+the others are listed in ``also_reported_by``.
 
 A fingerprint hashes the rule, the path, the normalised text of the line and the occurrence index
 of that text in the file: it survives lines moving up or down (other edits) but changes when the
@@ -20,7 +20,8 @@ from sandbox.analysis.models import Finding, Severity, Tool
 
 # CWE -> family representative: variants of one weakness that different tools label differently.
 CWE_FAMILY = {95: 94, 1336: 94, 88: 78, 328: 327, 916: 327, 338: 330, 1004: 614}
-_TOOL_PREFERENCE = {Tool.SEMGREP: 0, Tool.BANDIT: 1, Tool.RUFF: 2}
+# The interprocedural pass first: its message names the source and the call chain.
+_TOOL_PREFERENCE = {Tool.DATAFLOW: 0, Tool.SEMGREP: 1, Tool.BANDIT: 2, Tool.RUFF: 3}
 FINGERPRINT_KEY = "dcoderFindingHash/v1"
 
 

@@ -33,6 +33,7 @@ class Tool(StrEnum):
     SEMGREP = "semgrep"
     RUFF = "ruff"
     BANDIT = "bandit"
+    DATAFLOW = "dataflow"  # our interprocedural taint pass (sandbox.analysis.flow)
 
 
 class RuleInfo(BaseModel):

@@ -1,0 +1,460 @@
+"""The interpreter: statements, calls into the analysed code, entry points, guards.
+
+Calls into the analysed code are followed with the actual argument values (context-sensitive, up
+to ``MAX_DEPTH`` frames), so a helper that quotes its input, a flag fixed to False or a lookup in
+a constant table are seen for what they are in each caller.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sandbox.analysis.flow import checks, methods
+from sandbox.analysis.flow import values as v
+from sandbox.analysis.flow.evaluate import ExpressionsMixin
+from sandbox.analysis.flow.program import ClassInfo, FuncInfo, ModuleInfo, Program
+from sandbox.analysis.flow.specs import SAFE_PARAM_TYPES, TERMINATORS
+from sandbox.analysis.flow.values import CLEAN, UNKNOWN_VAL, Obj, Val
+
+MAX_DEPTH = 10
+MAX_STEPS = 3_000_000  # statements over the whole run: a bound on pathological inputs
+LOOP_ROUNDS = 2
+
+
+class BudgetExceeded(RuntimeError):
+    """The run executed more statements than ``MAX_STEPS``."""
+
+
+@dataclass
+class Frame:
+    """One function activation (or a module body when ``func`` is None)."""
+
+    module: ModuleInfo
+    func: FuncInfo | None
+    env: dict[str, Val] = field(default_factory=dict)
+    returns: list[Val] = field(default_factory=list)
+    chain: tuple[str, ...] = ()
+
+    def refined(self, changes: dict[str, Val]) -> Frame:
+        """A frame sharing everything but with some names rebound (one branch of an if)."""
+        return replace(self, env={**self.env, **changes})
+
+
+class Interp(ExpressionsMixin):
+    """Runs the analysis over a program and collects verdicts (see ``checks.Verdicts``)."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.verdicts = checks.Verdicts()
+        self.stack: list[FuncInfo] = []
+        self.steps = 0
+
+    # --- entry points -----------------------------------------------------------------------
+    def analyze_module(self, module: ModuleInfo, called: set[str]) -> None:
+        """Run the module body, then every function or method nobody in the program calls."""
+        self.module_globals(module)
+        functions = [*module.functions.values()]
+        for cls in module.classes.values():
+            self.class_attrs(cls)
+            functions += cls.methods.values()
+        for func in functions:
+            if func.route is not None or func.name not in called:
+                self.run_entry(func, called)
+
+    def run_entry(self, func: FuncInfo, called: set[str]) -> None:
+        """Run ``func`` with the values a framework would pass it."""
+        frame = Frame(func.module, func, chain=(func.name,))
+        params = [*func.node.args.posonlyargs, *func.node.args.args, *func.node.args.kwonlyargs]
+        view = func.route is not None or (
+            func.module.uses_django and bool(params) and params[0].arg in ("request", "req")
+        )
+        safe_names = _typed_route_params(func.route) if func.route is not None else set()
+        for index, param in enumerate(params):
+            frame.env[param.arg] = self._entry_param(func, index, param, view, safe_names)
+        for extra in (func.node.args.vararg, func.node.args.kwarg):
+            if extra is not None:
+                frame.env[extra.arg] = UNKNOWN_VAL
+        self.stack.append(func)
+        try:
+            self.block(func.node.body, frame)
+        finally:
+            self.stack.pop()
+
+    def _entry_param(
+        self, func: FuncInfo, index: int, param: ast.arg, view: bool, safe: set[str]
+    ) -> Val:
+        if index == 0 and func.cls is not None and not _is_static(func):
+            return Val(obj=Obj(func.cls), shape="obj")
+        if param.arg in ("request", "req"):
+            return Val(kind="request")
+        annotation = ast.unparse(param.annotation) if param.annotation is not None else ""
+        if view and param.arg not in safe and annotation not in SAFE_PARAM_TYPES:
+            where = (
+                f"parameter {param.arg!r} of {func.name} ({func.module.path}:{func.node.lineno})"
+            )
+            return Val(taint=frozenset({v.WEB}), origin=where)
+        return UNKNOWN_VAL
+
+    # --- module and class bodies ----------------------------------------------------------
+    def module_globals(self, module: Any) -> dict[str, Val]:
+        """The module's top-level names after running its body once (checks run on the way)."""
+        if module.globals is None:
+            frame = Frame(module, None)
+            module.globals = frame.env
+            self.block([s for s in module.tree.body if not _is_def(s)], frame)
+        return module.globals  # type: ignore[no-any-return]
+
+    def class_attrs(self, cls: ClassInfo) -> dict[str, Val]:
+        """Class-level attributes, evaluated in the module's scope."""
+        if cls.attrs is None:
+            cls.attrs = {}
+            frame = Frame(cls.module, None, env=dict(self.module_globals(cls.module)))
+            for stmt in cls.node.body:
+                if isinstance(stmt, ast.Assign | ast.AnnAssign) and stmt.value is not None:
+                    value = self.expr(stmt.value, frame)
+                    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                    for target in targets:
+                        if isinstance(target, ast.Name):
+                            cls.attrs[target.id] = value
+            for base in cls.bases:
+                for name, value in self.class_attrs(base).items():
+                    cls.attrs.setdefault(name, value)
+        return cls.attrs  # type: ignore[return-value]
+
+    # --- statements ---------------------------------------------------------------------------
+    def block(self, body: list[ast.stmt], frame: Frame) -> Frame | None:
+        """Run statements; None when the block always leaves (return, raise, abort())."""
+        for stmt in body:
+            self.steps += 1
+            if self.steps > MAX_STEPS:
+                raise BudgetExceeded
+            result = self.statement(stmt, frame)
+            if result is None:
+                return None
+            frame = result
+        return frame
+
+    def statement(self, stmt: ast.stmt, frame: Frame) -> Frame | None:
+        """Run one statement; the frame to continue with, None when control leaves."""
+        kind = type(stmt).__name__
+        if kind in ("FunctionDef", "AsyncFunctionDef", "ClassDef", "Import", "ImportFrom"):
+            return frame
+        if kind in ("Return", "Raise", "Continue", "Break"):
+            if isinstance(stmt, ast.Return):
+                value = self.expr(stmt.value, frame)
+                checks.returned(self, stmt, value, frame)
+                frame.returns.append(value)
+            elif isinstance(stmt, ast.Raise) and stmt.exc is not None:
+                self.expr(stmt.exc, frame)
+            return None
+        handler = getattr(self, "_stmt_" + kind, None)
+        if handler is None:
+            for child in ast.iter_child_nodes(stmt):
+                if isinstance(child, ast.expr):
+                    self.expr(child, frame)
+            return frame
+        result: Frame | None = handler(stmt, frame)
+        return result
+
+    def _stmt_Expr(self, stmt: ast.Expr, frame: Frame) -> Frame | None:
+        self.expr(stmt.value, frame)
+        if isinstance(stmt.value, ast.Call) and self._terminates(stmt.value, frame):
+            return None
+        return frame
+
+    def _terminates(self, call: ast.Call, frame: Frame) -> bool:
+        func = call.func
+        if isinstance(func, ast.Name):
+            qual = frame.module.imports.get(func.id, func.id)
+        else:
+            qual = self.expr(func, frame).qual
+        return qual in TERMINATORS
+
+    def _stmt_Assign(self, stmt: ast.Assign, frame: Frame) -> Frame:
+        value = self.expr(stmt.value, frame)
+        for target in stmt.targets:
+            self.bind(target, value, frame)
+        return frame
+
+    def _stmt_AnnAssign(self, stmt: ast.AnnAssign, frame: Frame) -> Frame:
+        if stmt.value is not None:
+            self.bind(stmt.target, self.expr(stmt.value, frame), frame)
+        return frame
+
+    def _stmt_AugAssign(self, stmt: ast.AugAssign, frame: Frame) -> Frame:
+        current = self.expr(stmt.target, frame)
+        update = self.expr(stmt.value, frame)
+        folded = v.fold_binop(stmt.op, current, update)
+        merged = (
+            v.const(folded)
+            if folded is not v.NOCONST
+            else Val(
+                taint=current.taint | update.taint,
+                shape=current.shape or update.shape,
+                kind=current.kind,
+                pinned=current.pinned,
+                origin=current.origin or update.origin,
+            )
+        )
+        self.bind(stmt.target, merged, frame)
+        return frame
+
+    def bind(self, target: ast.expr, value: Val, frame: Frame) -> None:
+        """Assign ``value`` to ``target`` (names, fields, items, unpacking); checks run here."""
+        checks.assigned(self, target, value, frame)
+        if isinstance(target, ast.Name):
+            frame.env[target.id] = value
+        elif isinstance(target, ast.Tuple | ast.List):
+            for index, elt in enumerate(target.elts):
+                part = v.item(value, v.const(index)) if value.items else v.element(value)
+                self.bind(elt.value if isinstance(elt, ast.Starred) else elt, part, frame)
+        elif isinstance(target, ast.Attribute):
+            base = self.expr(target.value, frame)
+            if base.obj is not None:
+                base.obj.fields[target.attr] = value
+        elif isinstance(target, ast.Subscript):
+            self._bind_item(target, value, frame)
+
+    def _bind_item(self, target: ast.Subscript, value: Val, frame: Frame) -> None:
+        container = self.expr(target.value, frame)
+        key = self.expr(target.slice, frame)
+        if container.kind is not None:
+            return
+        items = dict(container.items or ())
+        if key.known and container.items is not None:
+            items[key.const] = value
+            updated = Val().with_items(items, container.shape or "dict")
+        else:
+            updated = v.join(container, replace(value, items=None, const=v.NOCONST))
+            updated = replace(updated, items=None, shape=container.shape)
+        self.store_back(target.value, updated, frame)
+
+    def store_back(self, holder: ast.expr, value: Val, frame: Frame) -> None:
+        """Write an updated container/object value back to where it is held."""
+        if isinstance(holder, ast.Name) and holder.id in frame.env:
+            frame.env[holder.id] = value
+        elif isinstance(holder, ast.Attribute):
+            base = self.expr(holder.value, frame)
+            if base.obj is not None:
+                base.obj.fields[holder.attr] = value
+
+    def _stmt_If(self, stmt: ast.If, frame: Frame) -> Frame | None:
+        truth = v.truth(self.expr(stmt.test, frame))
+        if truth is True:
+            return self.block(stmt.body, frame)
+        if truth is False:
+            return self.block(stmt.orelse, frame)
+        yes = self.block(stmt.body, frame.refined(self.refine(stmt.test, frame, True)))
+        no = self.block(stmt.orelse, frame.refined(self.refine(stmt.test, frame, False)))
+        return _merge(frame, yes, no)
+
+    def _stmt_For(self, stmt: ast.For | ast.AsyncFor, frame: Frame) -> Frame | None:
+        element = v.element(self.expr(stmt.iter, frame))
+        current: Frame | None = frame
+        for _round in range(LOOP_ROUNDS):
+            assert current is not None
+            inner = current.refined({})
+            self.bind(stmt.target, element, inner)
+            after = self.block(stmt.body, inner)
+            current = _merge(frame, current, after)
+        assert current is not None
+        return self.block(stmt.orelse, current) if stmt.orelse else current
+
+    _stmt_AsyncFor = _stmt_For
+
+    def _stmt_While(self, stmt: ast.While, frame: Frame) -> Frame | None:
+        current: Frame | None = frame
+        for _round in range(LOOP_ROUNDS):
+            assert current is not None
+            self.expr(stmt.test, current)
+            after = self.block(stmt.body, current.refined({}))
+            current = _merge(frame, current, after)
+        if v.truth(self.expr(stmt.test, frame)) is True and not _has_break(stmt):
+            return None
+        return current
+
+    def _stmt_With(self, stmt: ast.With | ast.AsyncWith, frame: Frame) -> Frame | None:
+        for item in stmt.items:
+            value = self.expr(item.context_expr, frame)
+            if item.optional_vars is not None:
+                self.bind(item.optional_vars, value, frame)
+        return self.block(stmt.body, frame)
+
+    _stmt_AsyncWith = _stmt_With
+
+    def _stmt_Try(self, stmt: ast.Try, frame: Frame) -> Frame | None:
+        body = self.block(stmt.body, frame.refined({}))
+        outs = [body and (self.block(stmt.orelse, body) if stmt.orelse else body)]
+        for handler in stmt.handlers:
+            inner = frame.refined({})
+            if handler.name:
+                inner.env[handler.name] = CLEAN
+            outs.append(self.block(handler.body, inner))
+        merged = _merge(frame, *outs)
+        if stmt.finalbody:
+            return self.block(stmt.finalbody, merged or frame.refined({})) and merged
+        return merged
+
+    _stmt_TryStar = _stmt_Try
+
+    def _stmt_Match(self, stmt: Any, frame: Frame) -> Frame | None:
+        self.expr(stmt.subject, frame)
+        return _merge(frame, frame, *(self.block(c.body, frame.refined({})) for c in stmt.cases))
+
+    # --- calls -----------------------------------------------------------------------------
+    def call(self, node: ast.Call, frame: Frame) -> Val:
+        """A call: into the analysed code, a known library function, or a method."""
+        receiver = None
+        if isinstance(node.func, ast.Attribute):
+            receiver = self.expr(node.func.value, frame)
+            callee = self.attribute(receiver, node.func.attr, frame, node.func)
+        else:
+            callee = self.expr(node.func, frame)
+        args, kwargs = self.arguments(node, frame)
+        ref = callee.ref
+        if isinstance(ref, FuncInfo):
+            return self.invoke(ref, args, kwargs, None, frame)
+        if isinstance(ref, tuple):
+            return self.invoke(ref[0], args, kwargs, ref[1], frame)
+        if isinstance(ref, ClassInfo):
+            return self.instantiate(ref, args, kwargs, frame)
+        if callee.qual is not None and (receiver is None or receiver.qual is not None):
+            if receiver is not None and isinstance(node.func, ast.Attribute):
+                methods.qualified_receiver(
+                    self, receiver, node.func.attr, args, kwargs, node, frame
+                )
+            return checks.external(self, callee.qual, args, kwargs, node, frame)
+        if receiver is not None and isinstance(node.func, ast.Attribute):
+            return methods.method(self, receiver, node.func.attr, args, kwargs, node, frame)
+        return Val(taint=v.join(*args, *kwargs.values()).taint)
+
+    def arguments(self, node: ast.Call, frame: Frame) -> tuple[list[Val], dict[str, Val]]:
+        """Positional and keyword argument values (``*xs`` / ``**d`` spread when known)."""
+        args: list[Val] = []
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                spread = self.expr(arg.value, frame)
+                args += [i for _k, i in spread.items or ()] or [v.element(spread)]
+            else:
+                args.append(self.expr(arg, frame))
+        kwargs: dict[str, Val] = {}
+        for keyword in node.keywords:
+            value = self.expr(keyword.value, frame)
+            if keyword.arg is not None:
+                kwargs[keyword.arg] = value
+            elif value.items is not None:
+                kwargs.update({str(k): i for k, i in value.items})
+            else:
+                kwargs["**"] = value
+        return args, kwargs
+
+    def instantiate(
+        self, cls: ClassInfo, args: list[Val], kwargs: dict[str, Val], frame: Frame
+    ) -> Val:
+        """A new object of an analysed class, its ``__init__`` run with the arguments."""
+        instance = Val(obj=Obj(cls), shape="obj")
+        init = cls.method("__init__")
+        if init is not None:
+            self.invoke(init, args, kwargs, instance, frame)
+        return instance
+
+    def invoke(
+        self,
+        func: FuncInfo,
+        args: list[Val],
+        kwargs: dict[str, Val],
+        bound: Val | None,
+        caller: Frame,
+    ) -> Val:
+        """Run ``func`` with these argument values and return the join of what it returns."""
+        if len(self.stack) >= MAX_DEPTH or func in self.stack:
+            return Val(taint=v.join(*args, *kwargs.values()).taint)
+        frame = Frame(func.module, func, chain=(*caller.chain, func.name))
+        self._bind_params(func, args, dict(kwargs), bound, frame)
+        self.stack.append(func)
+        try:
+            self.block(func.node.body, frame)
+        finally:
+            self.stack.pop()
+        if not frame.returns:
+            return v.const(None)
+        return v.join(*frame.returns)
+
+    def _bind_params(
+        self,
+        func: FuncInfo,
+        args: list[Val],
+        kwargs: dict[str, Val],
+        bound: Val | None,
+        frame: Frame,
+    ) -> None:
+        spec = func.node.args
+        positional = [*spec.posonlyargs, *spec.args]
+        defaults = [None] * (len(positional) - len(spec.defaults)) + list(spec.defaults)
+        module_frame = Frame(func.module, None, env=dict(self.module_globals(func.module)))
+        if bound is not None and positional and not _is_static(func):
+            frame.env[positional[0].arg] = bound
+            positional, defaults = positional[1:], defaults[1:]
+        rest = list(args)
+        for param, default in zip(positional, defaults, strict=True):
+            if rest:
+                frame.env[param.arg] = rest.pop(0)
+            elif param.arg in kwargs:
+                frame.env[param.arg] = kwargs.pop(param.arg)
+            else:
+                frame.env[param.arg] = self.expr(default, module_frame) if default else UNKNOWN_VAL
+        for param, kw_default in zip(spec.kwonlyargs, spec.kw_defaults, strict=True):
+            fallback = self.expr(kw_default, module_frame) if kw_default else UNKNOWN_VAL
+            frame.env[param.arg] = kwargs.pop(param.arg, fallback)
+        if spec.vararg is not None:
+            frame.env[spec.vararg.arg] = Val().with_items(dict(enumerate(rest)), "tuple")
+        if spec.kwarg is not None:
+            spread = kwargs.pop("**", None)
+            packed = Val().with_items(dict(kwargs), "dict")
+            frame.env[spec.kwarg.arg] = v.join(packed, spread) if spread else packed
+
+    # --- guards -----------------------------------------------------------------------------
+    def refine(self, test: ast.expr, frame: Frame, outcome: bool) -> dict[str, Val]:
+        """Names proven safe when ``test`` evaluates to ``outcome`` (allow-lists, validators)."""
+        return checks.refine(self, test, frame, outcome)
+
+    def where(self, frame: Frame, node: ast.AST) -> str:
+        """``path:line`` of a node in the frame's module."""
+        return f"{frame.module.path}:{getattr(node, 'lineno', 0)}"
+
+
+def _merge(base: Frame, *frames: Frame | None) -> Frame | None:
+    alive = [f for f in frames if f is not None]
+    if not alive:
+        return None
+    if len(alive) == 1:
+        return replace(base, env=dict(alive[0].env))
+    names = set().union(*(f.env for f in alive))
+    env = {name: v.join(*(f.env[name] for f in alive if name in f.env)) for name in names}
+    return replace(base, env=env)
+
+
+def _is_def(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+
+
+def _is_static(func: FuncInfo) -> bool:
+    return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in func.node.decorator_list)
+
+
+def _has_break(stmt: ast.While) -> bool:
+    return any(isinstance(node, ast.Break) for node in ast.walk(stmt))
+
+
+def _typed_route_params(route: ast.Call) -> set[str]:
+    """Names of URL variables with a numeric converter (``<int:id>``): they carry no text."""
+    names: set[str] = set()
+    for arg in route.args[:1]:
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            for part in arg.value.split("<")[1:]:
+                converter, _, name = part.split(">")[0].rpartition(":")
+                if converter in ("int", "float", "uuid"):
+                    names.add(name)
+    return names
