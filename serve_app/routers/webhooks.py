@@ -42,10 +42,12 @@ Status = Literal["accepted", "processing", "done", "retrying", "dead"]
     responses={
         200: {"description": "a repeated delivery: acknowledged, not processed again"},
         202: {"description": "verified and durably queued"},
+        400: {"description": "not parseable JSON (code malformed-json), or a NUL byte in the URL"},
         401: {"description": "signature, timestamp or token did not verify"},
         404: {"description": "no such endpoint (unknown tenant or instance, or disabled)"},
         413: {"description": "body too large"},
         415: {"description": "not JSON"},
+        422: {"description": "JSON, but not an object or array (or a NUL in its event key)"},
         429: {"description": "tenant rate limit; see Retry-After"},
     },
 )
