@@ -1,0 +1,114 @@
+"""JiraPlugin in the SDK harness against the simulator: configure as the agent's own account,
+field discovery, and which comments count as requests (real comment_created shape)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from core.settings import Settings
+from plugin_sdk import PermanentError, PluginAuthFailed, PluginConfigInvalid, PluginNotReady
+from plugin_sdk.testing import PluginHarness
+from plugins.jira.plugin import SITE_KEY, JiraPlugin, Site
+from simulators.auth import accounts
+from tests.plugins.jira.conftest import SimServer
+
+SECRETS = {"webhook_secret": "s3cret"}
+
+
+def _account(sim: SimServer, username: str) -> Any:
+    return next(a for a in accounts(sim.config) if a.username == username)
+
+
+async def _harness(
+    sim: SimServer, username: str = "dcoder-agent", **config: Any
+) -> PluginHarness[JiraPlugin]:
+    harness = PluginHarness(
+        JiraPlugin, config={"base_url": sim.url + "/jira", **config}, secrets=SECRETS
+    )
+    me = _account(sim, username)
+    harness.http.auth = httpx.BasicAuth(me.email, me.api_token)  # what the platform attaches
+    return harness
+
+
+@pytest.fixture
+async def agent(sim: SimServer) -> AsyncIterator[PluginHarness[JiraPlugin]]:
+    harness = await _harness(sim)
+    await harness.install()
+    await harness.enable()
+    yield harness
+    await harness.aclose()
+
+
+def _comment_created(body: str, author_id: str) -> dict[str, Any]:
+    """The real Cloud capture from the shared contracts, with our body and author."""
+    path = Settings().contracts_dir / "webhooks" / "jira-cloud" / "comment_created.json"
+    if not path.is_file():
+        pytest.skip(f"contracts not present at {path}")
+    payload = copy.deepcopy(json.loads(path.read_text(encoding="utf-8")))
+    payload["comment"]["body"] = body
+    payload["comment"]["author"]["accountId"] = author_id
+    return payload
+
+
+async def test_configure_records_the_agent_and_the_discovered_field(
+    sim: SimServer, agent: PluginHarness[JiraPlugin]
+) -> None:
+    site = Site.model_validate(await agent.store.get(SITE_KEY))
+    assert site.agent.account_id == _account(sim, "dcoder-agent").account_id
+    assert site.agent_name == "dcoder Agent" and site.deployment_type == "Cloud"
+    assert site.fields.story_points == sim.mounted("/jira").state.jira.story_points_id
+    assert "mentions are not answered yet" in (await agent.plugin.health()).detail
+
+
+async def test_mention_by_a_person_is_a_request_that_says_it_is_not_wired_yet(
+    sim: SimServer, agent: PluginHarness[JiraPlugin]
+) -> None:
+    me = _account(sim, "dcoder-agent").account_id
+    alice = _account(sim, "alice").account_id
+    with pytest.raises(PermanentError) as info:
+        await agent.webhook(body=_comment_created(f"[~accountid:{me}] estimate", alice))
+    assert "estimate asked on TES-41" in str(info.value) and "foundations" in str(info.value)
+
+
+async def test_no_mention_own_comment_and_other_events_are_ignored(
+    sim: SimServer, agent: PluginHarness[JiraPlugin]
+) -> None:
+    me = _account(sim, "dcoder-agent").account_id
+    alice = _account(sim, "alice").account_id
+    await agent.webhook(body=_comment_created("no mention here", alice))
+    await agent.webhook(body=_comment_created(f"[~accountid:{me}] my own answer", me))
+    await agent.webhook(body={"webhookEvent": "jira:issue_updated", "issue": {"key": "X-1"}})
+    assert agent.published_events == []
+
+
+async def test_wrong_credentials_wrong_deployment_and_not_a_site(sim: SimServer) -> None:
+    wrong = await _harness(sim)
+    wrong.http.auth = httpx.BasicAuth("agent@example.com", "not-the-token")
+    with pytest.raises(PluginAuthFailed):
+        await wrong.install()
+    await wrong.aclose()
+    dc = await _harness(sim, deployment="dc")
+    with pytest.raises(PluginConfigInvalid, match="set deployment to 'cloud'"):
+        await dc.install()
+    await dc.aclose()
+    nowhere = await _harness(sim)
+    nowhere_cfg = {"base_url": sim.url + "/nothing-here"}
+    with pytest.raises(PluginConfigInvalid, match="is not a Jira site"):
+        await nowhere.configure(nowhere_cfg)
+    await nowhere.aclose()
+
+
+async def test_override_field_and_webhook_before_configure(sim: SimServer) -> None:
+    harness = await _harness(sim, story_points_field="customfield_10001")
+    with pytest.raises(PluginNotReady):
+        await harness.plugin.handle_webhook(harness.make_delivery(_comment_created("x", "y")))
+    await harness.install()
+    site = Site.model_validate(await harness.store.get(SITE_KEY))
+    assert site.fields.story_points == "customfield_10001"
+    await harness.aclose()
