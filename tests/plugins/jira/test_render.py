@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from core.estimation import Estimate, SimilarStory
+from core.paths import PROJECT_ROOT
 from plugin_sdk.atlassian import adf_to_text, wiki_to_text
 from plugins.jira.analysis import analyze_functional
 from plugins.jira.answer import parse_answer
@@ -12,7 +13,7 @@ from plugins.jira.mentions import Command
 from plugins.jira.render import to_adf, to_wiki, wiki_escape
 from plugins.jira.report import Report, deterministic_report, llm_report, with_estimate
 from plugins.jira.similarity import PastStory
-from plugins.jira.story import Story
+from plugins.jira.story import Link, Story
 from plugins.jira.technical import analyze_technical
 
 STORY = Story(
@@ -112,3 +113,46 @@ def test_help_and_similar_commands() -> None:
 def test_wiki_escape() -> None:
     assert wiki_escape("a*b_[c]|{d}!") == "a\\*b\\_\\[c\\]\\|\\{d\\}\\!"
     assert wiki_to_text(wiki_escape("[~accountid:x] *bold*")) == "[~accountid:x] *bold*"
+
+
+def test_the_example_in_the_docs_is_what_render_writes() -> None:
+    story = Story(
+        key="SHOP-7",
+        summary="Export orders as CSV",
+        description=(
+            "As a shop manager I want to export the orders of a month as CSV so that I can "
+            "reconcile payments in my accounting tool.\nThe export should be fast."
+        ),
+        acceptance_criteria=[
+            "Given orders in March, when I export March, "
+            "then a CSV downloads with one row per order",
+            "A guest gets status 403",
+        ],
+        links=[Link(relation="is blocked by", key="SHOP-3", summary="Orders API")],
+    )
+    history = [
+        PastStory(
+            key="SHOP-1", summary="Export invoices to CSV", components=["reports", "backend"]
+        ),
+        PastStory(key="SHOP-5", summary="Export customers to a CSV file", components=["reports"]),
+        PastStory(key="SHOP-2", summary="Login with SSO", components=["auth"]),
+    ]
+    estimate = Estimate(
+        points=3.0,
+        low=2.0,
+        high=5.0,
+        basis="text-model",
+        fallback_reason=None,
+        similar=[
+            SimilarStory("SHOP-1", "Export invoices to CSV", 3.0, 0.8),
+            SimilarStory("SHOP-5", "Export customers to a CSV file", 2.0, 0.7),
+            SimilarStory("SHOP-9", "Monthly sales report", 5.0, 0.4),
+        ],
+        history_size=212,
+    )
+    functional, technical = analyze_functional(story), analyze_technical(story, history)
+    report = deterministic_report(story, Command.DEFAULT, functional, technical)
+    written = to_wiki(with_estimate(report, estimate, None))
+    docs = (PROJECT_ROOT / "docs" / "agents" / "jira.md").read_text(encoding="utf-8")
+    example = docs.split("## What the comment looks like", 1)[1].split("```\n", 2)[1]
+    assert written == example, "docs/agents/jira.md's example comment is out of date"
