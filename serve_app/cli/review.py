@@ -57,6 +57,7 @@ def handle(args: argparse.Namespace) -> int:
             print(f"review: {message}", file=sys.stderr, flush=True)
 
     try:
+        _ensure_analyzers(settings)
         backend = select_backend(settings)
         say(f"sandbox backend: {backend.name}")
         report = analyze(
@@ -71,6 +72,20 @@ def handle(args: argparse.Namespace) -> int:
         return 2
     _write(_render(report, args.format), args.output)
     return _exit_status(report, args.fail_on, say)
+
+
+def _ensure_analyzers(settings: Any) -> None:
+    """Install the analyzer venv on first use when bwrap will run (always said, even --quiet)."""
+    from sandbox.analyzers_install import install_analyzers, needs_install
+    from sandbox.backends.select import build
+
+    def docker_usable() -> bool:
+        return build("docker", settings).available() is None
+
+    if needs_install(settings.backend, settings.tools_dir, docker_usable):
+        install_analyzers(
+            settings.tools_dir, lambda message: print(f"review: {message}", file=sys.stderr)
+        )
 
 
 def _render(report: Any, fmt: str) -> str:
