@@ -64,6 +64,8 @@ class JobRunner:
         self.recovered: dict[str, str] | None = None
         self._wake = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
+        # Runs once this constructor returned: a runner Ray restarted resumes without a caller.
+        ray.get_runtime_context().current_actor.start.remote()
 
     async def start(self) -> bool:
         """Recover what a previous incarnation left running, then run forever (idempotent)."""
