@@ -16,6 +16,7 @@ import base64
 import os
 import secrets
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -46,6 +47,9 @@ class TestServices:
     data_dir: Path
     embedded_nats: object | None  # core.embedded.EmbeddedNats when we started it
     embedded_postgres: object | None
+    # a loopback port reserved for the simulators (tests/fixtures/oauth_sim.py): the only
+    # loopback destination the egress guard lets plugins reach (DCODER_EGRESS_ALLOW)
+    sim_socket: socket.socket | None = None
 
 
 def _fresh_database(server_url: str, name: str) -> str:
@@ -75,6 +79,9 @@ def test_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestServ
         pg = EmbeddedPostgres(root / "postgres", free_port())
         server_url = pg.start()
     database_url = _fresh_database(server_url, f"dcoder_test_{suffix}")
+    sim_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sim_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sim_socket.bind(("127.0.0.1", 0))  # ours for the session: no race with other sessions
     data_dir = root / "data"
     data_dir.mkdir()
     os.environ.update(
@@ -90,12 +97,14 @@ def test_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestServ
         # Low enough that a test can trip the per-tenant limit quickly, high enough for the rest.
         DCODER_WEBHOOKS_RATE_PER_S="8",
         DCODER_WEBHOOKS_BURST="30",
+        DCODER_EGRESS_ALLOW=f"127.0.0.1:{sim_socket.getsockname()[1]}",
     )
     from core.settings import load_settings
     from serve_app.launcher.backing import migrate_and_declare
 
     migrate_and_declare(load_settings())
-    yield TestServices(nats_url, database_url, namespace, data_dir, nats, pg)
+    yield TestServices(nats_url, database_url, namespace, data_dir, nats, pg, sim_socket)
+    sim_socket.close()
     for server in (nats, pg):
         if server is not None:
             server.stop()  # type: ignore[attr-defined]
