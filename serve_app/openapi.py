@@ -102,6 +102,11 @@ EXTRA_STATUSES: dict[tuple[str, str], set[int]] = {
     ("POST", "/v1/tenants/{tenant}/plugins/{instance}/disable"): _HOOK,
     ("POST", "/v1/tenants/{tenant}/plugins/{instance}/upgrade"): _HOOK,
     ("POST", "/v1/tenants/{tenant}/dead-letters/{id}/replay"): {409},
+    ("POST", "/v1/tenants/{tenant}/jobs/{job_id}/cancel"): {409},
+    ("PUT", "/v1/tenants/{tenant}/plugins/{instance}/auth"): {409},  # a kind the plugin lacks
+    ("POST", "/v1/tenants/{tenant}/plugins/{instance}/oauth/start"): {409},
+    # no key: the signed state authenticates; the token endpoint may refuse (502) or be down (503)
+    ("GET", "/v1/oauth/callback"): {404, 409, 502, 503},
     ("POST", INGEST_PATH): {401, 404, 409, 413, 415, 422, 429, 503},
 }
 # Scoped to the tenant first (another tenant's key gets 404), then the handler wants the operator.

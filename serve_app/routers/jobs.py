@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
@@ -10,7 +9,7 @@ from fastapi import APIRouter, Depends
 from actors.jobs_client import runner_client
 from core.jobs.store import Job, JobStore
 from serve_app.routers.auth import TenantDep
-from serve_app.routers.deps import services
+from serve_app.routers.deps import IsoDateTime, services
 from serve_app.services import Services
 
 router = APIRouter(tags=["jobs"])
@@ -25,7 +24,7 @@ async def list_jobs(
     svc: ServicesDep,
     status: Status | None = None,
     kind: str | None = None,
-    since: dt.datetime | None = None,
+    since: IsoDateTime | None = None,
     limit: int = 100,
 ) -> list[Job]:
     return await JobStore(svc.db).list(

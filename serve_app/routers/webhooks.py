@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from typing import Annotated, Literal
 
@@ -16,7 +15,7 @@ from core.webhooks.metrics import Outcome
 from core.webhooks.models import DeadLetter, Delivery
 from serve_app.problems import error_response, unexpected_response
 from serve_app.routers.auth import TenantDep
-from serve_app.routers.deps import services
+from serve_app.routers.deps import IsoDateTime, services
 from serve_app.services import Services
 
 router = APIRouter(tags=["webhooks"])
@@ -87,7 +86,7 @@ async def deliveries(
     svc: ServicesDep,
     status: Status | None = None,
     plugin: str | None = None,
-    since: dt.datetime | None = None,
+    since: IsoDateTime | None = None,
     limit: int = 100,
 ) -> list[Delivery]:
     return await svc.deliveries.list_deliveries(
