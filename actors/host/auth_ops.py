@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from core.credentials import Credential
-from core.errors import Conflict, IntegrationsError
+from core.errors import Conflict, IntegrationsError, PluginConfigInvalid
 from core.oauth import (
     AuthConfigInput,
     AuthStatus,
@@ -81,7 +81,9 @@ class AuthOps:
             manager = self.svc.token_manager(
                 self.tenant_id, instance_id, live.entry.manifest, live.record.config
             )
-            endpoint = manager.endpoints[request.kind]
+            endpoint = manager.endpoints.get(request.kind)
+            if endpoint is None:
+                raise PluginConfigInvalid("the token endpoint needs config values that are unset")
             form = {**request.values(), "grant_type": "client_credentials",
                     "scope": " ".join(endpoint.scopes)}  # fmt: skip
             answer = await request_token(manager.http, endpoint, form)
@@ -131,7 +133,10 @@ class AuthOps:
         )
         form = {**base, "grant_type": "authorization_code", "code": code,
                 "redirect_uri": redirect_uri, "code_verifier": verified.verifier}  # fmt: skip
-        answer = await request_token(manager.http, manager.endpoints[_CODE], form)
+        endpoint = manager.endpoints.get(_CODE)
+        if endpoint is None:
+            raise PluginConfigInvalid("the token endpoint needs config values that are unset")
+        answer = await request_token(manager.http, endpoint, form)
         credential = token_credential(_CODE, base, answer)
         await self._store_credential(live, credential, "oauth-callback", resume=True)
         return await self.auth_status(verified.instance_id)
