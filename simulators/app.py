@@ -1,9 +1,10 @@
 """The combined simulator server: every product on one port, token endpoints, fault injection and
 the ``/_sim`` control endpoints that tests use (faults, reset, state, webhook log).
 
-Mounts: Jira ``/jira``, Confluence ``/wiki``, Bitbucket Cloud ``/bitbucket``, Bitbucket Data
-Center ``/bitbucket-dc``, Microsoft Graph ``/graph``; Atlassian OAuth at ``/authorize`` and
-``/oauth/token``, Microsoft identity at ``/login/{tenant}/oauth2/v2.0/token``.
+Mounts: Jira Cloud ``/jira``, Jira Data Center ``/jira-dc``, Confluence ``/wiki``, Bitbucket
+Cloud ``/bitbucket``, Bitbucket Data Center ``/bitbucket-dc``, Microsoft Graph ``/graph``;
+Atlassian OAuth at ``/authorize`` and ``/oauth/token``, Microsoft identity at
+``/login/{tenant}/oauth2/v2.0/token``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 # mount path -> module with create_app(config); optional ones are mounted when they exist.
 PRODUCTS: dict[str, str] = {
     "/jira": "simulators.jira.app",
+    "/jira-dc": "simulators.jira.dc_app",
     "/wiki": "simulators.confluence.app",
     "/bitbucket": "simulators.bitbucket_cloud.app",
     "/bitbucket-dc": "simulators.bitbucket_dc.app",

@@ -16,6 +16,7 @@ from simulators.jira import (
     routes_search,
     routes_webhooks,
 )
+from simulators.jira.deps import data_center_paths
 from simulators.jira.errors import install_handlers
 from simulators.jira.events import JiraEvents
 from simulators.jira.state import JiraState
@@ -38,13 +39,20 @@ def snapshot(state: JiraState) -> dict[str, Any]:
 
 
 def create_app(config: SimulatorConfig, state: JiraState | None = None) -> FastAPI:
-    """A Jira site (mount it at ``/jira``); every route needs basic or bearer auth."""
+    """A Jira site (mount it at ``state.mount``); every route needs basic or bearer auth.
+
+    ``state.flavour`` ``"dc"`` makes it a Data Center site: REST v2 only, users with ``name`` /
+    ``key`` instead of account ids, ``deploymentType: Server`` (see ``dc_app``).
+    """
     state = state or JiraState(config)
     sender = WebhookSender()
     events = JiraEvents(state, sender)
+    guards = [Depends(require_auth(config))]
+    if state.flavour == "dc":
+        guards.append(Depends(data_center_paths))
     app = FastAPI(
-        title="Jira Cloud simulator",
-        dependencies=[Depends(require_auth(config))],
+        title="Jira Data Center simulator" if state.flavour == "dc" else "Jira Cloud simulator",
+        dependencies=guards,
         openapi_url=None,
     )
     install_handlers(app)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from simulators.auth import Principal, require_auth
+from simulators.jira.errors import JiraError
 
 
 def current_principal(request: Request) -> Principal:
@@ -15,3 +16,10 @@ def current_principal(request: Request) -> Principal:
 
 
 Who = Annotated[Principal, Depends(current_principal)]
+
+
+def data_center_paths(request: Request) -> None:
+    """Data Center has no REST v3 and no ``search/jql``: answer 404 as it does."""
+    path = request.url.path
+    if "/rest/api/3/" in path or path.rstrip("/").endswith("/search/jql"):
+        raise JiraError(404, "null for uri: " + str(request.url))

@@ -27,10 +27,21 @@ def avatar_urls(site: str, kind: str, ident: str) -> dict[str, str]:
 
 
 def user(state: JiraState, account_id: str | None, api: str) -> dict[str, Any] | None:
-    """A user as embedded in issues and comments (no e-mail, as Cloud privacy settings do)."""
+    """A user as embedded in issues and comments (Cloud: account id, no e-mail; DC: name, key)."""
     if account_id is None or account_id not in state.users:
         return None
     found = state.users[account_id]
+    if state.flavour == "dc":  # Data Center names users; account ids do not exist there
+        return {
+            "self": f"{state.site}/rest/api/2/user?username={found.username}",
+            "key": found.username,
+            "name": found.username,
+            "emailAddress": found.email,
+            "avatarUrls": avatar_urls(state.site, "user", found.username),
+            "displayName": found.display_name,
+            "active": True,
+            "timeZone": "Etc/UTC",
+        }
     return {
         "self": f"{state.site}/rest/api/{api}/user?accountId={found.account_id}",
         "accountId": found.account_id,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from simulators.jira import render
 from simulators.jira.deps import Who
-from simulators.jira.errors import api_version, not_found
+from simulators.jira.errors import JiraError, api_version, not_found
 from simulators.jira.state import ISSUE_TYPES, STATUSES, JiraState, jira_now
 
 Api = Annotated[str, Depends(api_version)]
@@ -21,12 +21,13 @@ def router(state: JiraState) -> APIRouter:
     @routes.get("/rest/api/{api}/serverInfo")
     def server_info(api: Api) -> dict[str, Any]:
         """What ``jira.JIRA()`` reads at start-up (``versionNumbers``, ``deploymentType``)."""
+        dc = state.flavour == "dc"
         return {
             "baseUrl": state.site,
-            "version": "1001.0.0-SNAPSHOT",
-            "versionNumbers": [1001, 0, 0],
-            "deploymentType": "Cloud",
-            "buildNumber": 100290,
+            "version": "9.12.0" if dc else "1001.0.0-SNAPSHOT",
+            "versionNumbers": [9, 12, 0] if dc else [1001, 0, 0],
+            "deploymentType": "Server" if dc else "Cloud",
+            "buildNumber": 912000 if dc else 100290,
             "buildDate": "2025-09-23T00:00:00.000+0000",
             "serverTime": jira_now(),
             "scmInfo": "simulator",
@@ -55,21 +56,34 @@ def router(state: JiraState) -> APIRouter:
         }
 
     @routes.get("/rest/api/{api}/user")
-    def get_user(api: Api, accountId: str) -> dict[str, Any]:  # noqa: N803 - Jira's name
-        """One user by account id."""
-        found = render.user(state, accountId, api)
+    def get_user(api: Api, accountId: str = "", username: str = "") -> dict[str, Any]:  # noqa: N803
+        """One user by account id (Cloud) or user name (Data Center)."""
+        wanted = accountId
+        if state.flavour == "dc":
+            names = {u.username: u.account_id for u in state.users.values()}
+            wanted = names.get(username, "")
+        elif not wanted:
+            raise JiraError(400, "The query parameter 'accountId' is required.")
+        found = render.user(state, wanted, api)
         if found is None:
             raise not_found("User")
         return found
 
     @routes.get("/rest/api/{api}/user/search")
-    def search_users(api: Api, query: str = "", maxResults: int = 50) -> list[dict[str, Any]]:  # noqa: N803
-        """Users whose name or e-mail contains ``query``."""
-        needle = query.lower()
+    def search_users(
+        api: Api,
+        query: str = "",
+        username: str = "",
+        maxResults: int = 50,  # noqa: N803
+    ) -> list[dict[str, Any]]:
+        """Users whose name, e-mail (or DC user name) contains ``query`` (DC: ``username``)."""
+        needle = (query or username).lower()
         hits = [
             u
             for u in state.users.values()
-            if needle in u.display_name.lower() or needle in u.email.lower()
+            if needle in u.display_name.lower()
+            or needle in u.email.lower()
+            or (state.flavour == "dc" and needle in u.username.lower())
         ]
         return [render.user(state, u.account_id, api) or {} for u in hits[:maxResults]]
 

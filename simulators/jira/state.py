@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from simulators.auth import accounts, demo_account_id
 from simulators.config import SimulatorConfig
@@ -97,6 +97,8 @@ class JiraState:
     """Everything one Jira site holds; a fresh instance is an empty site with the demo project."""
 
     config: SimulatorConfig
+    flavour: Literal["cloud", "dc"] = "cloud"  # dc: Data Center (REST v2 only, user names)
+    mount: str = "/jira"  # where the combined server mounts this site
     story_points_id: str = ""
     estimate_id: str = ""
     users: dict[str, User] = field(default_factory=dict)
@@ -120,7 +122,11 @@ class JiraState:
     def reset(self) -> None:
         """Back to an empty site with the demo project; custom field ids stay the same."""
         self.__init__(  # type: ignore[misc]  # re-running the dataclass init is the reset
-            config=self.config, story_points_id=self.story_points_id, estimate_id=self.estimate_id
+            config=self.config,
+            flavour=self.flavour,
+            mount=self.mount,
+            story_points_id=self.story_points_id,
+            estimate_id=self.estimate_id,
         )
 
     @property
@@ -130,8 +136,8 @@ class JiraState:
 
     @property
     def site(self) -> str:
-        """Absolute URL of this site (the combined server mounts Jira at ``/jira``)."""
-        return self.config.base_url.rstrip("/") + "/jira"
+        """Absolute URL of this site (the combined server mounts Jira at ``mount``)."""
+        return self.config.base_url.rstrip("/") + self.mount
 
     def new_id(self) -> int:
         """A fresh small integer id (projects, boards, webhooks)."""

@@ -93,16 +93,25 @@ async def test_comment_as_the_agent_then_edit_fields_and_labels(
 
 async def test_dc_flavour_speaks_v2_wiki_and_startat_search(sim: SimServer) -> None:
     me = _account(sim, "dcoder-agent")
-    key, made = _project(sim, 7)
+    state = sim.mounted("/jira-dc").state.jira
+    key = "D" + uuid.uuid4().hex[:5].upper()
+    project = state.add_project(key, "Data Center " + key)
+    made = [state.create_issue(project, {"summary": f"story {n}"}).key for n in range(7)]
     headers = {"Authorization": f"Bearer {me.pat}"}  # a Data Center personal access token
     async with httpx.AsyncClient(headers=headers, timeout=10) as http:
-        dc = JiraClient(http, sim.url + "/jira", "dc", FAST)
+        dc = JiraClient(http, sim.url + "/jira-dc", "dc", FAST)
+        assert (await dc.server_info()).flavour == "dc"
+        myself = await dc.myself()
+        assert (myself.username, myself.account_id) == ("dcoder-agent", None)
         posted = await dc.add_comment(made[0], "*bold* by the agent")
-        assert posted.author_account_id == me.account_id
+        assert (posted.author_name, posted.author_account_id) == ("dcoder-agent", None)
         found = [
             i["key"]
             async for i in dc.search(f"project = {key} ORDER BY key", ["summary"], page_size=3)
         ]
+        assert (await dc.discover_fields(key)).story_points == state.story_points_id
+        with pytest.raises(TypeError):
+            await dc.add_comment(made[0], {"type": "doc", "version": 1, "content": []})
     assert found == made
 
 

@@ -112,3 +112,25 @@ async def test_override_field_and_webhook_before_configure(sim: SimServer) -> No
     site = Site.model_validate(await harness.store.get(SITE_KEY))
     assert site.fields.story_points == "customfield_10001"
     await harness.aclose()
+
+
+async def test_data_center_site_knows_the_agent_by_user_name(sim: SimServer) -> None:
+    harness = PluginHarness(
+        JiraPlugin,
+        config={"base_url": sim.url + "/jira-dc", "deployment": "dc"},
+        secrets=SECRETS,
+    )
+    agent_pat = _account(sim, "dcoder-agent").pat
+    harness.http.headers["Authorization"] = f"Bearer {agent_pat}"  # the platform's PAT auth
+    await harness.install()
+    await harness.enable()
+    site = Site.model_validate(await harness.store.get(SITE_KEY))
+    assert (site.agent.username, site.agent.account_id) == ("dcoder-agent", None)
+    assert site.deployment_type == "Server"
+    payload = _comment_created("[~dcoder-agent] split", "ignored")
+    payload["comment"]["author"] = {"name": "alice", "key": "alice", "displayName": "Alice"}
+    with pytest.raises(PermanentError, match="split asked on"):
+        await harness.webhook(body=payload)
+    payload["comment"]["author"] = {"name": "dcoder-agent", "key": "dcoder-agent"}
+    await harness.webhook(body=payload)  # its own comment: nothing
+    await harness.aclose()
