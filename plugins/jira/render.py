@@ -130,6 +130,8 @@ def _estimate(report: Report) -> list[Block]:
              f"past stories of this site, {est.basis}).", False),
         )
     )  # fmt: skip
+    if est.caveat:
+        out.append(_p(("Note: ", True), (f"{est.caveat}.", False)))
     if est.similar:
         out.append(_p(("Most similar past stories:", False)))
         out.append(

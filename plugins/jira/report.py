@@ -36,6 +36,7 @@ class EstimateView(BaseModel):
     high: float
     basis: str
     history_size: int
+    caveat: str | None = None  # why the estimator fell back (e.g. to the team's median)
     similar: list[PastRef] = Field(default_factory=list)
 
     @classmethod
@@ -48,6 +49,7 @@ class EstimateView(BaseModel):
             high=estimate.high,
             basis=estimate.basis,
             history_size=estimate.history_size,
+            caveat=estimate.fallback_reason,
             similar=similar[:3],
         )
 
