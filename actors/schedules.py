@@ -26,6 +26,7 @@ from plugins.registry import PluginRegistry
 log = logging.getLogger(__name__)
 
 TICK_S = 1.0  # how often due schedules are looked for (the finest useful interval is 1 s)
+REFRESH_S = 5.0  # how often enabled instances are listed (new schedules get their lease rows)
 
 
 def schedule_event(due: Due) -> Event:
@@ -56,6 +57,7 @@ class ScheduleDriver:
         self._timings: dict[str, dict[str, Timing]] = {}  # instance -> name -> timing
         self._versions: dict[str, str] = {}  # instance -> "plugin@version" its rows were made for
         self._last = 0.0
+        self._refreshed = -REFRESH_S
         self.fired = 0
 
     async def tick(self, *, force: bool = False) -> int:
@@ -64,7 +66,9 @@ class ScheduleDriver:
         if not force and now - self._last < TICK_S:
             return 0
         self._last = now
-        await self._refresh()
+        if now - self._refreshed >= REFRESH_S:
+            await self._refresh()
+            self._refreshed = now
         fired = 0
         for due in await self.leases.due():
             timing = self._timings.get(due.instance_id, {}).get(due.name)
