@@ -200,3 +200,37 @@ def analyze_functional(story: Story) -> FunctionalAnalysis:
         open_questions=_open_questions(story, vague, value),
         verdict=_verdict(story, checks, vague),
     )
+
+
+SPLIT_MIN_CRITERIA = 4
+_AND = re.compile(r"\s+(?:and|&|\+)\s+", re.IGNORECASE)
+# Pairs that name one thing: never split along their "and".
+_IDIOMS = re.compile(
+    r"\b(drag and drop|copy and paste|search and replace|terms and conditions|read and write|"
+    r"pros and cons|black and white|q and a|r and d)\b",
+    re.IGNORECASE,
+)
+
+
+def _short(text: str, words: int = 12) -> str:
+    parts = text.split()
+    return " ".join(parts[:words]) + ("…" if len(parts) > words else "")
+
+
+def propose_split(story: Story) -> list[str]:
+    """Smaller stories for a big one (2 to 5 summaries), or none when it looks small enough.
+
+    Rules, not insight: a summary joining two goals with "and" splits along it; otherwise a story
+    with many criteria gets one child per criterion (the first five).
+    """
+    summary = _IDIOMS.sub(lambda m: m.group(1).replace(" ", "\x00"), story.summary)
+    goals = [g.strip().replace("\x00", " ") for g in _AND.split(summary) if g.strip()]
+    if 2 <= len(goals) <= 5:
+        tail = goals[-1].split()[1:]  # "Export and email the orders": both verbs take the object
+        goals = [g if len(g.split()) > 1 else " ".join([g, *tail]) for g in goals]
+        return [_short(goal[:1].upper() + goal[1:]) for goal in goals]
+    checks = {c.name: c.ok for c in analyze_functional(story).invest}
+    criteria = story.acceptance_criteria
+    if len(criteria) >= SPLIT_MIN_CRITERIA and (not checks["Small"] or len(criteria) > 5):
+        return [_short(f"{story.summary}: {criterion}") for criterion in criteria[:5]]
+    return []

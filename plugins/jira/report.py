@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.estimation import Estimate
-from plugins.jira.analysis import Check, FunctionalAnalysis, Verdict
+from plugins.jira.analysis import Check, FunctionalAnalysis, Verdict, propose_split
 from plugins.jira.answer import LlmAnswer
 from plugins.jira.mentions import Command
 from plugins.jira.story import Story
@@ -120,6 +120,7 @@ def deterministic_report(
         dependencies=technical.dependencies,
         test_approach=technical.test_approach,
         similar=_similar(technical),
+        split=propose_split(story),
     )
 
 

@@ -7,6 +7,7 @@ from plugins.jira.analysis import (
     ambiguous_words,
     analyze_functional,
     is_testable,
+    propose_split,
     user_value,
 )
 from plugins.jira.story import Link, Story
@@ -98,3 +99,25 @@ def test_too_big_story_is_not_small() -> None:
     story = GOOD.model_copy(update={"acceptance_criteria": [f"shows item {n}" for n in range(12)]})
     small = next(c for c in analyze_functional(story).invest if c.name == "Small")
     assert not small.ok and "12 criteria" in small.note
+
+
+def test_split_along_and_sharing_the_object_but_not_idioms() -> None:
+    def split(summary: str, criteria: list[str] | None = None) -> list[str]:
+        return propose_split(Story(key="A-1", summary=summary, acceptance_criteria=criteria or []))
+
+    assert split("Export and email the monthly orders") == [
+        "Export the monthly orders",
+        "Email the monthly orders",
+    ]
+    assert split("Add login page and reset password flow") == [
+        "Add login page",
+        "Reset password flow",
+    ]
+    assert split("Drag and drop files") == []
+    assert split("Small thing", ["the page shows totals"]) == []
+
+
+def test_split_a_story_with_many_criteria_one_child_per_criterion() -> None:
+    criteria = [f"the list shows column {n}" for n in range(7)]
+    children = propose_split(Story(key="A-1", summary="Order list", acceptance_criteria=criteria))
+    assert children == [f"Order list: the list shows column {n}" for n in range(5)]
