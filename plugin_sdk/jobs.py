@@ -37,6 +37,10 @@ __all__ = [
 REVIEW_KIND = "sandbox.review"
 BUILTIN_KINDS = frozenset({REVIEW_KIND})
 """Kinds the platform implements for every plugin: ``sandbox.review`` analyses a checkout."""
+# defaults of the built-in kinds: (resources, timeout_s, max_attempts)
+_BUILTIN_DEFAULTS: dict[str, tuple[dict[str, float], float, int]] = {
+    REVIEW_KIND: ({"sandbox": 1}, 900.0, 2),
+}
 
 MAX_PAYLOAD_BYTES = 256 * 1024
 
@@ -101,7 +105,11 @@ class Jobs:
             )
         body = dict(payload or {})
         _check_payload(body)
-        wanted = dict(resources if resources is not None else (spec.resources if spec else {}))
+        if spec is not None:
+            defaults = (spec.resources, spec.timeout_s, spec.max_attempts)
+        else:
+            defaults = _BUILTIN_DEFAULTS[kind]
+        wanted = dict(resources if resources is not None else defaults[0])
         if any(not math.isfinite(v) or v < 0 for v in wanted.values()):
             raise ValidationFailed(f"job resources must be non-negative numbers: {wanted}")
         job = JobSubmission(
@@ -109,8 +117,8 @@ class Jobs:
             payload=body,
             key=key,
             resources=wanted,
-            timeout_s=float(timeout_s or (spec.timeout_s if spec else 600.0)),
-            max_attempts=int(max_attempts or (spec.max_attempts if spec else 3)),
+            timeout_s=float(timeout_s or defaults[1]),
+            max_attempts=int(max_attempts or defaults[2]),
         )
         if job.timeout_s <= 0 or job.max_attempts < 1:
             raise ValidationFailed("timeout_s must be > 0 and max_attempts >= 1")

@@ -33,7 +33,7 @@ from core.errors import PermanentError
 from plugin_sdk.config import validate_config, validate_secrets
 from plugin_sdk.context import PluginContext, Secrets
 from plugin_sdk.events import Event, EventSource, WebhookDelivery, event_key_of, subject_matches
-from plugin_sdk.jobs import JobRun, outcome_data
+from plugin_sdk.jobs import BUILTIN_KINDS, JobRun, outcome_data
 from plugin_sdk.lifecycle import InstanceState, check_transition
 from plugin_sdk.manifest import Capability
 from plugin_sdk.memory import (
@@ -50,6 +50,14 @@ from plugin_sdk.validation import verify_plugin
 from plugin_sdk.version import SDK_API_VERSION
 
 P = TypeVar("P", bound=Plugin[Any])
+
+
+def _job_function(plugin_cls: type[Plugin[Any]], kind: str) -> Any:
+    if kind in BUILTIN_KINDS:
+        raise PermanentError(f"the platform's {kind!r} jobs run only in the service")
+    return plugin_cls.run_job
+
+
 Body = bytes | str | Mapping[str, Any] | list[Any]
 
 
@@ -264,7 +272,7 @@ class PluginHarness(Generic[P]):
             attempt=1, report=report,
         )  # fmt: skip
         try:
-            result = await asyncio.to_thread(self.plugin_cls.run_job, run)
+            result = await asyncio.to_thread(_job_function(self.plugin_cls, run.kind), run)
             if inspect.isawaitable(result):
                 result = await result
             job.result, job.status, job.progress = json.loads(json.dumps(result)), "done", 1.0

@@ -111,3 +111,11 @@ def test_run_job_gets_payload_config_and_progress() -> None:
 def test_bad_jobs_and_schedules_are_refused(extra: dict[str, Any], why: str) -> None:
     with pytest.raises(ValidationError, match=why):
         Manifest.model_validate({**BASE, **extra})
+
+
+async def test_the_builtin_review_kind_needs_no_declaration_and_asks_for_a_sandbox() -> None:
+    async with PluginHarness(WordCount) as harness:
+        await harness.ctx.jobs.submit("sandbox.review", {"source_dir": "/src"}, key="pr-1")
+        [job] = harness.jobs
+        assert job.submission.resources == {"sandbox": 1}
+        assert (job.submission.timeout_s, job.submission.max_attempts) == (900.0, 2)
