@@ -2,7 +2,7 @@
 
 Two findings are the same problem when they are on the same line of the same file and their CWEs
 fall in the same family (ruff S602 and bandit B602 both say CWE-78; our taint rule too). The kept
-finding is the most specific one (our dataflow pass, our semgrep rule, then bandit, then ruff);
+finding is the most specific one (our semgrep rule, our dataflow pass, then bandit, then ruff);
 the others are listed in ``also_reported_by``.
 
 A fingerprint hashes the rule, the path, the normalised text of the line and the occurrence index
@@ -20,8 +20,9 @@ from sandbox.analysis.models import Finding, Severity, Tool
 
 # CWE -> family representative: variants of one weakness that different tools label differently.
 CWE_FAMILY = {95: 94, 1336: 94, 88: 78, 328: 327, 916: 327, 338: 330, 1004: 614}
-# The interprocedural pass first: its message names the source and the call chain.
-_TOOL_PREFERENCE = {Tool.DATAFLOW: 0, Tool.SEMGREP: 1, Tool.BANDIT: 2, Tool.RUFF: 3}
+# semgrep first where both see a problem, so findings keep the identity (fingerprint) they had
+# before the dataflow pass existed; the pass's own findings come next.
+_TOOL_PREFERENCE = {Tool.SEMGREP: 0, Tool.DATAFLOW: 1, Tool.BANDIT: 2, Tool.RUFF: 3}
 FINGERPRINT_KEY = "dcoderFindingHash/v1"
 
 

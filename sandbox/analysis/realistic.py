@@ -91,11 +91,16 @@ def family_of(cwe: int) -> str:
     raise ValueError(f"CWE-{cwe} belongs to no family")
 
 
-def read_cases(root: Path) -> list[Case]:
-    """Every labelled case under ``root``; a file or package without a label is an error."""
+def read_cases(root: Path, exclude: tuple[str, ...] = ("holdout",)) -> list[Case]:
+    """Every labelled case under ``root`` (top-level ``exclude`` directories left out).
+
+    A file or package without a label is an error.
+    """
     cases = []
     for path in sorted(root.rglob("*.py")):
         rel = path.relative_to(root)  # <family dir>/<case>.py or <family dir>/<package>/...
+        if rel.parts[0] in exclude:
+            continue
         if len(rel.parts) > 2 and rel.parts[2:] != ("__init__.py",):
             continue  # a module of a package case: the package's __init__.py has the label
         first = path.read_text().split("\n", 1)[0]

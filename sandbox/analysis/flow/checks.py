@@ -31,6 +31,13 @@ if TYPE_CHECKING:
     from sandbox.analysis.flow.interp import Frame, Interp
 
 _SECRET = re.compile(SECRET_NAME, re.IGNORECASE)
+# Where a weak hash matters (names of the enclosing functions or of the hashed data), and where it
+# plainly does not (cache keys, ETags, checksums of content).
+_SECURITY = re.compile(
+    r"passw|pwd|secret|token|sign|auth|salt|credential|session|otp|nonce|api_?key|private|mac",
+    re.IGNORECASE,
+)
+_NOT_SECURITY = re.compile(r"cache|etag|checksum|fingerprint|dedup|shard|bucket", re.IGNORECASE)
 _ORDER = {"clean": 0, "unknown": 1, "tainted": 2}
 
 
@@ -40,11 +47,14 @@ class Verdicts:
 
     states: dict[tuple[str, int, str], str] = field(default_factory=dict)
     messages: dict[tuple[str, int, str], tuple[int, int, int, str]] = field(default_factory=dict)
+    quiet: bool = False  # only findings count (a function run without its callers' values)
 
     def record(
         self, key: tuple[str, int, str], state: str, where: tuple[int, int, int, str]
     ) -> None:
         """Keep the worst state of a sink over every context it was reached in."""
+        if self.quiet and state != "tainted":
+            return
         if _ORDER[state] >= _ORDER.get(self.states.get(key, "clean"), 0):
             self.states[key] = state
         if state == "tainted":
@@ -130,11 +140,9 @@ def _result(
     node: ast.Call,
     frame: Frame,
 ) -> Val:
-    if (
-        qual in SANITIZERS
-        or qual in SUBPROCESS
-        or qual.startswith(("hashlib.", "hmac.", "secrets."))
-    ):
+    # Command output and what eval returns are not followed on: the sink itself is the finding.
+    done = qual in SUBPROCESS or qual in ("eval", "exec", "os.system", "os.popen")
+    if qual in SANITIZERS or done or qual.startswith(("hashlib.", "hmac.", "secrets.")):
         if qual in ("int", "float", "bool") and args and args[0].known:
             try:
                 return v.const({"int": int, "float": float, "bool": bool}[qual](args[0].const))
@@ -162,6 +170,8 @@ def _result(
             origin=everything.origin,
             const=str(args[0].const) if args and args[0].known and qual == "str" else v.NOCONST,
         )
+    if qual == "dict" and not args:  # dict(a=1, b=2)
+        return Val().with_items(dict(kwargs), "dict") if "**" not in kwargs else everything
     if qual in ("dict", "list", "tuple", "set", "sorted", "frozenset", "reversed"):
         base = args[0] if args else CLEAN
         return (
@@ -250,11 +260,15 @@ def _hash(
     elif qual == "hmac.new":
         digest = _arg(args, kwargs, 2, ("digestmod",))
         name = (digest.qual or str(digest.const)).rsplit(".", 1)[-1].lower() if digest else ""
+    if name not in WEAK_HASHES:
+        return
     security = kwargs.get("usedforsecurity")
-    if name in WEAK_HASHES and not (security is not None and v.truth(security) is False):
-        flag(interp, "flow-weak-hash", node, frame, f"Weak hash: {name} used for security ({qual})")
-    elif name in WEAK_HASHES:
+    context = " ".join([*frame.chain[-2:], *(ast.unparse(a) for a in node.args)])
+    if (security is not None and v.truth(security) is False) or _NOT_SECURITY.search(context):
         clear(interp, "flow-weak-hash", node, frame)
+    elif _SECURITY.search(context):
+        message = f"Weak hash: {name} protects a secret or a signature here ({qual})"
+        flag(interp, "flow-weak-hash", node, frame, message)
 
 
 def returned(interp: Interp, stmt: ast.Return, value: Val, frame: Frame) -> None:
@@ -264,7 +278,8 @@ def returned(interp: Interp, stmt: ast.Return, value: Val, frame: Frame) -> None
         return
     if func.route is not None and value.shape == "str" and len(frame.chain) == 1:
         sink(interp, "flow-xss", stmt, frame, value, f"the HTML response of {func.name}")
-    if v.RAND in value.taint and _SECRET.search(func.name):
+    named = isinstance(stmt.value, ast.Name) and _SECRET.search(stmt.value.id)
+    if v.RAND in value.taint and _SECRET.search(func.name) and not named:
         sink(interp, "flow-weak-random", stmt, frame, value, f"the result of {func.name}")
 
 

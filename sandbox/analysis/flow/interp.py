@@ -21,6 +21,7 @@ from sandbox.analysis.flow.values import CLEAN, UNKNOWN_VAL, Obj, Val
 MAX_DEPTH = 10
 MAX_STEPS = 3_000_000  # statements over the whole run: a bound on pathological inputs
 LOOP_ROUNDS = 2
+HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options"}
 
 
 class BudgetExceeded(RuntimeError):
@@ -60,15 +61,35 @@ class Interp(ExpressionsMixin):
             self.class_attrs(cls)
             functions += cls.methods.values()
         for func in functions:
-            if func.route is not None or func.name not in called:
+            framework = func.route is not None or _is_view_method(func)
+            if framework or func.name not in called:
                 self.run_entry(func, called)
+        # Functions called somewhere are also run on their own (a call seen by name may belong to
+        # another object): with unknown arguments they can only add findings from sources they
+        # read themselves, never mark a sink clean or unknown.
+        self.verdicts.quiet = True
+        try:
+            for func in functions:
+                if not (func.route is not None or _is_view_method(func)) and func.name in called:
+                    self.run_entry(func, called)
+        finally:
+            self.verdicts.quiet = False
 
     def run_entry(self, func: FuncInfo, called: set[str]) -> None:
         """Run ``func`` with the values a framework would pass it."""
         frame = Frame(func.module, func, chain=(func.name,))
         params = [*func.node.args.posonlyargs, *func.node.args.args, *func.node.args.kwonlyargs]
-        view = func.route is not None or (
-            func.module.uses_django and bool(params) and params[0].arg in ("request", "req")
+        first = params[1] if func.cls is not None and len(params) > 1 else None
+        first = first or (params[0] if params else None)
+        view = (
+            func.route is not None
+            or _is_view_method(func)
+            or (
+                func.module.uses_django
+                and func.name not in called
+                and first is not None
+                and first.arg in ("request", "req")
+            )
         )
         safe_names = _typed_route_params(func.route) if func.route is not None else set()
         for index, param in enumerate(params):
@@ -320,7 +341,8 @@ class Interp(ExpressionsMixin):
             return self.invoke(ref[0], args, kwargs, ref[1], frame)
         if isinstance(ref, ClassInfo):
             return self.instantiate(ref, args, kwargs, frame)
-        if callee.qual is not None and (receiver is None or receiver.qual is not None):
+        external = receiver is None or (receiver.qual is not None and receiver.kind is None)
+        if callee.qual is not None and external:
             if receiver is not None and isinstance(node.func, ast.Attribute):
                 methods.qualified_receiver(
                     self, receiver, node.func.attr, args, kwargs, node, frame
@@ -358,6 +380,15 @@ class Interp(ExpressionsMixin):
         init = cls.method("__init__")
         if init is not None:
             self.invoke(init, args, kwargs, instance, frame)
+        elif instance.obj is not None:  # dataclass, attrs, NamedTuple: fields in declared order
+            fields = [
+                s.target.id
+                for s in cls.node.body
+                if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)
+            ]
+            for name, value in zip(fields, args, strict=False):
+                instance.obj.fields[name] = value
+            instance.obj.fields.update({k: kw for k, kw in kwargs.items() if k in fields})
         return instance
 
     def invoke(
@@ -434,6 +465,14 @@ def _merge(base: Frame, *frames: Frame | None) -> Frame | None:
     names = set().union(*(f.env for f in alive))
     env = {name: v.join(*(f.env[name] for f in alive if name in f.env)) for name in names}
     return replace(base, env=env)
+
+
+def _is_view_method(func: FuncInfo) -> bool:
+    """An HTTP handler of a class-based view (Django View/APIView/ViewSet, Flask MethodView)."""
+    if func.cls is None or func.name not in HTTP_METHODS:
+        return False
+    bases = [ast.unparse(b).rsplit(".", 1)[-1] for b in func.cls.node.bases]
+    return any(b.endswith(("View", "ViewSet", "Resource")) for b in bases)
 
 
 def _is_def(stmt: ast.stmt) -> bool:

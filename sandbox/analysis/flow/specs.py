@@ -81,7 +81,7 @@ SAFE_PARAM_TYPES = {"int", "float", "bool", "UUID", "uuid.UUID", "datetime", "da
 # --- sanitisers and value-only functions ---------------------------------------------------------
 SANITIZERS = frozenset({
     "int", "float", "bool", "len", "abs", "round", "ord", "hash", "isinstance", "callable",
-    "uuid.UUID", "decimal.Decimal", "datetime.date", "shlex.quote", "pipes.quote",
+    "uuid.UUID", "decimal.Decimal", "datetime.date", "shlex.quote", "shlex.join", "pipes.quote",
     "html.escape", "markupsafe.escape", "flask.escape", "jinja2.escape", "cgi.escape",
     "django.utils.html.escape", "django.utils.html.conditional_escape",
     "django.utils.html.format_html", "django.utils.html.strip_tags", "bleach.clean",

@@ -39,7 +39,7 @@ def _commit_all(repo: Path, message: str) -> None:
     git(repo, "commit", "-q", "-m", message)
 
 
-def test_whole_tree_merges_the_three_tools(
+def test_whole_tree_merges_the_four_tools(
     repo: Path, bwrap_backend: SandboxBackend, analysis_limits: Limits
 ) -> None:
     (repo / "app.py").write_text(VULNERABLE)
@@ -50,11 +50,14 @@ def test_whole_tree_merges_the_three_tools(
         ("semgrep/py-command-injection", "app.py", 11)
     ]
     finding = report.findings[0]
-    assert finding.also_reported_by == ["bandit/B602", "ruff/S602"]
+    assert finding.also_reported_by == [
+        "dataflow/flow-command-injection", "bandit/B602", "ruff/S602"
+    ]  # fmt: skip
     assert finding.severity is Severity.HIGH and finding.cwe == (78,)
     assert finding.snippet == 'return subprocess.check_output("ping -c 1 " + host, shell=True)'
     assert {r.key for r in report.rules} == {
-        "semgrep/py-command-injection", "bandit/B602", "ruff/S602"
+        "semgrep/py-command-injection", "dataflow/flow-command-injection", "bandit/B602",
+        "ruff/S602",
     }  # fmt: skip
     assert any(m.startswith("semgrep:") for m in messages) and messages[-1].startswith("done")
     assert "external/cwe/cwe-78" in to_sarif(report)
@@ -109,7 +112,9 @@ def test_project_tool_config_cannot_hide_findings(
     (repo / ".semgrep.yml").write_text("rules: []\n")
     report = analyze(repo, backend=bwrap_backend, limits=analysis_limits)
     assert report.findings[0].rule_key == "semgrep/py-command-injection"
-    assert report.findings[0].also_reported_by == ["bandit/B602", "ruff/S602"]
+    assert report.findings[0].also_reported_by == [
+        "dataflow/flow-command-injection", "bandit/B602", "ruff/S602"
+    ]  # fmt: skip
 
 
 def test_a_tool_stopped_by_the_sandbox_is_reported_not_raised(
