@@ -25,7 +25,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from core.credentials import Credential, CredentialStore
-from core.errors import PluginAuthFailed, RetryableError
+from core.errors import ClientError, PluginAuthFailed, RetryableError
 
 OAUTH_KINDS = frozenset({"oauth2_authorization_code", "oauth2_client_credentials"})
 TOKEN_TIMEOUT_S = 15.0
@@ -36,6 +36,14 @@ class CredentialsRefused(PluginAuthFailed):
 
     code = "credentials-refused"
     title = "Credentials refused"
+
+
+class GrantRefused(ClientError):
+    """While a tenant sets up auth, the provider refused the client or the authorization code."""
+
+    code = "oauth-grant-refused"
+    status = 400
+    title = "Authorization refused by the provider"
 
 
 class InstanceNeedsReauth(PluginAuthFailed):

@@ -13,12 +13,17 @@ import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+import httpx
+
 from core.credentials import Credential
 from core.errors import Conflict, IntegrationsError, PluginConfigInvalid
 from core.oauth import (
     AuthConfigInput,
     AuthStatus,
+    CredentialsRefused,
+    GrantRefused,
     InstanceNeedsReauth,
+    TokenEndpoint,
     request_token,
     token_credential,
 )
@@ -34,6 +39,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _CODE = AuthKind.OAUTH2_AUTHORIZATION_CODE.value
+
+
+async def _setup_grant(
+    http: httpx.AsyncClient, endpoint: TokenEndpoint, form: dict[str, str]
+) -> dict[str, Any]:
+    """A token request made while the tenant sets up auth: a refusal is the tenant's 400."""
+    try:
+        return await request_token(http, endpoint, form)
+    except CredentialsRefused as err:
+        raise GrantRefused(err.detail, **err.extra) from err
 
 
 class AuthOps:
@@ -86,7 +101,7 @@ class AuthOps:
                 raise PluginConfigInvalid("the token endpoint needs config values that are unset")
             form = {**request.values(), "grant_type": "client_credentials",
                     "scope": " ".join(endpoint.scopes)}  # fmt: skip
-            answer = await request_token(manager.http, endpoint, form)
+            answer = await _setup_grant(manager.http, endpoint, form)
             credential = token_credential(request.kind, request.values(), answer)
         usable = request.kind != _CODE
         await self._store_credential(live, credential, actor, resume=usable)
@@ -136,7 +151,7 @@ class AuthOps:
         endpoint = manager.endpoints.get(_CODE)
         if endpoint is None:
             raise PluginConfigInvalid("the token endpoint needs config values that are unset")
-        answer = await request_token(manager.http, endpoint, form)
+        answer = await _setup_grant(manager.http, endpoint, form)
         credential = token_credential(_CODE, base, answer)
         await self._store_credential(live, credential, "oauth-callback", resume=True)
         return await self.auth_status(verified.instance_id)

@@ -118,3 +118,23 @@ async def test_resolution_returns_the_checked_address_to_pin() -> None:
 async def test_unresolvable_names_are_refused() -> None:
     with pytest.raises(EgressRefused, match="does not resolve"):
         await resolve_checked("no-such-host.invalid", 80)
+
+
+def test_allow_list_entries_with_a_port_allow_that_port_only() -> None:
+    allow = AllowList.parse(["127.0.0.1:8900", "[::1]:8900", "sim.local:8900", "2130706433:81"])
+    check_url("http://127.0.0.1:8900/", allow)
+    check_url("http://[::1]:8900/", allow)
+    check_url("http://sim.local:8900/", allow)
+    check_url("http://127.0.0.1:81/", allow)  # the decimal spelling names the same address
+    for url in ("http://127.0.0.1:8901/", "http://127.0.0.1/", "http://[::1]:80/",
+                "http://0x7f000001:8901/", "https://127.0.0.1:8900:1/"):  # fmt: skip
+        with pytest.raises(EgressRefused):
+            check_url(url, allow)
+    assert not allow.allows_host("sim.local") and allow.allows_host("SIM.local.", 8900)
+
+
+async def test_resolution_honours_port_entries() -> None:
+    allow = AllowList.parse(["localhost:8900"])
+    assert (await resolve_checked("localhost", 8900, allow)).is_loopback
+    with pytest.raises(EgressRefused, match="loopback"):
+        await resolve_checked("localhost", 8901, allow)

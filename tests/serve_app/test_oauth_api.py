@@ -240,3 +240,36 @@ def test_egress_refusal_shows_in_last_error_and_health(
     assert "refused" in health["detail"] and "169.254.169.254" in health["detail"]
     other = _webhook(serve_url, tenant, instance, secret, {"fetch": "https://example.org/"})
     assert "EgressNotPermitted" in wait_status(tenant, other, "dead")["last_error"]
+
+
+def test_client_credentials_and_refusals_while_setting_up(
+    serve_url: str, sim: Sim, probe: Path
+) -> None:
+    tenant = new_tenant(serve_url, "og")
+    instance = _install(tenant, sim, whsec())
+    base = f"/v1/tenants/{tenant.id}/plugins/{instance}"
+    graph = {"kind": "oauth2_client_credentials", "client_id": "demo-client"}
+    wrong = tenant.http.put(f"{base}/auth", json={**graph, "client_secret": "wrong-S3CRET"})
+    assert wrong.status_code == 400 and wrong.json()["code"] == "oauth-grant-refused"
+    assert "wrong-S3CRET" not in wrong.text
+    assert tenant.http.get(f"{base}/auth").json()["kind"] is None  # nothing stored
+    right = tenant.http.put(f"{base}/auth", json={**graph, "client_secret": "demo-secret"})
+    assert right.status_code == 200, right.text
+    status = right.json()
+    assert status["kind"] == "oauth2_client_credentials" and status["authorized"] is True
+    assert status["expires_at"] and "demo-secret" not in right.text
+    # a malformed body is refused without echoing the secret
+    partial = tenant.http.put(f"{base}/auth", json={"kind": "api_token", "token": "tok-S3CRET"})
+    assert partial.status_code == 422 and "tok-S3CRET" not in partial.text
+    unknown = tenant.http.put(f"{base}/auth", json={"kind": "personal_access_token", "token": "t"})
+    assert unknown.status_code == 409  # the plugin does not declare this kind
+    # an authorization code the provider refuses: 400, and the state is spent
+    tenant.http.put(f"{base}/auth", json={
+        "kind": CODE, "client_id": "demo-client", "client_secret": "demo-secret"})  # fmt: skip
+    url = tenant.http.post(f"{base}/oauth/start").json()["authorize_url"]
+    state = parse_qs(urlsplit(url).query)["state"][0]
+    bogus = httpx.get(f"{serve_url}/v1/oauth/callback", params={"code": "bogus", "state": state})
+    assert bogus.status_code == 400 and bogus.json()["code"] == "oauth-grant-refused"
+    denied = httpx.get(f"{serve_url}/v1/oauth/callback",
+                       params={"error": "access_denied", "state": state})  # fmt: skip
+    assert denied.status_code == 400 and denied.json()["code"] == "oauth-denied"
