@@ -55,6 +55,9 @@ def deduplicate(findings: Iterable[Finding]) -> list[Finding]:
                 twin.also_reported_by.append(finding.rule_key)
             if finding.severity.rank < twin.severity.rank:
                 twin.severity = Severity(finding.severity)
+            # a weakness only the other tool names (template injection that is also XSS) stays
+            extra = [c for c in finding.cwe if CWE_FAMILY.get(c, c) not in _families(twin)]
+            twin.cwe = (*twin.cwe, *extra)
         kept.extend(merged)
     return kept
 

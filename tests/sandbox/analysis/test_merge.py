@@ -50,6 +50,21 @@ def test_variant_cwes_count_as_one_weakness() -> None:
     assert len(merged) == 1 and merged[0].also_reported_by == ["ruff/S324"]
 
 
+def test_merging_keeps_weaknesses_only_the_other_tool_names() -> None:
+    merged = deduplicate(
+        [
+            _finding(Tool.SEMGREP, "py-template-injection", 4, (1336,), severity=Severity.HIGH),
+            _finding(Tool.DATAFLOW, "flow-template-injection", 4, (1336, 79)),
+            _finding(Tool.RUFF, "S324", 4, (327,), severity=Severity.LOW),
+        ]
+    )
+    assert [(f.rule_key, f.cwe) for f in merged] == [
+        ("semgrep/py-template-injection", (1336, 79)),
+        ("ruff/S324", (327,)),
+    ]
+    assert merged[0].also_reported_by == ["dataflow/flow-template-injection"]
+
+
 def test_merging_keeps_the_highest_severity() -> None:
     merged = deduplicate(
         [
