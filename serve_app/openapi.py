@@ -214,6 +214,9 @@ def refine(schema: dict[str, Any], api: FastAPI) -> dict[str, Any]:
             operation = schema["paths"].get(context.path_format, {}).get(method.lower())
             if operation is not None:
                 _refine_operation(route, context.path_format or "", method, operation)
+    metrics = schema["paths"].get("/metrics", {}).get("get")
+    if metrics:  # Prometheus text exposition format
+        metrics["responses"]["200"]["content"] = {"text/plain": {"schema": {"type": "string"}}}
     readyz = schema["paths"].get("/readyz", {}).get("get")
     if readyz:
         body = {"application/json": {"schema": {"$ref": _REF + "Readiness"}}}

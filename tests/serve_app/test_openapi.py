@@ -35,13 +35,15 @@ def test_bearer_schemes_and_who_needs_them(spec: dict) -> None:
     schemes = spec["components"]["securitySchemes"]
     assert {s["scheme"] for s in schemes.values()} == {"bearer"}
     security = {(m, p): op.get("security") for m, p, op in _operations(spec)}
-    either = [{"tenantKey": []}, {"operatorKey": []}]
+    either: list[dict[str, list[str]]] = [{"tenantKey": []}, {"operatorKey": []}]
     assert security[("GET", "/v1/tenants/{tenant}/plugins")] == either
     assert security[("GET", "/v1/plugins")] == either
     assert security[("POST", "/v1/tenants")] == [{"operatorKey": []}]
     assert security[("DELETE", "/v1/tenants/{tenant}")] == [{"operatorKey": []}]
     for open_route in ("/healthz", "/readyz", "/metrics"):
         assert security[("GET", open_route)] is None
+    metrics = spec["paths"]["/metrics"]["get"]["responses"]["200"]["content"]
+    assert list(metrics) == ["text/plain"]
     assert security[("POST", "/v1/webhooks/{tenant}/{instance}")] is None
 
 
