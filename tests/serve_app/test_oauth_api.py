@@ -29,7 +29,7 @@ from core.settings import load_settings
 from tests.conftest import TestServices
 from tests.fixtures.oauth_plugin import write_oauth_plugin
 from tests.fixtures.oauth_sim import Sim, running_simulator
-from tests.serve_app.api_client import TenantClient, new_tenant, operator, whsec
+from tests.serve_app.api_client import TenantClient, install_generic, new_tenant, operator, whsec
 from tests.serve_app.webhook_helpers import signed, wait_status
 
 CODE = "oauth2_authorization_code"
@@ -273,3 +273,35 @@ def test_client_credentials_and_refusals_while_setting_up(
     denied = httpx.get(f"{serve_url}/v1/oauth/callback",
                        params={"error": "access_denied", "state": state})  # fmt: skip
     assert denied.status_code == 400 and denied.json()["code"] == "oauth-denied"
+
+
+def test_events_are_kept_too_and_resumed(
+    serve_url: str, sim: Sim, probe: Path, db_fetch: object
+) -> None:
+    tenant, secret = new_tenant(serve_url, "oh"), whsec()
+    source = install_generic(tenant, "source", secret)
+    assert tenant.http.post(f"/v1/tenants/{tenant.id}/plugins/{source['id']}/enable").is_success
+    instance = _install(tenant, sim, whsec())
+    base = f"/v1/tenants/{tenant.id}/plugins/{instance}"
+    wrong = {"kind": "api_token", "email": sim.config.user_email, "token": "wrong"}
+    assert tenant.http.put(f"{base}/auth", json=wrong).status_code == 200
+    assert tenant.http.post(f"{base}/enable").status_code == 200
+    _webhook(serve_url, tenant, source["id"], secret, {"build": 1})  # → a generic.build event
+    _wait("needs_reauth", lambda: tenant.http.get(base).json()["state"] == "needs_reauth")
+    _webhook(serve_url, tenant, source["id"], secret, {"build": 2})
+    _wait("two kept events", lambda: tenant.http.get(f"{base}/auth").json()[
+        "held_deliveries"] == 2)  # fmt: skip
+    right = {**wrong, "token": sim.config.api_token}
+    assert tenant.http.put(f"{base}/auth", json=right).json()["state"] == "enabled"
+
+    def seen() -> int:
+        rows = db_fetch(  # type: ignore[operator]
+            "SELECT count(*) AS n FROM instance_kv WHERE instance_id = $1"
+            " AND key LIKE 'seen-event/%'", instance,
+        )  # fmt: skip
+        return int(rows[0]["n"])
+
+    _wait("both events handled", lambda: seen() == 2)
+    probe_rows = [r for r in tenant.http.get(f"/v1/tenants/{tenant.id}/deliveries").json()
+                  if r["instance_id"] == instance]  # fmt: skip
+    assert len(probe_rows) == 2 and all(r["status"] == "done" for r in probe_rows)
