@@ -169,18 +169,21 @@ def _problem_response(status: int, description: str | None) -> dict[str, Any]:
 
 def _refine_operation(route: APIRoute, path: str, method: str, operation: dict[str, Any]) -> None:
     responses = operation["responses"]
-    statuses = _statuses(route, path, method)
-    responses.pop("422", None)  # FastAPI's HTTPValidationError as application/json: not sent
-    for status in sorted(statuses):
+    generated = responses.get("422", {}).get("content", {}).get("application/json", {})
+    if generated.get("schema", {}).get("$ref", "").endswith("/HTTPValidationError"):
+        del responses["422"]  # FastAPI's own: application/json HTTPValidationError, never sent
+    declared = {int(s) for s in responses if s[:1] in ("4", "5") and s.isdigit()}
+    for status in sorted(declared | _statuses(route, path, method)):
         previous = responses.get(str(status), {})
         responses[str(status)] = _problem_response(status, previous.get("description"))
+    operation["responses"] = dict(sorted(responses.items()))
     security = _security(path, method, _calls(route.dependant))
     if security:
         operation["security"] = security
     if path == INGEST_PATH:
         ok = {"application/json": {"schema": {"$ref": _REF + "WebhookAccepted"}}}
         for accepted in ("200", "202"):
-            responses[accepted]["content"] = ok
+            operation["responses"][accepted]["content"] = ok
         operation["description"] = WEBHOOK_DESCRIPTION
         operation["requestBody"] = {
             "required": True,
