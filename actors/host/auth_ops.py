@@ -169,7 +169,8 @@ class AuthOps:
                     state=check_transition(state, "reauthorized").value, state_detail=None,
                 )  # fmt: skip
             held = []
-            if resume:
+            # kept deliveries go back only to an enabled instance (a disabled one keeps them)
+            if resume and live.record.state == InstanceState.ENABLED:
                 held = await self.svc.held.take_all(conn, self.tenant_id, instance_id)
                 for item in held:  # republished before the rows go: a failure keeps them
                     await self.svc.bus.publish(

@@ -223,7 +223,7 @@ class TenantRuntime(AuthOps):
     async def uninstall(self, instance_id: str, actor: str) -> None:
         """Disable if needed, run uninstall, then delete the instance with its secrets and state."""
         live = await self._load(instance_id)
-        if live.record.state == InstanceState.ENABLED:
+        if live.record.state in KEEPS_DELIVERIES:  # enabled, or waiting for re-authorization
             await self.transition(instance_id, "disable", actor)
         check_transition(InstanceState(live.record.state), "uninstall")
         await self._hook("uninstall", live.plugin.uninstall())
