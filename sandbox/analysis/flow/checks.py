@@ -239,7 +239,7 @@ def _parsers_and_hashes(
         data = _arg(args, kwargs, 0, ("stream",))
         if data is not None and (loader is None or loader.qual in UNSAFE_YAML_LOADERS):
             sink(interp, "flow-unsafe-deserialization", node, frame, data, "yaml.load")
-        elif data is not None and loader.qual is not None:
+        elif data is not None and loader is not None and loader.qual is not None:
             clear(interp, "flow-unsafe-deserialization", node, frame)
     else:
         _hash(interp, qual, args, kwargs, node, frame)

@@ -244,7 +244,7 @@ class ExpressionsMixin:
         return v.const(format(inner.const)) if inner.known else inner
 
     def _BoolOp(self, node: ast.BoolOp, frame: Frame) -> Val:
-        results = []
+        results: list[Val] = []
         for operand in node.values:
             value = self.expr(operand, frame)
             truth = v.truth(value)

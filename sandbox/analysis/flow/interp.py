@@ -125,7 +125,7 @@ class Interp(ExpressionsMixin):
             frame = Frame(module, None)
             module.globals = frame.env
             self.block([s for s in module.tree.body if not _is_def(s)], frame)
-        return module.globals  # type: ignore[no-any-return]
+        return module.globals
 
     def class_attrs(self, cls: ClassInfo) -> dict[str, Val]:
         """Class-level attributes, evaluated in the module's scope."""
@@ -187,6 +187,7 @@ class Interp(ExpressionsMixin):
 
     def _terminates(self, call: ast.Call, frame: Frame) -> bool:
         func = call.func
+        qual: str | None
         if isinstance(func, ast.Name):
             qual = frame.module.imports.get(func.id, func.id)
         else:

@@ -110,9 +110,9 @@ class Program:
         for node in module.tree.body:
             for target in _assigned_names(node):
                 (module.rebound if target in seen else seen).add(target)
-        for node in ast.walk(module.tree):
-            if isinstance(node, ast.Global):
-                module.rebound.update(node.names)
+        for child in ast.walk(module.tree):
+            if isinstance(child, ast.Global):
+                module.rebound.update(child.names)
         for node in module.tree.body:
             self._index_node(module, node)
         for cls in module.classes.values():
@@ -191,14 +191,10 @@ class Program:
                         names.add(func.id)
                     elif isinstance(func, ast.Attribute):
                         names.add(func.attr)
-                elif isinstance(node, ast.Name | ast.Attribute) and _passed_as_value(node):
-                    names.add(node.id if isinstance(node, ast.Name) else node.attr)
+                    # functions handed over as callbacks are called by someone
+                    values = [*node.args, *(k.value for k in node.keywords)]
+                    names.update(a.id for a in values if isinstance(a, ast.Name))
         return names
-
-
-def _passed_as_value(node: ast.AST) -> bool:
-    """Functions handed over as values (callbacks) count as called; set by the caller's walk."""
-    return getattr(node, "_flow_passed", False)
 
 
 def _assigned_names(node: ast.stmt) -> list[str]:
