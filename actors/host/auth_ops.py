@@ -10,13 +10,14 @@ republishes every kept delivery, in the transaction that changes the state.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
 import httpx
 
 from core.credentials import Credential
-from core.errors import Conflict, IntegrationsError, PluginConfigInvalid
+from core.errors import Conflict, IntegrationsError, PluginAuthFailed, PluginConfigInvalid
 from core.oauth import (
     AuthConfigInput,
     AuthStatus,
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from actors.host.tenant import LiveInstance
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 _CODE = AuthKind.OAUTH2_AUTHORIZATION_CODE.value
 
 
@@ -66,6 +68,24 @@ class AuthOps:
         ) -> Any: ...
 
         def _instances_changed(self) -> None: ...
+
+        async def _hook(self, what: str, awaitable: Awaitable[T]) -> T: ...
+
+    def _check_work(self, live: LiveInstance, hook: str) -> None:
+        """Refuse work of an instance that waits for re-authorization (the relay keeps it)."""
+        if live.record.state == InstanceState.NEEDS_REAUTH:
+            raise InstanceNeedsReauth(
+                f"instance {live.record.id} needs re-authorization: {live.record.state_detail}"
+            )
+        check_transition(InstanceState(live.record.state), hook)
+
+    async def _work(self, live: LiveInstance, what: str, awaitable: Awaitable[T]) -> T:
+        """A work hook; refused credentials move the instance to ``needs_reauth`` first."""
+        try:
+            return await self._hook(what, awaitable)
+        except PluginAuthFailed as err:
+            await self.auth_refused(live.record.id, err)
+            raise
 
     async def auth_status(self, instance_id: str) -> AuthStatus:
         """What is configured (never a value), and how many deliveries wait."""

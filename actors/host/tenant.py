@@ -20,17 +20,9 @@ from actors.host.services import HostServices
 from actors.jobs_client import ServiceJobQueue, runner_client
 from core.bus import SCHEDULE_FIRED
 from core.contracts import CreateInstance, InstanceHealth, InstanceView, UpdateInstance
-from core.errors import (
-    Forbidden,
-    IntegrationsError,
-    NotFound,
-    PluginAuthFailed,
-    PluginError,
-    RetryableError,
-)
+from core.errors import Forbidden, IntegrationsError, NotFound, PluginError, RetryableError
 from core.instances import InstanceRecord, new_instance_id
 from core.jobs.store import JobStore
-from core.oauth import InstanceNeedsReauth
 from plugin_sdk.auth import StoredCredentials
 from plugin_sdk.config import validate_config, validate_secrets
 from plugin_sdk.context import PluginContext, Secrets
@@ -311,22 +303,6 @@ class TenantRuntime(AuthOps):
         live = await self._load(delivery.instance_id)
         self._check_work(live, "handle_webhook")
         await self._work(live, "handle_webhook", live.plugin.handle_webhook(delivery))
-
-    def _check_work(self, live: LiveInstance, hook: str) -> None:
-        """Refuse work of an instance that waits for re-authorization (the relay keeps it)."""
-        if live.record.state == InstanceState.NEEDS_REAUTH:
-            raise InstanceNeedsReauth(
-                f"instance {live.record.id} needs re-authorization: {live.record.state_detail}"
-            )
-        check_transition(InstanceState(live.record.state), hook)
-
-    async def _work(self, live: LiveInstance, what: str, awaitable: Awaitable[T]) -> T:
-        """A work hook; refused credentials move the instance to ``needs_reauth`` first."""
-        try:
-            return await self._hook(what, awaitable)
-        except PluginAuthFailed as err:
-            await self.auth_refused(live.record.id, err)
-            raise
 
     async def handle_webhooks(
         self, deliveries: list[WebhookDelivery]
