@@ -18,6 +18,7 @@ Refusals raise ``EgressRefused`` (permanent: a delivery is not retried for it).
 from __future__ import annotations
 
 import asyncio
+import ssl
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -70,10 +71,12 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 class GuardedHTTPTransport(httpx.AsyncHTTPTransport):
     """``httpx.AsyncHTTPTransport`` whose pool connects only to checked addresses (no proxy)."""
 
-    def __init__(self, allow: AllowList, *, retries: int = 0) -> None:
+    def __init__(
+        self, allow: AllowList, *, retries: int = 0, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
         super().__init__(retries=retries, trust_env=False)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False),
             retries=retries,
             network_backend=GuardedBackend(allow),
         )
