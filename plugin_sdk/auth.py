@@ -100,12 +100,17 @@ class TokenSource(Protocol):
 
 
 class InstanceAuth(httpx.Auth):
-    """Attaches the instance's token; after a 401, refreshes once and retries once."""
+    """Attaches the instance's token; after a 401, refreshes once and retries once.
+
+    ``to_host`` limits which hosts get the token (the instance's own: its config URLs and the
+    hosts its manifest names), so a plugin allowed to fetch anywhere never sends it elsewhere.
+    """
 
     requires_request_body = True  # the retry after a 401 resends the body
 
-    def __init__(self, source: TokenSource) -> None:
+    def __init__(self, source: TokenSource, to_host: Callable[[str], bool] | None = None) -> None:
         self.source = source
+        self.to_host = to_host
 
     def __repr__(self) -> str:
         return "InstanceAuth()"
@@ -116,7 +121,8 @@ class InstanceAuth(httpx.Auth):
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        if "Authorization" in request.headers:  # the plugin chose its own header
+        own_header = "Authorization" in request.headers  # the plugin chose its own
+        if own_header or (self.to_host is not None and not self.to_host(request.url.host)):
             yield request
             return
         header = await self.source.authorization()

@@ -17,7 +17,12 @@ from core.credentials import CredentialStore
 from core.crypto import SecretBox
 from core.db import Database
 from core.egress import AllowList, EgressRefused
-from core.egress_transport import EgressTransport, GuardedHTTPTransport, HostPermissions
+from core.egress_transport import (
+    NETWORK_PERMISSION,
+    EgressTransport,
+    GuardedHTTPTransport,
+    HostPermissions,
+)
 from core.endpoints import database_url, nats_url
 from core.errors import PluginConfigInvalid
 from core.flags import FeatureFlags
@@ -159,7 +164,11 @@ class HostServices:
         scope = f"{tenant_id}/{instance_id}"
         auth = None
         if manifest.auth:
-            auth = InstanceAuth(self.token_manager(tenant_id, instance_id, manifest, config))
+            # the token goes to the instance's own hosts only, never to a "network:*" anywhere
+            named = [p for p in manifest.permissions if p != f"{NETWORK_PERMISSION}*"]
+            own = HostPermissions.build(named, config)
+            manager = self.token_manager(tenant_id, instance_id, manifest, config)
+            auth = InstanceAuth(manager, to_host=own.allows)
         return self._client(self._egress(scope, manifest, config), auth)
 
     def _client(

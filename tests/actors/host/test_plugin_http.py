@@ -9,6 +9,7 @@ keeps its Host header.
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,10 +19,12 @@ import httpx
 import pytest
 
 from actors.host.services import HostServices
+from core.credentials import Credential
 from core.egress import EgressNotPermitted, EgressRefused
 from core.settings import load_settings
 from plugin_sdk.manifest import Manifest
 from tests.conftest import TestServices
+from tests.core.test_secret_store import add_instance
 
 HOSTILE = [
     "http://127.0.0.1/", "http://127.1/", "http://2130706433/", "http://0x7f000001/",
@@ -50,7 +53,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Location", self.path.removeprefix("/redirect?to="))
             self.end_headers()
             return
-        body = f"host={self.headers.get('Host')}".encode()
+        if self.path == "/auth":
+            body = f"auth={self.headers.get('Authorization') or 'none'}".encode()
+        else:
+            body = f"host={self.headers.get('Host')}".encode()
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -154,3 +160,26 @@ async def test_hosts_must_be_permitted_by_manifest_or_config(
             await http.get("https://atlassian.net.evil.com/")
         with pytest.raises(EgressNotPermitted):
             await http.get(f"{site}/x")
+
+
+async def test_the_token_goes_to_the_instances_own_hosts_only(
+    svc: HostServices, local_server: int
+) -> None:
+    tenant, instance = f"t-{secrets.token_hex(3)}", f"i-{secrets.token_hex(3)}"
+    await add_instance(svc.db, tenant, instance)
+    token = Credential("personal_access_token", {"token": "pat-1"})
+    await svc.credentials.put(tenant, instance, token)
+    manifest = Manifest.model_validate({
+        "name": "egress-probe", "version": "1.0.0", "sdk_api": ">=1.0,<2",
+        "description": "probe", "permissions": ["network:*"],
+        "auth": [{"kind": "personal_access_token"}],
+    })  # fmt: skip
+    own = f"http://127.0.0.1:{local_server}"
+    try:
+        async with svc.plugin_http(tenant, instance, manifest, {"base_url": own}) as http:
+            assert (await http.get(f"{own}/auth")).text == "auth=Bearer pat-1"
+            # reachable ("network:*", allowed port) but not the instance's: no token
+            other = await http.get(f"http://localhost:{local_server}/auth")
+            assert other.text == "auth=none"
+    finally:
+        await svc.db.close()
