@@ -210,7 +210,9 @@ def realistic(tools: tuple[Tool, ...] = AnalysisOptions().tools) -> str:
     for title, root, exclude in (
         ("Development cases (written before the rules changed; the dataflow pass was then "
          "developed against them)", REALISTIC, ("holdout",)),
-        ("Hold-out cases (written after the pass; first scored before any change)",
+        ("Hold-out cases (written after the pass; scored 0.86 the first time: XXE options built "
+         "with dict(...), session.update, a class-based view and a dataclass were missed and "
+         "have been fixed since)",
          REALISTIC / "holdout", ()),
     ):  # fmt: skip
         cases = realistic_corpus.read_cases(root, exclude)

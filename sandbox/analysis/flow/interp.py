@@ -51,6 +51,7 @@ class Interp(ExpressionsMixin):
         self.verdicts = checks.Verdicts()
         self.stack: list[FuncInfo] = []
         self.steps = 0
+        self.memo: dict[tuple[Any, ...], Val] = {}
 
     # --- entry points -----------------------------------------------------------------------
     def analyze_module(self, module: ModuleInfo, called: set[str]) -> None:
@@ -403,6 +404,9 @@ class Interp(ExpressionsMixin):
         """Run ``func`` with these argument values and return the join of what it returns."""
         if len(self.stack) >= MAX_DEPTH or func in self.stack:
             return Val(taint=v.join(*args, *kwargs.values()).taint)
+        key = _memo_key(func, args, kwargs, bound, self.verdicts.quiet)
+        if key is not None and key in self.memo:
+            return self.memo[key]  # same function, same argument values: same sinks, same result
         frame = Frame(func.module, func, chain=(*caller.chain, func.name))
         self._bind_params(func, args, dict(kwargs), bound, frame)
         self.stack.append(func)
@@ -410,9 +414,10 @@ class Interp(ExpressionsMixin):
             self.block(func.node.body, frame)
         finally:
             self.stack.pop()
-        if not frame.returns:
-            return v.const(None)
-        return v.join(*frame.returns)
+        result = v.join(*frame.returns) if frame.returns else v.const(None)
+        if key is not None:
+            self.memo[key] = result
+        return result
 
     def _bind_params(
         self,
@@ -425,7 +430,7 @@ class Interp(ExpressionsMixin):
         spec = func.node.args
         positional = [*spec.posonlyargs, *spec.args]
         defaults = [None] * (len(positional) - len(spec.defaults)) + list(spec.defaults)
-        module_frame = Frame(func.module, None, env=dict(self.module_globals(func.module)))
+        module_frame = Frame(func.module, None, env=self.module_globals(func.module))
         if bound is not None and positional and not _is_static(func):
             frame.env[positional[0].arg] = bound
             positional, defaults = positional[1:], defaults[1:]
@@ -455,6 +460,31 @@ class Interp(ExpressionsMixin):
     def where(self, frame: Frame, node: ast.AST) -> str:
         """``path:line`` of a node in the frame's module."""
         return f"{frame.module.path}:{getattr(node, 'lineno', 0)}"
+
+
+def _memo_key(
+    func: FuncInfo, args: list[Val], kwargs: dict[str, Val], bound: Val | None, quiet: bool
+) -> tuple[Any, ...] | None:
+    """A hashable key of a call, None when an argument is a mutable object (no caching)."""
+    parts: list[Any] = [id(func), quiet]
+    receiver = [bound] if bound is not None else []
+    for value in [*args, *receiver, *kwargs.values()]:
+        if _holds_object(value):
+            return None
+        parts.append((value, id(value.ref) if value.ref is not None else 0))
+    parts.append(tuple(kwargs))
+    key = tuple(parts)
+    try:
+        hash(key)
+    except TypeError:  # an unhashable folded constant (a dict literal)
+        return None
+    return key
+
+
+def _holds_object(value: Val) -> bool:
+    if value.obj is not None:
+        return True
+    return any(_holds_object(item) for _k, item in value.items or ())
 
 
 def _merge(base: Frame, *frames: Frame | None) -> Frame | None:

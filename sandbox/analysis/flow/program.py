@@ -86,6 +86,8 @@ class Program:
         self.max_bytes = max_bytes
         self.modules: dict[str, ModuleInfo | None] = {}
         self.errors: list[str] = []
+        self._resolved: dict[tuple[str, str, int], str | None] = {}
+        self._real_root = root.resolve()
 
     def load(self, rel: str) -> ModuleInfo | None:
         """The module at ``rel`` (None when it cannot be read or parsed)."""
@@ -161,6 +163,12 @@ class Program:
 
     def _resolve(self, module: ModuleInfo, dotted: str, level: int) -> str | None:
         """The relative path of a project module named by an import, if the tree has it."""
+        key = (str(Path(module.path).parent), dotted, level)
+        if key not in self._resolved:
+            self._resolved[key] = self._find(module, dotted, level)
+        return self._resolved[key]
+
+    def _find(self, module: ModuleInfo, dotted: str, level: int) -> str | None:
         here = Path(module.path).parent
         parts = [p for p in dotted.split(".") if p]
         if level:
@@ -174,8 +182,8 @@ class Program:
                     continue
                 normal = Path(*[p for p in candidate.parts if p != "."])
                 resolved = (self.root / normal).resolve()
-                if resolved.is_file() and resolved.is_relative_to(self.root.resolve()):
-                    return resolved.relative_to(self.root.resolve()).as_posix()
+                if resolved.is_file() and resolved.is_relative_to(self._real_root):
+                    return resolved.relative_to(self._real_root).as_posix()
         return None
 
     def called_names(self) -> set[str]:

@@ -244,7 +244,8 @@ WEAK_RANDOM = {f"random.{name}" for name in (
 WEAK_HASHES = {"md4", "md5", "sha", "sha1", "ripemd160", "md5-sha1"}
 SECRET_NAME = (
     r"(token|secret|passw|pwd|salt|nonce|otp|api_?key|^key$|_key$|^sid$|session_?id|_new_id|"
-    r"^code$|_code$|make_code|csrf|reset|auth|cookie)"
+    r"^code$|(otp|reset|verif\w*|auth|login|invite|confirm|access|coupon)_?code|"
+    r"(make|gen|generate|new|create|random)_?code|csrf|reset|auth|cookie)"
 )
 SENSITIVE_COOKIE = r"(sess|token|auth|sid|remember|jwt|csrf|login|key)"
 COOKIE_SETTINGS = {
