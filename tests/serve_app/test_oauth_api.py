@@ -109,7 +109,9 @@ def _stored_refresh_token(test_services: TestServices, tenant_id: str, instance:
     return asyncio.run(read())
 
 
-def test_3lo_dance_state_single_use_and_bound(serve_url: str, sim: Sim, probe: Path) -> None:
+def test_3lo_dance_state_single_use_and_bound(
+    serve_url: str, sim: Sim, probe: Path, test_services: TestServices
+) -> None:
     tenant, secret = new_tenant(serve_url, "oa"), whsec()
     instance = _install(tenant, sim, secret)
     base = f"/v1/tenants/{tenant.id}/plugins/{instance}"
@@ -133,8 +135,10 @@ def test_3lo_dance_state_single_use_and_bound(serve_url: str, sim: Sim, probe: P
                        params={"code": code, "state": f"{payload}x.{mac}"})  # fmt: skip
     assert forged.status_code == 400 and forged.json()["code"] == "oauth-state-invalid"
     # the token works: each delivery refreshes first (tokens are due) and calls Jira
+    issued = _stored_refresh_token(test_services, tenant.id, instance)
     delivery = _webhook(serve_url, tenant, instance, secret, {"n": 1})
     wait_status(tenant, delivery, "done")
+    assert _stored_refresh_token(test_services, tenant.id, instance) != issued  # rotated, stored
     view = tenant.http.get(base)
     assert view.status_code == 200 and "demo-secret" not in view.text
     assert "token" not in json.dumps(view.json().get("config"))
