@@ -11,8 +11,10 @@ from sandbox.analysis.flow import values as v
 from sandbox.analysis.flow.specs import (
     CALL_SINKS,
     COOKIE_SETTINGS,
+    DEV_SETTINGS,
     HTML_RESPONSES,
     KIND_CONSTRUCTORS,
+    LOCAL_URL_BUILDERS,
     RULES,
     SANITIZERS,
     SECRET_NAME,
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from sandbox.analysis.flow.interp import Frame, Interp
 
 _SECRET = re.compile(SECRET_NAME, re.IGNORECASE)
+_DEV_SETTINGS = re.compile(DEV_SETTINGS)
 # Where a weak hash matters (names of the enclosing functions or of the hashed data), and where it
 # plainly does not (cache keys, ETags, checksums of content).
 _SECURITY = re.compile(
@@ -149,6 +152,8 @@ def _result(
             except (TypeError, ValueError):
                 return CLEAN
         return CLEAN
+    if qual in LOCAL_URL_BUILDERS or qual.endswith((".url_for", ".reverse")):
+        return Val(taint=everything.taint, pinned=True, shape="str", origin=everything.origin)
     if qual in ("input", "os.getenv", "os.environ.get"):
         return Val(taint=frozenset({v.LOCAL}), origin=f"{qual}() at {interp.where(frame, node)}")
     if qual in WEAK_RANDOM:
@@ -179,7 +184,9 @@ def _result(
         )
     if qual.startswith(("django.http.JsonResponse", "flask.jsonify", "json.", "logging.")):
         return Val(taint=everything.taint if qual == "json.loads" else frozenset())
-    return Val(taint=everything.taint, origin=everything.origin)
+    tainted = [a for a in [*args, *kwargs.values()] if a.tainted]
+    pinned = bool(tainted) and all(a.pinned for a in tainted)  # re.sub(..., request.path)
+    return Val(taint=everything.taint, origin=everything.origin, pinned=pinned)
 
 
 def _subprocess(
@@ -299,7 +306,7 @@ def assigned(interp: Interp, target: ast.expr, value: Val, frame: Frame) -> None
 def setting(interp: Interp, name: str, value: Val, node: ast.AST, frame: Frame) -> None:
     """``SESSION_COOKIE_SECURE = False`` and friends (Django settings, Flask config)."""
     rule_id = COOKIE_SETTINGS.get(name)
-    if rule_id is None or not value.known:
+    if rule_id is None or not value.known or _DEV_SETTINGS.search(frame.module.path):
         return
     if value.const is False:
         flag(interp, rule_id, node, frame, f"{RULES[rule_id].title}: {name} is False")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.analysis.flow import values as v
 from sandbox.analysis.flow.specs import (
+    LOCAL_PATH_ATTRS,
     LOCAL_SOURCES,
     REQUEST_DATA_ATTRS,
     REQUEST_GLOBALS,
@@ -168,7 +169,8 @@ class ExpressionsMixin:
             if method is not None:
                 return Val(ref=(method, base))
             attrs = self.class_attrs(base.obj.cls)
-            return attrs.get(attr, UNKNOWN_VAL)
+            # "*": what an object of a class with a library base was built from (a Django form)
+            return attrs.get(attr, base.obj.fields.get("*", UNKNOWN_VAL))
         ref = base.ref
         if ref is not None and type(ref).__name__ == "ModuleInfo":
             return self.project_symbol(ref.path, attr)
@@ -189,7 +191,9 @@ class ExpressionsMixin:
         if attr in REQUEST_DATA_ATTRS:
             label = "request" if base.qual is None else base.qual
             return Val(
-                taint=frozenset({v.WEB}), origin=f"{label}.{attr} at {self.where(frame, node)}"
+                taint=frozenset({v.WEB}),
+                origin=f"{label}.{attr} at {self.where(frame, node)}",
+                pinned=attr in LOCAL_PATH_ATTRS,  # a path on this site: no redirect elsewhere
             )
         return CLEAN
 
@@ -198,6 +202,8 @@ class ExpressionsMixin:
         key = self.expr(node.slice, frame)
         if base.kind == "session":
             return CLEAN
+        if isinstance(node.slice, ast.Slice) and node.slice.lower is None and base.pinned:
+            return base  # a prefix of a local path stays a local path
         found = v.item(base, key)
         if base.qual == "os.environ":
             return Val(

@@ -343,6 +343,10 @@ class Interp(ExpressionsMixin):
             return self.invoke(ref[0], args, kwargs, ref[1], frame)
         if isinstance(ref, ClassInfo):
             return self.instantiate(ref, args, kwargs, frame)
+        if receiver is not None and isinstance(receiver.ref, ClassInfo) and not callee.ref:
+            attr = node.func.attr if isinstance(node.func, ast.Attribute) else ""
+            if attr == "as_manager":  # Django: a QuerySet class of the tree as a manager
+                return self.instantiate(receiver.ref, [], {}, frame)
         external = receiver is None or (receiver.qual is not None and receiver.kind is None)
         if callee.qual is not None and external:
             if receiver is not None and isinstance(node.func, ast.Attribute):
@@ -391,6 +395,9 @@ class Interp(ExpressionsMixin):
             for name, value in zip(fields, args, strict=False):
                 instance.obj.fields[name] = value
             instance.obj.fields.update({k: kw for k, kw in kwargs.items() if k in fields})
+            given = v.join(*args, *kwargs.values())
+            if given.tainted and not fields:
+                instance.obj.fields["*"] = Val(taint=given.taint, origin=given.origin)
         return instance
 
     def invoke(

@@ -12,7 +12,9 @@ from sandbox.analysis.flow import values as v
 from sandbox.analysis.flow.specs import (
     CLEAN_METHODS,
     KIND_METHOD_SINKS,
+    LOCAL_PATH_ATTRS,
     METHOD_SINKS,
+    ORM_METHODS,
     REQUEST_DATA_ATTRS,
     SAX_EXTERNAL_FEATURES,
     SENSITIVE_COOKIE,
@@ -102,7 +104,11 @@ def _by_kind(
     if kind == "request":
         if name in REQUEST_DATA_ATTRS or name in ("json", "form", "body", "get_json", "get_data"):
             where = interp.where(frame, node)
-            return Val(taint=frozenset({v.WEB}), origin=f"request.{name}() at {where}")
+            return Val(
+                taint=frozenset({v.WEB}),
+                origin=f"request.{name}() at {where}",
+                pinned=name in LOCAL_PATH_ATTRS,
+            )
         return CLEAN
     if kind == "session":
         if name in ("update", "setdefault", "__setitem__"):
@@ -268,7 +274,7 @@ def _value_method(
                 return v.const(getattr(receiver.const, name)(*[a.const for a in args]))
             except (TypeError, ValueError, AttributeError):
                 pass
-        extra = v.join(*args).taint if name == "replace" and len(args) > 1 else frozenset()
+        extra = args[1].taint if name == "replace" and len(args) > 1 else frozenset()
         return replace(
             receiver,
             taint=receiver.taint | extra,
@@ -277,6 +283,7 @@ def _value_method(
             obj=None,
             ref=None,
             kind=None if receiver.kind != "path" else "path",
+            pinned=receiver.pinned and not extra,  # untrusted text put in: no longer pinned
         )
     if name in _SPLITTERS:
         return Val(taint=receiver.taint, shape="list", origin=receiver.origin)
@@ -285,6 +292,11 @@ def _value_method(
     if name in ("values", "items", "keys", "copy"):
         if receiver.items is not None and name in ("values", "copy"):
             return receiver
+        return Val(taint=receiver.taint, origin=receiver.origin)
+    opaque = v.UNKNOWN in receiver.taint and receiver.items is None and receiver.shape is None
+    if name in ORM_METHODS or opaque:
+        # rows found with the request's values are not the request's text; nor is what a method
+        # of an object we know nothing about returns (precision first: not followed)
         return Val(taint=receiver.taint, origin=receiver.origin)
     kind = receiver.kind if receiver.kind in ("xml", "path", "ldap", "ldap3") else None
     return Val(taint=everything.taint, kind=kind, origin=everything.origin)

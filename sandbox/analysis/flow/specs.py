@@ -71,9 +71,24 @@ SESSION_GLOBALS = {"flask.session", "quart.session"}
 REQUEST_DATA_ATTRS = frozenset({
     "args", "form", "values", "cookies", "headers", "files", "json", "data", "view_args",
     "stream", "query_string", "get_json", "get_data", "GET", "POST", "COOKIES", "META", "FILES",
-    "body", "query_params", "path_params", "url", "full_path", "path", "raw_post_data",
+    "body", "query_params", "path_params", "url", "full_path", "path", "raw_post_data", "path_info",
+    "get_full_path",
     "content_params", "read", "readline", "readlines", "form_data", "text",
 })  # fmt: skip
+# Request attributes that hold the path of this very request (open-redirect safe).
+LOCAL_PATH_ATTRS = frozenset({"path", "full_path", "path_info", "get_full_path", "script_root"})
+# Functions building URLs of this site (the host is fixed whatever the arguments).
+LOCAL_URL_BUILDERS = {"django.urls.reverse", "django.urls.reverse_lazy", "flask.url_for",
+                      "django.shortcuts.resolve_url", "django_hosts.resolvers.reverse"}  # fmt: skip
+# ORM query methods: what they return is stored data, not the request text they were given.
+ORM_METHODS = frozenset({
+    "filter", "exclude", "first", "last", "all", "get_or_create", "update_or_create", "latest",
+    "earliest", "order_by", "select_related", "prefetch_related", "annotate", "aggregate",
+    "exists", "values", "values_list", "only", "defer", "distinct", "in_bulk", "get_object_or_404",
+    "one", "one_or_none", "scalar", "filter_by", "query",
+})  # fmt: skip
+# Settings modules for development and tests: insecure cookie settings there are intended.
+DEV_SETTINGS = r"(^|/|_)(dev|development|local|test|tests|testing)(_settings)?\.py$|(^|/)tests?/"
 LOCAL_SOURCES = {"os.environ", "os.getenv", "os.environb", "sys.argv", "input", "sys.stdin"}
 ROUTE_DECORATORS = {"route", "get", "post", "put", "patch", "delete", "api_route", "websocket"}
 SAFE_PARAM_TYPES = {"int", "float", "bool", "UUID", "uuid.UUID", "datetime", "date", "Decimal"}

@@ -260,3 +260,70 @@ def test_syntax_errors_are_reported_and_the_rest_analysed(tmp_path: Path) -> Non
     result = _run(tmp_path, {"bad.py": "def (:\n", "app.py": HELPERS})
     assert any(e.startswith("bad.py") for e in result["errors"]) and result["complete"]
     assert len(result["findings"]) == 1
+
+
+DJANGO_QUIET = """import re
+
+from django.http import HttpResponsePermanentRedirect
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from .models import Page
+
+
+def normalise(request):
+    path = re.sub(r"/{2,}", "/", request.path)
+    return HttpResponsePermanentRedirect(path)
+
+
+def trim_index(request):
+    return redirect(request.path[:-6])
+
+
+def page(request, slug):
+    return redirect(Page.objects.filter(slug=slug).first())
+
+
+def search(request):
+    return redirect(reverse("search") + "?q=%s" % request.GET.get("q", ""))
+
+
+def stable(request, version):
+    return redirect(request.get_full_path().replace(version, "5.0", 1))
+"""
+
+
+def test_local_paths_orm_rows_and_own_urls_are_not_open_redirects(tmp_path: Path) -> None:
+    files = {"app/__init__.py": "", "app/models.py": "class Page:\n    pass\n"}
+    result = _run(tmp_path, {**files, "app/views.py": DJANGO_QUIET})
+    assert result["findings"] == []
+    leaky = DJANGO_QUIET.replace('"5.0"', "request.GET['to']")
+    assert _found(_run(tmp_path / "leaky", {**files, "app/views.py": leaky})) == {
+        ("app/views.py", _line(leaky, "get_full_path"), "flow-open-redirect")
+    }
+
+
+def test_development_settings_may_turn_secure_cookies_off(tmp_path: Path) -> None:
+    text = "SESSION_COOKIE_SECURE = False\n"
+    result = _run(tmp_path, {"proj/settings/dev.py": text, "proj/settings/prod.py": text})
+    assert _found(result) == {("proj/settings/prod.py", 1, "flow-cookie-insecure")}
+
+
+def test_a_form_built_from_request_data_carries_it(tmp_path: Path) -> None:
+    views = """import os
+
+from django import forms
+
+
+class RunForm(forms.Form):
+    command = forms.CharField()
+
+
+def run(request):
+    form = RunForm(request.POST)
+    if form.is_valid():
+        os.system(form.cleaned_data["command"])
+"""
+    assert _found(_run(tmp_path, {"views.py": views})) == {
+        ("views.py", _line(views, "os.system"), "flow-command-injection")
+    }
