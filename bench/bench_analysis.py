@@ -209,11 +209,16 @@ def realistic(tools: tuple[Tool, ...] = AnalysisOptions().tools) -> str:
     ]
     for title, root, exclude in (
         ("Development cases (written before the rules changed; the dataflow pass was then "
-         "developed against them)", REALISTIC, ("holdout",)),
+         "developed against them)", REALISTIC, ("holdout", "holdout2")),
         ("Hold-out cases (written after the pass; scored 0.86 the first time: XXE options built "
          "with dict(...), session.update, a class-based view and a dataclass were missed and "
          "have been fixed since)",
          REALISTIC / "holdout", ()),
+        ("Second hold-out (written at the end; scored 0.57 the first time by the whole engine: "
+         "jinja2 Environment.from_string and a classmethod were missed; false alarms on a "
+         "validator function, a frozenset() allow-list, membership in rows of the database, "
+         "an MD5 for Gravatar; fixed since)",
+         REALISTIC / "holdout2", ()),
     ):  # fmt: skip
         cases = realistic_corpus.read_cases(root, exclude)
         prefix = root.relative_to(REALISTIC).as_posix()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from sandbox.analysis.flow import values as v
@@ -177,6 +177,13 @@ def _result(
         )
     if qual == "dict" and not args:  # dict(a=1, b=2)
         return Val().with_items(dict(kwargs), "dict") if "**" not in kwargs else everything
+    if qual in ("frozenset", "set", "tuple") and args and args[0].known:
+        try:
+            return v.const(
+                {"frozenset": frozenset, "set": frozenset, "tuple": tuple}[qual](args[0].const)
+            )
+        except TypeError:
+            return CLEAN
     if qual in ("dict", "list", "tuple", "set", "sorted", "frozenset", "reversed"):
         base = args[0] if args else CLEAN
         return (
@@ -276,6 +283,8 @@ def _hash(
     elif _SECURITY.search(context):
         message = f"Weak hash: {name} protects a secret or a signature here ({qual})"
         flag(interp, "flow-weak-hash", node, frame, message)
+    elif v.UNKNOWN not in v.join(*args).taint:  # an avatar URL, a cache key: nothing to protect
+        clear(interp, "flow-weak-hash", node, frame)
 
 
 def returned(interp: Interp, stmt: ast.Return, value: Val, frame: Frame) -> None:
@@ -340,7 +349,39 @@ def refine(interp: Interp, test: ast.expr, frame: Frame, outcome: bool) -> dict[
         return _refine_compare(interp, test, frame, outcome)
     if isinstance(test, ast.Call) and outcome and _is_validator(interp, test, frame):
         return _clean_names(interp, _validated_arg(interp, test, frame), frame)
+    if isinstance(test, ast.Call):
+        return _summary_refine(interp, test, frame, outcome)
     return {}
+
+
+def _summary_refine(interp: Interp, call: ast.Call, frame: Frame, outcome: bool) -> dict[str, Val]:
+    """A check written as a function of the analysed code (``def is_local(url): return ...``).
+
+    Its summary: the parameters its returned condition proves safe when it is ``outcome``; the
+    caller's arguments in those positions are refined the same way.
+    """
+    callee = interp.expr(call.func, frame).ref
+    func = callee[0] if isinstance(callee, tuple) else callee
+    body: list[ast.stmt] = list(getattr(getattr(func, "node", None), "body", None) or [])
+    last = body[-1] if body else None
+    if func is None or isinstance(callee, tuple) or len(body) > 3:
+        return {}
+    if not isinstance(last, ast.Return) or last.value is None:
+        return {}
+    params = [p.arg for p in func.node.args.args]
+    env = {p: v.UNKNOWN_VAL for p in params}
+    inner = replace(frame, module=func.module, func=func, env=env, returns=[])
+    for stmt in body[:-1]:  # e.g. parts = urlsplit(url)
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            interp.bind(stmt.targets[0], interp.expr(stmt.value, inner), inner)
+        else:
+            return {}
+    proven = refine(interp, last.value, inner, outcome)
+    found: dict[str, Val] = {}
+    for index, arg in enumerate(call.args[: len(params)]):
+        if params[index] in proven:
+            found.update(_clean_names(interp, arg, frame))
+    return found
 
 
 def _refine_compare(
@@ -349,7 +390,8 @@ def _refine_compare(
     op, right = test.ops[0], test.comparators[0]
     if isinstance(op, ast.In | ast.NotIn) and outcome == isinstance(op, ast.In):
         allowed = interp.expr(right, frame)
-        if allowed.known or (allowed.items is not None and not allowed.tainted):
+        # a collection the request did not fill: constants, settings, rows of the database
+        if allowed.known or not allowed.tainted:
             return _clean_names(interp, test.left, frame)
     if isinstance(op, ast.Eq | ast.NotEq) and outcome == isinstance(op, ast.Eq):
         left = test.left

@@ -338,7 +338,8 @@ class Interp(ExpressionsMixin):
         args, kwargs = self.arguments(node, frame)
         ref = callee.ref
         if isinstance(ref, FuncInfo):
-            return self.invoke(ref, args, kwargs, None, frame)
+            owner = Val(ref=ref.cls) if ref.cls is not None and _is_classmethod(ref) else None
+            return self.invoke(ref, args, kwargs, owner, frame)
         if isinstance(ref, tuple):
             return self.invoke(ref[0], args, kwargs, ref[1], frame)
         if isinstance(ref, ClassInfo):
@@ -515,6 +516,10 @@ def _is_view_method(func: FuncInfo) -> bool:
 
 def _is_def(stmt: ast.stmt) -> bool:
     return isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+
+
+def _is_classmethod(func: FuncInfo) -> bool:
+    return any(isinstance(d, ast.Name) and d.id == "classmethod" for d in func.node.decorator_list)
 
 
 def _is_static(func: FuncInfo) -> bool:

@@ -209,6 +209,7 @@ KIND_METHOD_SINKS: dict[tuple[str, str], tuple[str, tuple[int, ...], tuple[str, 
     ("xml", "findall"): ("flow-xpath-injection", (0,), ("path",)),
     ("xml", "findtext"): ("flow-xpath-injection", (0,), ("path",)),
     ("xml", "iterfind"): ("flow-xpath-injection", (0,), ("path",)),
+    ("jinja.env", "from_string"): ("flow-template-injection", (0,), ("source",)),
     ("path", "read_text"): ("flow-path-traversal", (), ()),
     ("path", "read_bytes"): ("flow-path-traversal", (), ()),
     ("path", "write_text"): ("flow-path-traversal", (), ()),
@@ -233,6 +234,8 @@ KIND_CONSTRUCTORS = {
     "xml.etree.ElementTree.ElementTree": "xml",
     "xml.sax.make_parser": "sax.parser",
     "random.Random": "rng",
+    "jinja2.Environment": "jinja.env",
+    "jinja2.sandbox.SandboxedEnvironment": "jinja.sandbox",
 }
 XML_PARSE = {  # lxml / minidom / pulldom calls that parse with a parser argument
     "lxml.etree.fromstring": (1, "parser"),

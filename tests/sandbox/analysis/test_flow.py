@@ -327,3 +327,62 @@ def run(request):
     assert _found(_run(tmp_path, {"views.py": views})) == {
         ("views.py", _line(views, "os.system"), "flow-command-injection")
     }
+
+
+SUMMARIES = (
+    FLASK
+    + """import pickle
+from urllib.parse import urlsplit
+
+from jinja2 import Environment
+
+KNOWN = frozenset({"a", "b"})
+env = Environment(autoescape=True)
+
+
+def is_local(url):
+    parts = urlsplit(url)
+    return not parts.netloc and url.startswith("/")
+
+
+class Snapshot:
+    @classmethod
+    def restore(cls, blob):
+        return pickle.loads(blob)
+
+
+@app.get("/back")
+def back():
+    target = request.args.get("to", "/")
+    if not is_local(target):
+        target = "/"
+    return redirect(target)
+
+
+@app.get("/pick")
+def pick():
+    name = request.args["n"]
+    if name not in KNOWN:
+        abort(404)
+    return redirect("/" + name)
+
+
+@app.post("/restore")
+def restore():
+    return {"ok": bool(Snapshot.restore(request.data))}
+
+
+@app.post("/render")
+def render():
+    return env.from_string(request.form["tpl"]).render()
+"""
+)
+
+
+def test_validators_by_summary_classmethods_and_template_environments(tmp_path: Path) -> None:
+    result = _run(tmp_path, {"app.py": SUMMARIES})
+    assert _found(result) == {
+        ("app.py", _line(SUMMARIES, "pickle.loads"), "flow-unsafe-deserialization"),
+        ("app.py", _line(SUMMARIES, "env.from_string"), "flow-template-injection"),
+    }
+    assert ("app.py", _line(SUMMARIES, "redirect(target)")) in _clean(result)
