@@ -109,6 +109,17 @@ EXTRA_STATUSES: dict[tuple[str, str], set[int]] = {
     ("GET", "/v1/oauth/callback"): {404, 409, 502, 503},
     ("POST", INGEST_PATH): {401, 404, 409, 413, 415, 422, 429, 503},
 }
+# Request bodies Swagger UI pre-fills (and schemathesis' examples phase sends): the README's.
+EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/v1/tenants"): {"id": "acme", "name": "Acme"},
+    ("POST", "/v1/tenants/{tenant}/plugins"): {
+        "plugin": "generic-webhook", "name": "ci", "config": {"event_type": "generic.build"},
+        "secrets": {"signing_secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+    },
+    ("PATCH", "/v1/tenants/{tenant}/plugins/{instance}"): {
+        "config": {"event_type": "generic.deploy"},
+    },
+}  # fmt: skip
 # Scoped to the tenant first (another tenant's key gets 404), then the handler wants the operator.
 OPERATOR_ONLY = {("DELETE", "/v1/tenants/{tenant}")}
 WEBHOOK_DESCRIPTION = (
@@ -177,6 +188,9 @@ def _refine_operation(route: APIRoute, path: str, method: str, operation: dict[s
         previous = responses.get(str(status), {})
         responses[str(status)] = _problem_response(status, previous.get("description"))
     operation["responses"] = dict(sorted(responses.items()))
+    example = EXAMPLES.get((method, path))
+    if example is not None:
+        operation["requestBody"]["content"]["application/json"]["example"] = example
     security = _security(path, method, _calls(route.dependant))
     if security:
         operation["security"] = security
