@@ -27,7 +27,10 @@ from sandbox.backends.base import TOOLS_MOUNT
 FLOW_DIR = Path(__file__).resolve().parent / "flow"
 PACKAGES = ("sandbox", "sandbox.analysis", "sandbox.analysis.flow")
 # Dependency order: a module is executed after the modules it imports.
-MODULES = ("values", "specs", "program", "evaluate", "checks", "methods", "interp", "runner")
+MODULES = (
+    "values", "specs", "program", "containers", "evaluate", "checks", "guards", "methods",
+    "statements", "interp", "runner",
+)  # fmt: skip
 # Linux limits one argv string to 128 KiB (MAX_ARG_STRLEN); the sources must fit with room.
 MAX_PAYLOAD = 120_000
 

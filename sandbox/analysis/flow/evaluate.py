@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sandbox.analysis.flow import values as v
+from sandbox.analysis.flow.containers import ContainersMixin
 from sandbox.analysis.flow.specs import (
     LOCAL_PATH_ATTRS,
     LOCAL_SOURCES,
@@ -17,59 +18,16 @@ from sandbox.analysis.flow.specs import (
 from sandbox.analysis.flow.values import CLEAN, NOCONST, UNKNOWN_VAL, Val
 
 if TYPE_CHECKING:
-    from sandbox.analysis.flow.interp import Frame
+    from sandbox.analysis.flow.statements import Frame
 
-BUILTIN_NAMES = {
-    "eval",
-    "exec",
-    "compile",
-    "open",
-    "input",
-    "int",
-    "float",
-    "bool",
-    "len",
-    "str",
-    "abs",
-    "round",
-    "ord",
-    "hash",
-    "isinstance",
-    "callable",
-    "dict",
-    "list",
-    "tuple",
-    "set",
-    "sorted",
-    "min",
-    "max",
-    "sum",
-    "any",
-    "all",
-    "zip",
-    "enumerate",
-    "range",
-    "reversed",
-    "repr",
-    "bytes",
-    "format",
-    "getattr",
-    "print",
-    "iter",
-    "next",
-    "map",
-    "filter",
-    "type",
-    "super",
-    "frozenset",
-    "vars",
-    "id",
-    "divmod",
-    "pow",
-}
+BUILTIN_NAMES = frozenset(
+    "eval exec compile open input int float bool len str abs round ord hash isinstance callable "
+    "dict list tuple set sorted min max sum any all zip enumerate range reversed repr bytes format "
+    "getattr print iter next map filter type super frozenset vars id divmod pow".split()
+)
 
 
-class ExpressionsMixin:
+class ExpressionsMixin(ContainersMixin):
     """Evaluation of expressions; ``Interp`` provides ``call`` and the frames."""
 
     def call(self, node: ast.Call, frame: Frame) -> Val:  # pragma: no cover - in Interp
@@ -287,79 +245,9 @@ class ExpressionsMixin:
         truth = v.truth(self.expr(node.test, frame))
         if truth is not None:
             return self.expr(node.body if truth else node.orelse, frame)
-        yes = self.expr(node.body, frame.refined(self.refine(node.test, frame, True)))  # type: ignore[attr-defined]
-        no = self.expr(node.orelse, frame.refined(self.refine(node.test, frame, False)))  # type: ignore[attr-defined]
+        yes = self.expr(node.body, frame.refined(self.refine(node.test, frame, True)))
+        no = self.expr(node.orelse, frame.refined(self.refine(node.test, frame, False)))
         return v.join(yes, no)
-
-    def _Dict(self, node: ast.Dict, frame: Frame) -> Val:
-        items: dict[Any, Val] = {}
-        extra: list[Val] = []
-        for key_node, value_node in zip(node.keys, node.values, strict=True):
-            value = self.expr(value_node, frame)
-            if key_node is None:  # {**other}
-                items.update(dict(value.items or ()))
-                if value.items is None:
-                    extra.append(value)
-                continue
-            key = self.expr(key_node, frame)
-            if key.known:
-                items[key.const] = value
-            else:
-                extra.append(value)
-        result = Val().with_items(items, "dict")
-        if extra:
-            result = replace(result, items=None, taint=v.join(result, *extra).taint)
-        return result
-
-    def _sequence(self, elts: list[ast.expr], frame: Frame, shape: str) -> Val:
-        items: dict[Any, Val] = {}
-        rest: list[Val] = []
-        for index, elt in enumerate(elts):
-            if isinstance(elt, ast.Starred):
-                rest.append(v.element(self.expr(elt.value, frame)))
-            else:
-                items[index] = self.expr(elt, frame)
-        if rest:
-            merged = v.join(*items.values(), *rest)
-            return Val(taint=merged.taint, shape=shape, origin=merged.origin)
-        result = Val().with_items(items, shape)
-        if all(item.known for item in items.values()):
-            result = replace(result, const=tuple(i.const for i in items.values()))
-        return result
-
-    def _List(self, node: ast.List, frame: Frame) -> Val:
-        return self._sequence(node.elts, frame, "list")
-
-    def _Tuple(self, node: ast.Tuple, frame: Frame) -> Val:
-        return self._sequence(node.elts, frame, "tuple")
-
-    def _Set(self, node: ast.Set, frame: Frame) -> Val:
-        result = self._sequence(node.elts, frame, "set")
-        return replace(result, const=frozenset(result.const)) if result.known else result
-
-    def _comprehension(self, node: Any, frame: Frame, elts: list[ast.expr]) -> list[Val]:
-        inner = frame.refined({})
-        for gen in node.generators:
-            self.bind(gen.target, v.element(self.expr(gen.iter, inner)), inner)  # type: ignore[attr-defined]
-            for cond in gen.ifs:
-                inner = inner.refined(self.refine(cond, inner, True))  # type: ignore[attr-defined]
-        return [self.expr(elt, inner) for elt in elts]
-
-    def _ListComp(self, node: ast.ListComp, frame: Frame) -> Val:
-        (elt,) = self._comprehension(node, frame, [node.elt])
-        return Val(
-            taint=elt.taint,
-            items=((0, elt),) if elt.tainted else None,
-            shape="list",
-            origin=elt.origin,
-        )
-
-    _SetComp = _ListComp
-    _GeneratorExp = _ListComp
-
-    def _DictComp(self, node: ast.DictComp, frame: Frame) -> Val:
-        key, value = self._comprehension(node, frame, [node.key, node.value])
-        return Val(taint=key.taint | value.taint, shape="dict", origin=value.origin)
 
     def _Call(self, node: ast.Call, frame: Frame) -> Val:
         return self.call(node, frame)
@@ -372,7 +260,7 @@ class ExpressionsMixin:
 
     def _NamedExpr(self, node: ast.NamedExpr, frame: Frame) -> Val:
         value = self.expr(node.value, frame)
-        self.bind(node.target, value, frame)  # type: ignore[attr-defined]
+        self.bind(node.target, value, frame)
         return value
 
     def _Lambda(self, node: ast.Lambda, frame: Frame) -> Val:

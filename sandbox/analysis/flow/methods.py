@@ -22,7 +22,8 @@ from sandbox.analysis.flow.specs import (
 from sandbox.analysis.flow.values import CLEAN, Val
 
 if TYPE_CHECKING:
-    from sandbox.analysis.flow.interp import Frame, Interp
+    from sandbox.analysis.flow.interp import Interp
+    from sandbox.analysis.flow.statements import Frame
 
 _TEXT_METHODS = {
     "strip",

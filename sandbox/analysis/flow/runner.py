@@ -8,9 +8,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sandbox.analysis.flow.interp import BudgetExceeded, Interp
+from sandbox.analysis.flow.interp import Interp
 from sandbox.analysis.flow.program import Program
 from sandbox.analysis.flow.specs import RULES
+from sandbox.analysis.flow.statements import BudgetExceeded
 
 SKIPPED_DIRS = {
     ".git",
