@@ -282,7 +282,7 @@ def _hash(
     elif _SECURITY.search(context):
         message = f"Weak hash: {name} protects a secret or a signature here ({qual})"
         flag(interp, "flow-weak-hash", node, frame, message)
-    elif v.UNKNOWN not in v.join(*args).taint:  # an avatar URL, a cache key: nothing to protect
+    else:  # an avatar URL, a cache key: nothing in the names says it protects anything
         clear(interp, "flow-weak-hash", node, frame)
 
 

@@ -386,3 +386,25 @@ def test_validators_by_summary_classmethods_and_template_environments(tmp_path: 
         ("app.py", _line(SUMMARIES, "env.from_string"), "flow-template-injection"),
     }
     assert ("app.py", _line(SUMMARIES, "redirect(target)")) in _clean(result)
+
+
+HASHES = """import hashlib
+
+
+def password_digest(password, salt):
+    return hashlib.md5(salt + password.encode()).hexdigest()
+
+
+def avatar_url(email):
+    return "https://www.gravatar.com/avatar/" + hashlib.md5(email.encode()).hexdigest()
+
+
+def etag(body):
+    return hashlib.sha1(body, usedforsecurity=False).hexdigest()
+"""
+
+
+def test_weak_hashes_are_judged_by_what_they_protect(tmp_path: Path) -> None:
+    result = _run(tmp_path, {"h.py": HASHES})
+    assert _found(result) == {("h.py", 5, "flow-weak-hash")}
+    assert {("h.py", 9), ("h.py", 13)} <= _clean(result)  # bandit's notes there are dropped
