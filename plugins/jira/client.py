@@ -33,6 +33,7 @@ from plugins.jira.story import FieldIds
 
 Flavour = Literal["cloud", "dc"]
 AGILE = "/rest/agile/1.0"
+WEBHOOKS = "/rest/webhooks/1.0/webhook"
 PAGE_SIZE = 100  # Jira's cap for one page of issues
 
 
@@ -255,6 +256,32 @@ class JiraClient:
         if add_labels:
             body["update"] = {"labels": [{"add": label} for label in add_labels]}
         await self.request("PUT", f"{self.api}/issue/{key}", json=body)
+
+    async def create_issue(self, fields: dict[str, Any]) -> str:
+        """Create an issue (e.g. a sub-task: ``parent`` and issue type ``Sub-task``); its key."""
+        made = await self._json("POST", f"{self.api}/issue", json={"fields": fields},
+                                idempotent=False)  # fmt: skip
+        return str(made["key"])
+
+    async def register_webhook(
+        self, name: str, url: str, events: Sequence[str], jql: str, secret: str
+    ) -> int:
+        """Register a signed admin webhook (``/rest/webhooks/1.0``); its id."""
+        body = {"name": name, "url": url, "events": list(events), "excludeBody": False,
+                "filters": {"issue-related-events-section": jql}, "secret": secret}  # fmt: skip
+        made = await self._json("POST", WEBHOOKS, json=body, idempotent=False)
+        return int(str(made["self"]).rstrip("/").rsplit("/", 1)[-1])
+
+    async def webhooks(self) -> list[dict[str, Any]]:
+        """The site's admin webhooks (``url`` and ``self`` of each)."""
+        return list(await self._json("GET", WEBHOOKS) or [])
+
+    async def delete_webhook(self, webhook_id: int) -> None:
+        """Remove an admin webhook (already gone is fine)."""
+        try:
+            await self.request("DELETE", f"{WEBHOOKS}/{webhook_id}")
+        except JiraNotFound:
+            return
 
     async def search(
         self,

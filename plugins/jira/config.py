@@ -48,8 +48,21 @@ class JiraConfig(BaseModel):
         30, ge=5, le=10000, description="resolved stories with points needed before any number"
     )
     use_llm: bool = Field(True, description="ask the configured LLM; rules alone when false")
-    llm_timeout_s: float = Field(60.0, gt=0, le=600, description="wall time of one LLM call")
+    llm_timeout_s: float = Field(
+        20.0,
+        gt=0,
+        le=25,
+        description="wall time the LLM may take for one mention, both attempts together "
+        "(the mention is answered inside the 30 s hook)",
+    )
     llm_max_tokens: int = Field(1500, ge=200, le=8000, description="token budget of one answer")
+    service_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s/?#]+(?:/[^\s?#]*)?$",
+        max_length=300,
+        description="this service's public base URL; when set, install registers the site's "
+        "comment_created webhook (Cloud) to <it>/v1/webhooks/<tenant>/<instance>",
+    )
 
 
 def config_schema() -> dict[str, Any]:

@@ -1,39 +1,50 @@
-"""The Jira agent's hooks (status: foundations; see docs/agents/jira.md).
+"""The Jira agent's hooks: each parses, calls the domain code and does its effects once.
 
-What works today: ``configure`` checks the site as the agent's own account (``/serverInfo``,
-``/myself``), discovers the story-points field and records who the agent is. ``handle_webhook``
-recognises a ``comment_created`` that asks the agent something; answering it (fetch the issue,
-analyse, estimate from the synced history, post one comment, set the field) needs the platform's
-jobs and history sync and lands with them, so such a delivery fails with a clear reason meanwhile
-instead of being silently dropped.
+A ``comment_created`` that mentions the agent (never one of its own) is answered with one
+comment: analysis (LLM or rules), estimate from the site's synced history, the story-points
+field and a label set, ``jira.analysis.completed`` emitted. Each write is its own ledger step
+keyed by the comment, so a redelivery (or a retry after a failed field update) never posts twice.
+The history is synced by the ``sync-history`` schedule (and on enable); the model is fitted by
+the ``fit-model`` job. See docs/agents/jira.md.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from plugin_sdk import (
+    Event,
     Health,
+    HealthStatus,
     PermanentError,
     Plugin,
     PluginConfigInvalid,
-    PluginNotReady,
+    RetryableError,
     WebhookDelivery,
 )
+from plugin_sdk.jobs import JobOutcome, JobRun
 
+from . import history
 from .client import JiraClient
 from .config import JiraConfig
-from .errors import JiraNotFound
-from .mentions import AgentIdentity, author_of, find_request
-from .story import FieldIds
+from .errors import JiraAuthFailed, JiraNotFound
+from .flow import Inputs, build_report, event_data, field_update, subtask_fields
+from .mentions import AgentIdentity, Command, Request, author_of, find_request
+from .render import to_adf, to_wiki
+from .report import Report
+from .story import FieldIds, story_from_issue
 
 SITE_KEY = "site"
-NOT_YET = (
-    "the Jira agent's mention flow is not wired yet (status: foundations; it lands with the "
-    "agent platform's jobs and history sync, see docs/agents/jira.md)"
-)
+WEBHOOK_KEY = "webhook"
+MODEL_ERROR_KEY = "model-error"
+SYNC_SCHEDULE = "sync-history"
+COMPLETED = "jira.analysis.completed"
+ENABLE_SYNC_BUDGET_S = 15.0
+TICK_SYNC_BUDGET_S = 20.0
 
 
 class Site(BaseModel):
@@ -57,8 +68,22 @@ class JiraPlugin(Plugin[JiraConfig]):
         """The site's REST client on the platform's authenticated HTTP client."""
         return JiraClient(self.ctx.http, self.config.base_url, self.config.deployment)
 
+    async def _no_credentials(self) -> bool:
+        return await self.ctx.credentials.get() is None
+
     async def configure(self) -> None:
-        """Check the site and the agent's account; discover the story-points field."""
+        """Check the site and the agent's account; discover the story-points field.
+
+        Before the instance has credentials (they are set after install) there is nothing to
+        check as the agent: the check then runs on enable or the first mention.
+        """
+        try:
+            await self._check_site()
+        except JiraAuthFailed:
+            if not await self._no_credentials():
+                raise
+
+    async def _check_site(self) -> Site:
         client = self.client()
         try:
             info = await client.server_info()
@@ -86,16 +111,98 @@ class JiraPlugin(Plugin[JiraConfig]):
             version=info.version,
         )
         await self.ctx.store.set(SITE_KEY, site.model_dump(mode="json"))
+        return site
 
     async def site(self) -> Site:
-        """What ``configure`` recorded (``PluginNotReady`` before it ran)."""
+        """What ``configure`` recorded, checked now if it could not check yet."""
         raw = await self.ctx.store.get(SITE_KEY)
-        if raw is None:
-            raise PluginNotReady("the Jira site has not been checked yet (configure)")
-        return Site.model_validate(raw)
+        return Site.model_validate(raw) if raw is not None else await self._check_site()
 
+    # --- remote set-up ------------------------------------------------------------------------
+    def webhook_url(self) -> str | None:
+        """Where the site sends ``comment_created`` (needs ``service_url``)."""
+        if not self.config.service_url:
+            return None
+        base = self.config.service_url.rstrip("/")
+        return f"{base}/v1/webhooks/{self.ctx.tenant_id}/{self.ctx.instance_id}"
+
+    async def install(self) -> None:
+        """Register the site's webhook (Cloud, with ``service_url``) once credentials work."""
+        try:
+            await self._ensure_webhook()
+        except JiraAuthFailed:
+            if not await self._no_credentials():
+                raise
+
+    async def _ensure_webhook(self) -> None:
+        url = self.webhook_url()
+        if url is None or self.config.deployment == "dc" or await self.ctx.store.get(WEBHOOK_KEY):
+            return
+        client = self.client()
+        found = next((w for w in await client.webhooks() if w.get("url") == url), None)
+        if found is not None:
+            hook_id = int(str(found["self"]).rstrip("/").rsplit("/", 1)[-1])
+        else:
+            projects = ", ".join(self.config.projects)
+            jql = f"project in ({projects})" if projects else ""
+            secret = self.ctx.secrets["webhook_secret"]
+            hook_id = await client.register_webhook(
+                "dcoder agent", url, ["comment_created"], jql, secret
+            )
+        await self.ctx.store.set(WEBHOOK_KEY, {"id": hook_id, "url": url})
+
+    async def enable(self) -> None:
+        """Check the site, register the webhook, start the history (the schedule continues)."""
+        await self.site()
+        await self._ensure_webhook()
+        await self._sync_and_fit(ENABLE_SYNC_BUDGET_S)
+
+    async def uninstall(self) -> None:
+        """Remove the webhook ``install`` registered (best effort)."""
+        hook = await self.ctx.store.get(WEBHOOK_KEY)
+        if hook:
+            await self.client().delete_webhook(int(hook["id"]))
+
+    # --- history --------------------------------------------------------------------------------
+    async def run_scheduled(self, name: str) -> None:
+        """``sync-history``: pull what changed; refit when the history grew."""
+        if name == SYNC_SCHEDULE:
+            await self._sync_and_fit(TICK_SYNC_BUDGET_S)
+
+    async def _sync_and_fit(self, budget_s: float) -> None:
+        site = await self.site()
+        store = self.ctx.store
+        meta = await history.sync(self.client(), store, site.fields, self.config.projects, budget_s)
+        if meta.count < self.config.min_history or meta.count == meta.fitted_count:
+            return
+        payload = history.fit_payload(await history.load(store))
+        await self.ctx.jobs.submit(history.FIT_KIND, payload, key="fit")
+        fitted = meta.model_copy(update={"fitted_count": meta.count})
+        await store.set(history.META_KEY, fitted.model_dump(mode="json"))
+
+    @classmethod
+    def run_job(cls, job: JobRun) -> dict[str, Any]:
+        """``fit-model``: fit the site's estimator in the worker (one process)."""
+        if job.kind != history.FIT_KIND:
+            raise PermanentError(f"unknown job kind {job.kind!r}")
+        return history.fit(job.payload)
+
+    async def handle_event(self, event: Event) -> None:
+        """A finished fit: keep the model (or why it failed) in the instance store."""
+        outcome = JobOutcome.of(event)
+        if outcome is None or outcome.kind != history.FIT_KIND:
+            return
+        async with self.ctx.effects.once(event.id, "model") as first:
+            if first and outcome.ok and outcome.result:
+                kept = outcome.result | {"fitted_at": time.time()}
+                await self.ctx.store.set(history.MODEL_KEY, kept)
+                await self.ctx.store.delete(MODEL_ERROR_KEY)
+            elif first:
+                await self.ctx.store.set(MODEL_ERROR_KEY, outcome.error or "fit failed")
+
+    # --- mentions -------------------------------------------------------------------------------
     async def handle_webhook(self, delivery: WebhookDelivery) -> None:
-        """A comment that mentions the agent (not by the agent) is a request; others are ignored."""
+        """A comment that mentions the agent (not by the agent) is answered; others ignored."""
         try:
             payload = delivery.json_body()
         except ValueError as err:
@@ -106,17 +213,91 @@ class JiraPlugin(Plugin[JiraConfig]):
         comment: dict[str, Any] = raw if isinstance(raw, dict) else {}
         site = await self.site()
         request = find_request(comment.get("body"), author_of(comment), site.agent)
-        if request is None:
+        key = _key(payload)
+        if request is None or not key or not self._in_scope(key):
             return
-        raise PermanentError(f"{request.command.value} asked on {_key(payload)}: {NOT_YET}")
+        await self.answer(key, str(comment.get("id") or delivery.delivery_id), request, site)
+
+    def _in_scope(self, key: str) -> bool:
+        return not self.config.projects or key.rsplit("-", 1)[0] in self.config.projects
+
+    async def _once(self, step: str, fn: Callable[[], Awaitable[dict[str, Any]]]) -> Any:
+        result = await self.ctx.effects.run_once(step, fn)
+        if result is None:
+            raise RetryableError(f"{step} is being done by another worker")
+        return result
+
+    async def answer(self, key: str, comment_id: str, request: Request, site: Site) -> None:
+        """Answer one mention: report, (sub-tasks,) comment, fields, event — each step once."""
+        step = f"mention/{comment_id}"
+        raw = await self._once(f"{step}/report", lambda: self._report(key, request, site))
+        report = Report.model_validate(raw)
+        if request.command is Command.SPLIT_CONFIRM and report.split:
+            created = []
+            for i, summary in enumerate(report.split):
+                made = await self._once(f"{step}/subtask/{i}", self._subtask_of(key, summary))
+                created.append(str(made["key"]))
+            report = report.model_copy(update={"created": created})
+        posted = await self._once(f"{step}/comment", lambda: self._post(key, report))
+        update = field_update(report, self.config, site.fields)
+        if update is not None:
+            await self._once(f"{step}/fields", lambda: self._edit(key, update))
+        data = event_data(report, str(posted["id"]), self.config.base_url)
+        event_id = f"jira-analysis-{self.ctx.instance_id}-{comment_id}"
+        await self._once(f"{step}/event", lambda: self._emit(data, event_id))
+
+    async def _report(self, key: str, request: Request, site: Site) -> dict[str, Any]:
+        issue = await self.client().get_issue(key)
+        past = await history.load(self.ctx.store)
+        model = await history.read_model(self.ctx.store)
+        inputs = Inputs(story_from_issue(issue, site.fields), request, past, model)
+        report = await build_report(inputs, self.ctx.llm, self.config)
+        return report.model_dump(mode="json")
+
+    def _subtask_of(self, key: str, summary: str) -> Callable[[], Awaitable[dict[str, Any]]]:
+        async def create() -> dict[str, Any]:
+            return {"key": await self.client().create_issue(subtask_fields(key, summary))}
+
+        return create
+
+    async def _post(self, key: str, report: Report) -> dict[str, Any]:
+        body = to_adf(report) if self.config.deployment == "cloud" else to_wiki(report)
+        posted = await self.client().add_comment(key, body)
+        return {"id": posted.id}
+
+    async def _edit(self, key: str, update: dict[str, Any]) -> dict[str, Any]:
+        await self.client().edit_issue(key, update["fields"], update["labels"])
+        return {"set": sorted(update["fields"]), "labels": update["labels"]}
+
+    async def _emit(self, data: dict[str, Any], event_id: str) -> dict[str, Any]:
+        event = await self.ctx.publish(COMPLETED, data, event_id=event_id)
+        return {"event_id": event.id}
 
     async def health(self) -> Health:
-        """Configured or not; the mention flow is not there yet, and health says so."""
-        raw = await self.ctx.store.get(SITE_KEY)
-        state = "site checked" if raw else "site not checked yet"
-        return Health(detail=f"{state}; preview: mentions are not answered yet")
+        """Site checked, webhook, history and model, from the store (no remote call)."""
+        store = self.ctx.store
+        if await store.get(SITE_KEY) is None:
+            return Health(status=HealthStatus.DEGRADED, detail="site not checked yet")
+        meta = await history.read_meta(store)
+        model = await store.get(history.MODEL_KEY)
+        parts = [f"history: {meta.count} stories with points"]
+        parts.append(f"model: {model['history_size']} stories" if model else "model: none yet")
+        if error := await store.get(MODEL_ERROR_KEY):
+            parts.append(f"last fit failed: {error}")
+        parts.append(await self._webhook_note())
+        return Health(detail="; ".join(parts))
+
+    async def _webhook_note(self) -> str:
+        hook = await self.ctx.store.get(WEBHOOK_KEY)
+        if hook:
+            return f"webhook {hook['id']} registered"
+        url = self.webhook_url() or "<service>/v1/webhooks/<tenant>/<instance>"
+        return (
+            f"webhook not registered by the agent: on the site add a webhook to {url} for "
+            "'Comment created' with the instance's webhook_secret (docs/agents/jira.md)"
+        )
 
 
 def _key(payload: dict[str, object]) -> str:
     issue = payload.get("issue")
-    return str(issue.get("key", "?")) if isinstance(issue, dict) else "?"
+    return str(issue.get("key") or "") if isinstance(issue, dict) else ""

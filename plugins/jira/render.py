@@ -146,6 +146,9 @@ def _estimate(report: Report) -> list[Block]:
 
 
 def _split(report: Report) -> list[Block]:
+    if report.created:
+        made = "Created as sub-tasks: " + ", ".join(report.created) + "."
+        return [_h("Split"), _ul(_plain(report.split)), _p((made, False))]
     if not report.split:
         return [_h("Split"), _p(("No split proposed: the story looks small enough.", False))]
     hint = "Reply with the mention and 'split confirm' to create them as sub-tasks."

@@ -77,6 +77,7 @@ class Report(BaseModel):
     test_approach: list[str] = Field(default_factory=list)
     similar: list[PastRef] = Field(default_factory=list)
     split: list[str] = Field(default_factory=list)
+    created: list[str] = Field(default_factory=list)  # sub-tasks made by "split confirm"
     estimate: EstimateView | None = None
     estimate_note: str | None = None  # why there is no number
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from simulators.jira.adf import adf_to_wiki, is_adf
 from simulators.jira.errors import JiraError
-from simulators.jira.state import ISSUE_TYPES, PRIORITIES, Issue, JiraState
+from simulators.jira.state import ISSUE_TYPES, PRIORITIES, SUBTASK_TYPE, Issue, JiraState
 
 SETTABLE = ("summary", "description", "issuetype", "labels", "priority", "assignee", "reporter")
 
@@ -65,6 +65,12 @@ def convert(state: JiraState, fid: str, value: Any, api: str) -> dict[str, Any]:
         return {fid: _account(state, value, fid)}
     if fid in (state.story_points_id, state.estimate_id):
         return {fid: _number(value, fid)}
+    if fid == "parent":
+        wanted = value.get("key") or value.get("id") if isinstance(value, dict) else None
+        parent = state.issue(str(wanted)) if wanted else None
+        if parent is None:
+            raise JiraError(400, errors={"parent": "Could not find issue by id or key."})
+        return {fid: parent.key}
     raise JiraError(
         400,
         errors={
@@ -91,6 +97,8 @@ def changes(state: JiraState, body: dict[str, Any], api: str) -> dict[str, Any]:
     for fid, value in (body.get("fields") or {}).items():
         if fid != "project":
             out.update(convert(state, fid, value, api))
+    if (out.get("issuetype") == SUBTASK_TYPE) != ("parent" in out) and "issuetype" in out:
+        raise JiraError(400, errors={"parent": "A sub-task needs a parent; other types none."})
     return out
 
 

@@ -12,6 +12,7 @@ from simulators.jira.state import (
     STATUSES,
     STORY_POINT_ESTIMATE,
     STORY_POINTS,
+    SUBTASK_TYPE,
     Comment,
     Issue,
     JiraState,
@@ -94,8 +95,8 @@ def issue_type(state: JiraState, type_id: str, api: str) -> dict[str, Any]:
         "description": "",
         "iconUrl": f"{state.site}/images/icons/issuetypes/{type_id}.png",
         "name": ISSUE_TYPES[type_id],
-        "subtask": False,
-        "hierarchyLevel": 0,
+        "subtask": type_id == SUBTASK_TYPE,
+        "hierarchyLevel": -1 if type_id == SUBTASK_TYPE else 0,
     }
 
 
@@ -208,6 +209,12 @@ def field_value(state: JiraState, found: Issue, fid: str, api: str) -> Any:
         return status(state, found.fields["status"], api)["statusCategory"]
     if fid == "description":
         return None if raw is None else body(raw, found.fields.get("_description_adf"), api, state)
+    if fid == "parent":
+        parent = state.issue(raw) if isinstance(raw, str) else None
+        if parent is None:
+            return None
+        summary = {"summary": parent.fields["summary"]}
+        return {"id": parent.id, "key": parent.key, "fields": summary}
     if fid == "comment":
         items = [comment(state, found, c, api) for c in found.comments]
         return {"comments": items, "maxResults": len(items), "total": len(items), "startAt": 0}
@@ -237,7 +244,7 @@ ALL_FIELDS = (
 def select_fields(state: JiraState, requested: list[str], default: str) -> list[str]:
     """Resolve a ``fields`` parameter (``*all``, ``*navigable``, names, ``-excluded``)."""
     wanted = [f.strip() for f in requested if f.strip()] or [default]
-    every = [*ALL_FIELDS, state.story_points_id, state.estimate_id]
+    every = [*ALL_FIELDS, "parent", state.story_points_id, state.estimate_id]
     chosen: list[str] = []
     for name in wanted:
         if name in ("*all", "*navigable"):
@@ -259,6 +266,8 @@ def issue(
         "key": found.key,
     }
     out["fields"] = {fid: field_value(state, found, fid, api) for fid in fields}
+    if out["fields"].get("parent", 0) is None:
+        del out["fields"]["parent"]  # Jira names a parent only on issues that have one
     names = {f["id"]: f["name"] for f in fields_list(state)}
     if "names" in expand:
         out["names"] = {fid: names.get(fid, fid) for fid in fields}

@@ -23,7 +23,13 @@ CATEGORIES: dict[str, tuple[int, str, str]] = {
 }
 # Transition id -> target status id; every status is reachable from every other one.
 TRANSITIONS: dict[str, str] = {"11": "10000", "21": "3", "31": "10001"}
-ISSUE_TYPES: dict[str, str] = {"10001": "Story", "10002": "Bug", "10003": "Task"}
+ISSUE_TYPES: dict[str, str] = {
+    "10001": "Story",
+    "10002": "Bug",
+    "10003": "Task",
+    "10004": "Sub-task",
+}
+SUBTASK_TYPE = "10004"  # needs a parent; created as a child of a story (POST issue, fields.parent)
 PRIORITIES: dict[str, str] = {"1": "Highest", "2": "High", "3": "Medium", "4": "Low"}
 STORY_POINTS = "Story Points"
 STORY_POINT_ESTIMATE = "Story point estimate"

@@ -22,13 +22,16 @@ def test_manifest_schema_is_generated_from_config_py() -> None:
 
 def test_manifest_says_what_works_and_declares_auth_kinds() -> None:
     manifest = JiraPlugin.load_manifest()
-    assert "does not answer @mentions yet" in manifest.description
+    assert "answers @mentions" in manifest.description
     assert [a.kind.value for a in manifest.auth] == [
         "api_token",
         "personal_access_token",
         "oauth2_authorization_code",
     ]
-    assert manifest.events.emits == []  # nothing is emitted until the mention flow lands
+    assert manifest.events.emits == ["jira.analysis.completed"]
+    assert [j.kind for j in manifest.jobs] == ["fit-model"]
+    assert manifest.jobs[0].resources == {"CPU": 1}  # the fit runs with workers=1
+    assert [s.name for s in manifest.schedules] == ["sync-history"]
 
 
 def test_schema_and_model_accept_and_refuse_the_same() -> None:

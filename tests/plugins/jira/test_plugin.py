@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from core.settings import Settings
-from plugin_sdk import PermanentError, PluginAuthFailed, PluginConfigInvalid, PluginNotReady
+from plugin_sdk import PluginAuthFailed, PluginConfigInvalid
 from plugin_sdk.testing import PluginHarness
 from plugins.jira.plugin import SITE_KEY, JiraPlugin, Site
 from simulators.auth import accounts
@@ -63,17 +63,40 @@ async def test_configure_records_the_agent_and_the_discovered_field(
     assert site.agent.account_id == _account(sim, "dcoder-agent").account_id
     assert site.agent_name == "dcoder Agent" and site.deployment_type == "Cloud"
     assert site.fields.story_points == sim.mounted("/jira").state.jira.story_points_id
-    assert "mentions are not answered yet" in (await agent.plugin.health()).detail
+    health = (await agent.plugin.health()).detail
+    assert "stories with points" in health and "webhook not registered" in health
 
 
-async def test_mention_by_a_person_is_a_request_that_says_it_is_not_wired_yet(
-    sim: SimServer, agent: PluginHarness[JiraPlugin]
+async def test_install_registers_the_webhook_once_when_the_service_url_is_known(
+    sim: SimServer,
 ) -> None:
-    me = _account(sim, "dcoder-agent").account_id
-    alice = _account(sim, "alice").account_id
-    with pytest.raises(PermanentError) as info:
-        await agent.webhook(body=_comment_created(f"[~accountid:{me}] estimate", alice))
-    assert "estimate asked on TES-41" in str(info.value) and "foundations" in str(info.value)
+    harness = await _harness(sim, service_url="https://dcoder.example.com")
+    await harness.install()
+    await harness.enable()
+    hook: dict[str, Any] = await harness.store.get("webhook") or {}
+    url = "https://dcoder.example.com/v1/webhooks/tenant-test/instance-test"
+    assert hook["url"] == url
+    state = sim.mounted("/jira").state.jira
+    registered = [w for w in state.webhooks.values() if w.url == url]
+    assert len(registered) == 1 and registered[0].events == ["comment_created"]
+    assert registered[0].secret == SECRETS["webhook_secret"]
+    assert f"webhook {hook['id']} registered" in (await harness.health()).detail
+    await harness.disable()
+    await harness.uninstall()
+    assert all(w.url != url for w in state.webhooks.values())
+    await harness.aclose()
+
+
+async def test_configure_before_credentials_checks_later(sim: SimServer) -> None:
+    harness = await _harness(sim)
+    harness.http.auth = httpx.BasicAuth("", "")  # the service: credentials come after install
+    await harness.install()
+    assert await harness.store.get(SITE_KEY) is None
+    me = _account(sim, "dcoder-agent")
+    harness.http.auth = httpx.BasicAuth(me.email, me.api_token)
+    await harness.enable()  # checks the site now
+    assert Site.model_validate(await harness.store.get(SITE_KEY)).agent.account_id == me.account_id
+    await harness.aclose()
 
 
 async def test_no_mention_own_comment_and_other_events_are_ignored(
@@ -90,6 +113,7 @@ async def test_no_mention_own_comment_and_other_events_are_ignored(
 async def test_wrong_credentials_wrong_deployment_and_not_a_site(sim: SimServer) -> None:
     wrong = await _harness(sim)
     wrong.http.auth = httpx.BasicAuth("agent@example.com", "not-the-token")
+    await wrong.ctx.credentials.put("api_token", {"email": "agent@example.com", "token": "x"})
     with pytest.raises(PluginAuthFailed):
         await wrong.install()
     await wrong.aclose()
@@ -104,10 +128,8 @@ async def test_wrong_credentials_wrong_deployment_and_not_a_site(sim: SimServer)
     await nowhere.aclose()
 
 
-async def test_override_field_and_webhook_before_configure(sim: SimServer) -> None:
+async def test_override_field(sim: SimServer) -> None:
     harness = await _harness(sim, story_points_field="customfield_10001")
-    with pytest.raises(PluginNotReady):
-        await harness.plugin.handle_webhook(harness.make_delivery(_comment_created("x", "y")))
     await harness.install()
     site = Site.model_validate(await harness.store.get(SITE_KEY))
     assert site.fields.story_points == "customfield_10001"
@@ -128,9 +150,7 @@ async def test_data_center_site_knows_the_agent_by_user_name(sim: SimServer) -> 
     assert (site.agent.username, site.agent.account_id) == ("dcoder-agent", None)
     assert site.deployment_type == "Server"
     payload = _comment_created("[~dcoder-agent] split", "ignored")
-    payload["comment"]["author"] = {"name": "alice", "key": "alice", "displayName": "Alice"}
-    with pytest.raises(PermanentError, match="split asked on"):
-        await harness.webhook(body=payload)
     payload["comment"]["author"] = {"name": "dcoder-agent", "key": "dcoder-agent"}
     await harness.webhook(body=payload)  # its own comment: nothing
+    assert harness.published_events == []
     await harness.aclose()

@@ -1,0 +1,192 @@
+"""The site's history for estimates: synced into the instance store, fitted by a job.
+
+Resolved issues with story points are pulled through JQL, page by page, ordered by ``updated``;
+each page is written before the next is asked for and the cursor moves with it, so a sync cut
+short (the hook's timeout, a Jira outage) continues where it stopped. The stories live in the
+instance store (``ctx.store``, never the database directly) in ``SHARDS`` values keyed by a hash
+of the issue key, so a re-synced issue replaces itself. The model is fitted in a background job
+(``fit_payload`` → ``fit`` in a Ray worker) and kept in the store as the estimator's bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+
+from core.estimation import FitConfig, StoryPointModel, dumps, fit_model, loads
+from core.estimation import Story as HistoryStory
+from plugin_sdk import PermanentError
+from plugin_sdk.protocols import KeyValueStore
+from plugins.jira.client import JiraClient
+from plugins.jira.similarity import PastStory
+from plugins.jira.story import FieldIds, story_from_issue
+
+SHARDS = 16
+SHARD_PREFIX = "history/"
+META_KEY = "history-meta"
+MODEL_KEY = "model"
+FIT_KIND = "fit-model"
+STORED_DESCRIPTION = 2000  # what the similarity and the estimator read of a description
+PAYLOAD_BUDGET = 200_000  # bytes of stories in one fit job's payload (the limit is 256 KiB)
+PAYLOAD_DESCRIPTION = 400
+MAX_MODEL_B64 = 750_000  # the job's result travels as one JetStream message (1 MiB)
+OVERLAP = timedelta(days=1)  # JQL dates are minutes in the agent's time zone: re-read a day
+
+
+class SyncMeta(BaseModel):
+    """Where the sync stands."""
+
+    since: str | None = None  # ``updated`` of the newest issue synced (Jira timestamp)
+    count: int = 0  # stories with points in the store
+    synced_at: float | None = None
+    complete: bool = False  # the last sync reached the end of the query
+    fitted_count: int = 0  # history size the last submitted fit saw
+
+
+def shard_of(key: str) -> str:
+    """The store key of the shard holding issue ``key``."""
+    digest = hashlib.sha256(key.encode()).digest()[0] % SHARDS
+    return f"{SHARD_PREFIX}{digest:02d}"
+
+
+def history_jql(points_field: str, projects: Sequence[str], since: str | None) -> str:
+    """Resolved issues with points (in ``projects``), updated since ``since``, oldest first."""
+    number = points_field.removeprefix("customfield_")
+    clauses = [f"resolution is not EMPTY AND cf[{number}] is not EMPTY"]
+    if projects:
+        clauses.insert(0, f"project in ({', '.join(projects)})")
+    if since:
+        start = _parse_ts(since) - OVERLAP
+        clauses.append(f'updated >= "{start.strftime("%Y/%m/%d %H:%M")}"')
+    return " AND ".join(clauses) + " ORDER BY updated ASC"
+
+
+def _parse_ts(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z")
+
+
+def past_entry(issue: dict[str, Any], fields: FieldIds) -> dict[str, Any] | None:
+    """One stored history entry (``created``, ``story``) of an issue bean, or ``None``."""
+    story = story_from_issue(issue, fields)
+    if story.points is None:
+        return None
+    past = PastStory(
+        key=story.key,
+        summary=story.summary,
+        description=story.description[:STORED_DESCRIPTION],
+        components=story.components,
+        labels=story.labels,
+        issue_type=story.issue_type,
+        points=story.points,
+    )
+    created = str((issue.get("fields") or {}).get("created") or "")
+    return {"created": created, "story": past.model_dump(mode="json")}
+
+
+async def read_meta(store: KeyValueStore) -> SyncMeta:
+    """The sync's state (empty before the first sync)."""
+    raw = await store.get(META_KEY)
+    return SyncMeta.model_validate(raw) if raw else SyncMeta()
+
+
+async def sync(
+    client: JiraClient, store: KeyValueStore, fields: FieldIds, projects: Sequence[str],
+    budget_s: float,
+) -> SyncMeta:  # fmt: skip
+    """Pull what changed since the last sync, page by page, until done or ``budget_s`` is up."""
+    if fields.story_points is None:
+        raise PermanentError("no story-points field known: the history cannot be synced")
+    meta = await read_meta(store)
+    jql = history_jql(fields.story_points, projects, meta.since)
+    wanted = ["summary", "description", "components", "labels", "issuetype", "created",
+              "updated", fields.story_points]  # fmt: skip
+    deadline = time.monotonic() + budget_s
+    page: list[dict[str, Any]] = []
+    complete = True
+    async for issue in client.search(jql, wanted):
+        page.append(issue)
+        if len(page) >= 100:
+            meta = await _write_page(store, meta, page, fields)
+            page = []
+            if time.monotonic() > deadline:
+                complete = False
+                break
+    if page:
+        meta = await _write_page(store, meta, page, fields)
+    meta = meta.model_copy(update={"synced_at": time.time(), "complete": complete})
+    await store.set(META_KEY, meta.model_dump(mode="json"))
+    return meta
+
+
+async def _write_page(
+    store: KeyValueStore, meta: SyncMeta, page: list[dict[str, Any]], fields: FieldIds
+) -> SyncMeta:
+    by_shard: dict[str, dict[str, Any]] = {}
+    for issue in page:
+        entry = past_entry(issue, fields)
+        key = str(issue.get("key") or "")
+        if entry is not None and key:
+            by_shard.setdefault(shard_of(key), {})[key] = entry
+    for shard, entries in by_shard.items():
+        current = await store.get(shard) or {}
+        await store.set(shard, current | entries)
+    newest = str((page[-1].get("fields") or {}).get("updated") or "") or meta.since
+    count = 0
+    for shard in await store.keys(SHARD_PREFIX):
+        count += len(await store.get(shard) or {})
+    meta = meta.model_copy(update={"since": newest, "count": count})
+    await store.set(META_KEY, meta.model_dump(mode="json"))
+    return meta
+
+
+async def load(store: KeyValueStore) -> list[PastStory]:
+    """Every synced story, in creation order (the order the estimator expects)."""
+    entries: list[dict[str, Any]] = []
+    for shard in await store.keys(SHARD_PREFIX):
+        entries += list((await store.get(shard) or {}).values())
+    entries.sort(key=lambda e: (e["created"], e["story"]["key"]))
+    return [PastStory.model_validate(e["story"]) for e in entries]
+
+
+def fit_payload(history: Sequence[PastStory]) -> dict[str, Any]:
+    """The fit job's payload: the newest stories that fit the budget, in creation order."""
+    rows: list[list[Any]] = []
+    size = 0
+    for past in reversed(history):
+        row = [past.key, past.summary, past.description[:PAYLOAD_DESCRIPTION], past.points]
+        size += len(str(row)) + 8
+        if size > PAYLOAD_BUDGET:
+            break
+        rows.append(row)
+    rows.reverse()
+    return {"stories": rows, "history_size": len(history)}
+
+
+def fit(payload: dict[str, Any]) -> dict[str, Any]:
+    """Fit the site's model (runs in the job's worker, one process: ``workers=1``)."""
+    stories = [
+        HistoryStory(key=str(k), title=str(t), description=str(d), points=float(p))
+        for k, t, d, p in payload["stories"]
+    ]
+    model = fit_model(stories, FitConfig(workers=1))
+    blob = base64.b64encode(dumps(model)).decode("ascii")
+    if len(blob) > MAX_MODEL_B64:
+        raise PermanentError(
+            f"the fitted model is {len(blob)} bytes as text, over the job result's "
+            f"{MAX_MODEL_B64}: lower the history (projects) of this site"
+        )
+    return {"model": blob, "stories": len(stories), "history_size": payload["history_size"]}
+
+
+async def read_model(store: KeyValueStore) -> StoryPointModel | None:
+    """The last fitted model of the site, or ``None``."""
+    raw = await store.get(MODEL_KEY)
+    if not raw or not raw.get("model"):
+        return None
+    return loads(base64.b64decode(raw["model"]))
