@@ -206,6 +206,15 @@ class WebhookSettings(BaseSettings):
         description="after a partial batch, the relay waits this long before fetching again, so "
         "dispatch under load works in fewer, larger batches (adds at most this to handler start)",
     )  # fmt: skip
+    max_inflight: int = Field(
+        64, ge=1,
+        description="webhook requests one ingress replica works on at once; past it the ingest "
+        "answers 503 with Retry-After at once instead of queueing (Serve user_config "
+        "webhooks_max_inflight overrides it at runtime)",
+    )  # fmt: skip
+    overload_retry_after_s: int = Field(
+        1, ge=1, le=3600, description="Retry-After (seconds) of a 503 shed by the in-flight bound"
+    )
     max_attempts: int = Field(5, ge=1, description="attempts before a delivery is dead-lettered")
     backoff_base_s: float = Field(1.0, gt=0, description="first retry delay (doubles per attempt)")
     backoff_max_s: float = Field(300.0, gt=0, description="longest retry delay")

@@ -40,6 +40,10 @@ class UserConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+    webhooks_max_inflight: int | None = Field(
+        None, ge=1, description="in-flight webhook bound per replica (unset: the setting "
+        "DCODER_WEBHOOKS_MAX_INFLIGHT); see serve_app/admission.py",
+    )  # fmt: skip
 
 
 @serve.deployment(name="Ingress")
@@ -65,6 +69,8 @@ class Ingress:
     def reconfigure(self, user_config: dict[str, Any]) -> None:
         config = UserConfig.model_validate(user_config)
         logging.getLogger().setLevel(config.log_level)
+        ingest = self.services.ingest
+        ingest.admission.limit = config.webhooks_max_inflight or ingest.settings.max_inflight
 
     async def __del__(self) -> None:
         await self.services.close()

@@ -1,7 +1,9 @@
 """Webhook ingest: size limit, rate limit, signature check on the raw body, durable enqueue.
 
-Order matters: nothing about the body is parsed, logged or queued before its signature verifies,
-and the 202 goes out only after JetStream acknowledged the delivery (it is durable then).
+Order matters: admission first (past the replica's in-flight bound a 503 goes out before the
+body is read, see serve_app/admission.py), nothing about the body is parsed, logged or queued
+before its signature verifies, and the 202 goes out only after JetStream acknowledged the
+delivery (it is durable then).
 The delivery id is derived from the idempotency key, so a repeated delivery gets the same id and
 JetStream's message-id de-duplication drops it; the ``deliveries`` table catches repeats that
 come after JetStream's window.
@@ -12,7 +14,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 
@@ -31,6 +33,10 @@ from core.webhooks.ratelimit import TenantRateLimiter
 from core.webhooks.verify import idempotency_key, verify_delivery
 from plugin_sdk.events import WebhookDelivery, event_key_of, strip_auth_headers
 from plugin_sdk.manifest import WebhookSpec
+from serve_app.admission import Admission
+
+if TYPE_CHECKING:
+    from serve_app.metrics import ApiMetrics
 
 _DELIVERY_NS = uuid.UUID("6f1c0e1e-3a57-4c1b-9d8e-64636f646572")
 PROFILE_TTL_S = 2.0
@@ -58,13 +64,19 @@ class WebhookIngest:
     """One per replica: caches instance profiles briefly, limits rates, verifies, enqueues."""
 
     def __init__(
-        self, settings: WebhookSettings, hosts: TenantHosts, bus: Bus, deliveries: DeliveryStore
-    ) -> None:
+        self, settings: WebhookSettings, hosts: TenantHosts, bus: Bus, deliveries: DeliveryStore,
+        metrics: ApiMetrics | None = None,
+    ) -> None:  # fmt: skip
         self.settings = settings
         self.hosts = hosts
         self.bus = bus
         self.deliveries = deliveries
+        self.metrics = metrics
         self.limiter = TenantRateLimiter.from_settings(settings)
+        self.admission = Admission(
+            settings.max_inflight, settings.overload_retry_after_s,
+            *((metrics.ingest_inflight, metrics.ingest_inflight_limit) if metrics else ()),
+        )  # fmt: skip
         self._profiles: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
 
     async def read_body(self, request: Request) -> bytes:
@@ -115,7 +127,18 @@ class WebhookIngest:
             self._profiles.pop(key, None)
 
     async def accept(self, tenant_id: str, instance_id: str, request: Request) -> Accepted:
-        """Verify and durably enqueue one delivery."""
+        """Admit, verify and durably enqueue one delivery (503 past the in-flight bound)."""
+        if not self.admission.enter():
+            if self.metrics is not None:
+                plugin = self.cached_plugin(tenant_id, instance_id) or "unknown"
+                self.metrics.webhooks.record_outcome(plugin, "shed")
+            raise self.admission.refusal()
+        try:
+            return await self._accept(tenant_id, instance_id, request)
+        finally:
+            self.admission.leave()
+
+    async def _accept(self, tenant_id: str, instance_id: str, request: Request) -> Accepted:
         self.limiter.check(tenant_id, time.monotonic())
         body = await self.read_body(request)
         profile = await self.profile(tenant_id, instance_id)

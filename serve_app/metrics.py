@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from fastapi import FastAPI, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client import generate_latest as _generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -27,7 +27,16 @@ class ApiMetrics:
             "dcoder_http_request_duration_seconds", "HTTP request latency by route and status",
             ["route", "method", "status"], buckets=LATENCY_BUCKETS, registry=self.registry,
         )  # fmt: skip
-
+        # Admission control of the webhook ingest (serve_app/admission.py sets their values).
+        self.ingest_inflight = Gauge(
+            "dcoder_webhook_ingest_inflight", "Webhook requests this ingress replica works on",
+            registry=self.registry,
+        )  # fmt: skip
+        self.ingest_inflight_limit = Gauge(
+            "dcoder_webhook_ingest_inflight_limit",
+            "In-flight bound of this replica's webhook ingest (503 with Retry-After past it)",
+            registry=self.registry,
+        )
         self.webhooks = register_metrics(self.registry)
 
     def render(self, extra: bytes = b"") -> Response:

@@ -53,6 +53,7 @@ class Services:
         registry.discover()
         hosts = TenantHosts(settings.ray.namespace, settings.ray.tenant_hosts)
         deliveries = DeliveryStore(db)
+        metrics = ApiMetrics()
         return cls(
             settings=settings,
             db=db,
@@ -62,9 +63,9 @@ class Services:
             tenants=TenantStore(db),
             audit=AuditLog(db, bus),
             registry=registry,
-            metrics=ApiMetrics(),
+            metrics=metrics,
             deliveries=deliveries,
-            ingest=WebhookIngest(settings.webhooks, hosts, bus, deliveries),
+            ingest=WebhookIngest(settings.webhooks, hosts, bus, deliveries, metrics),
             operator_key=operator_key(settings, create=False),
         )
 

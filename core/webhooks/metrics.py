@@ -3,7 +3,8 @@
 Names (with the default namespace ``dcoder``): ``dcoder_webhook_deliveries_total{plugin,outcome}``,
 ``dcoder_webhook_ingest_latency_seconds{plugin}``, ``dcoder_webhook_queue_lag_seconds{plugin}``,
 ``dcoder_webhook_retries_total{plugin}``, ``dcoder_webhook_dead_letters_total{plugin}``,
-``dcoder_breaker_state{endpoint}`` (0 closed, 1 half-open, 2 open).
+``dcoder_breaker_state{endpoint}`` (0 closed, 1 half-open, 2 open). A request shed by the
+ingress's admission control counts as outcome ``shed`` (its gauges: serve_app/metrics.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ Outcome = Literal[
     "rejected",  # signature, timestamp or token did not verify
     "rate_limited",  # 429
     "too_large",  # 413
+    "shed",  # 503: the replica's in-flight bound was reached (admission control)
     "done",  # handled
     "retrying",  # failed, redelivery scheduled
     "dead",  # dead-lettered
