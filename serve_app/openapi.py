@@ -9,24 +9,19 @@ what only the handlers know; a route's own ``responses=`` entries are kept.
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute, iter_route_contexts
-from starlette.routing import Route
-from starlette.staticfiles import StaticFiles
 
 from core.errors import PROBLEM_TYPE_BASE
 from serve_app.allow import install_allow
+from serve_app.docs_ui import install_docs
 from serve_app.problems import PROBLEM_JSON
 from serve_app.routers.auth import operator, principal, tenant_scope
 from serve_app.routers.webhooks import INGEST_PATH
 
-ASSETS_URL = "/docs/assets"
 TENANT_SCHEME, OPERATOR_SCHEME = "tenantKey", "operatorKey"
 _REF = "#/components/schemas/"
 
@@ -109,6 +104,13 @@ EXTRA_STATUSES: dict[tuple[str, str], set[int]] = {
     ("GET", "/v1/oauth/callback"): {404, 409, 502, 503},
     ("POST", INGEST_PATH): {401, 404, 409, 413, 415, 422, 429, 503},
 }
+# serve_app/problems.py sets these: every 401 names its scheme, every rate limit its wait (a 503
+# too when the webhook ingest sheds load).
+_HEADERS = {
+    401: ("WWW-Authenticate", True, "Bearer, or Webhook-Signature on the webhook route"),
+    429: ("Retry-After", True, "seconds to wait"),
+    503: ("Retry-After", False, "seconds to wait, when the replica sheds load"),
+}
 # Request bodies Swagger UI pre-fills (and schemathesis' examples phase sends): the README's.
 EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/tenants"): {"id": "acme", "name": "Acme"},
@@ -172,9 +174,12 @@ def _problem_response(status: int, description: str | None) -> dict[str, Any]:
         "description": description or STATUS_TEXT.get(status, "error"),
         "content": {PROBLEM_JSON: {"schema": {"$ref": _REF + schema}}},
     }
-    header = {401: "WWW-Authenticate", 429: "Retry-After"}.get(status)
+    header = _HEADERS.get(status)
     if header:
-        response["headers"] = {header: {"schema": {"type": "string"}}}
+        name, required, description = header
+        response["headers"] = {
+            name: {"required": required, "description": description, "schema": {"type": "string"}}
+        }
     return response
 
 
@@ -242,37 +247,9 @@ def refine(schema: dict[str, Any], api: FastAPI) -> dict[str, Any]:
     return schema
 
 
-def _install_docs(api: FastAPI) -> None:
-    """Swagger UI and ReDoc from assets shipped in a wheel (fastapi-offline), no CDN."""
-    own = {api.docs_url, api.redoc_url, api.swagger_ui_oauth2_redirect_url}
-    api.router.routes[:] = [
-        r for r in api.router.routes if not (isinstance(r, Route) and r.path in own)
-    ]
-    assets = resources.files("fastapi_offline") / "static"
-    api.mount(ASSETS_URL, StaticFiles(directory=str(assets)), name="docs-assets")
-    favicon = f"{ASSETS_URL}/favicon.png"
-
-    @api.get("/docs", include_in_schema=False)
-    async def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json", title=f"{api.title} - API",
-            swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
-            swagger_css_url=f"{ASSETS_URL}/swagger-ui.css", swagger_favicon_url=favicon,
-            swagger_ui_parameters={"persistAuthorization": True},
-        )  # fmt: skip
-
-    @api.get("/redoc", include_in_schema=False)
-    async def redoc() -> HTMLResponse:
-        return get_redoc_html(
-            openapi_url="/openapi.json", title=f"{api.title} - ReDoc",
-            redoc_js_url=f"{ASSETS_URL}/redoc.standalone.js", redoc_favicon_url=favicon,
-            with_google_fonts=False,
-        )  # fmt: skip
-
-
 def install_openapi(api: FastAPI) -> FastAPI:
     """Refine the document, serve the docs offline, make ``Allow`` answers match the document."""
-    _install_docs(api)
+    install_docs(api)
     install_allow(api)
     generate = api.openapi
 
