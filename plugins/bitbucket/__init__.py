@@ -1,1 +1,1 @@
-"""The Bitbucket review agent (Cloud and Data Center); status: foundations, see docs/agents/bitbucket.md."""
+"""The Bitbucket review agent (Cloud and Data Center); foundations: docs/agents/bitbucket.md."""

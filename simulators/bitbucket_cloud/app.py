@@ -9,6 +9,7 @@ from simulators.bitbucket_cloud.routes_comments import comments_router
 from simulators.bitbucket_cloud.routes_insights import insights_router
 from simulators.bitbucket_cloud.routes_pullrequests import pullrequests_router
 from simulators.bitbucket_cloud.routes_repos import git_router, repos_router
+from simulators.bitbucket_cloud.routes_src import src_router
 from simulators.bitbucket_cloud.state import CloudState
 from simulators.config import SimulatorConfig
 from simulators.webhooks_out import WebhookSender
@@ -37,6 +38,7 @@ def create_app(config: SimulatorConfig, sender: WebhookSender | None = None) -> 
     app.include_router(comments_router(state))
     app.include_router(insights_router(state))
     app.include_router(repos_router(state))
+    app.include_router(src_router(state))
     app.include_router(state.sender.router())
     app.include_router(git_router(state))
     return app

@@ -84,6 +84,19 @@ class GitRepo:
                 return out.strip()
         return None
 
+    def blob(self, rev: str, path: str) -> bytes | None:
+        """The bytes of file ``path`` at commit ``rev``; None when it is not a file there."""
+        spec = f"{rev}:{path.strip('/')}"
+        kind = self.git("cat-file", "-t", spec, ok_codes=(0, 1, 128)).strip()
+        if kind != "blob":
+            return None
+        proc = subprocess.run(  # noqa: S603 - fixed executable, no shell
+            ["git", "-C", str(self.path), "cat-file", "blob", spec],
+            capture_output=True,
+            check=False,
+        )
+        return proc.stdout if proc.returncode == 0 else None
+
     def branches(self) -> dict[str, str]:
         """Branch name -> head commit hash."""
         out = self.git("for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads")

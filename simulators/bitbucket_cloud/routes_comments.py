@@ -122,6 +122,32 @@ def comments_router(state: CloudState) -> APIRouter:
         )
         return shown
 
+    @router.post(COMMENTS + "/{comment_id}/resolve")
+    def resolve(
+        workspace: str, slug: str, pr_id: int, comment_id: int, request: Request, who: Who
+    ) -> dict[str, Any]:
+        comment = _find(workspace, slug, pr_id, comment_id)
+        if comment.parent_id is not None or comment.inline is None:
+            raise BitbucketError(403, "Only top-level comments on the diff can be resolved")
+        if comment.resolution is not None:
+            raise BitbucketError(409, "Comment is already resolved")
+        comment.resolution = {"user": who.account_id, "created_on": now_iso()}
+        repo = get_repo(state, workspace, slug)
+        shown = s.comment(
+            s.Urls.of(request, state), repo, get_pr(state, repo, pr_id), comment, state
+        )
+        return dict(shown["resolution"])
+
+    @router.delete(COMMENTS + "/{comment_id}/resolve", status_code=204)
+    def reopen(workspace: str, slug: str, pr_id: int, comment_id: int, _: Who) -> Response:
+        comment = _find(workspace, slug, pr_id, comment_id)
+        if comment.parent_id is not None:
+            raise BitbucketError(403, "Only top-level comments can be reopened")
+        if comment.resolution is None:
+            raise BitbucketError(404, "Comment is not resolved")
+        comment.resolution = None
+        return Response(status_code=204)
+
     @router.delete(COMMENTS + "/{comment_id}", status_code=204)
     def delete(workspace: str, slug: str, pr_id: int, comment_id: int) -> Response:
         _find(workspace, slug, pr_id, comment_id).deleted = True

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from fastapi import Request
 
-from simulators.auth import DEMO_DISPLAY_NAME
+from simulators.auth import DEMO_DISPLAY_NAME, account_by_id
 from simulators.bitbucket_cloud.git_repo import FileChange
 from simulators.bitbucket_cloud.state import CloudState, Comment, PullRequest, Repo
 
@@ -52,12 +52,13 @@ def rendered(raw: str) -> dict[str, str]:
 
 
 def user(urls: Urls, account_id: str, state: CloudState) -> dict[str, Any]:
-    """The demo user (the only account of the simulator)."""
+    """The account with ``account_id`` (its own name; the demo user's for unknown ids)."""
     user_uuid = "{" + str(uuid.uuid5(uuid.NAMESPACE_URL, account_id)) + "}"
+    known = account_by_id(state.config, account_id)
     return {
         "type": "user",
-        "display_name": DEMO_DISPLAY_NAME,
-        "nickname": state.config.user_email.split("@")[0],
+        "display_name": known.display_name if known else DEMO_DISPLAY_NAME,
+        "nickname": known.username if known else state.config.user_email.split("@")[0],
         "account_id": account_id,
         "uuid": user_uuid,
         "links": {
@@ -204,6 +205,12 @@ def comment(
     }
     if c.inline is not None:
         body["inline"] = c.inline
+    if c.resolution is not None:
+        body["resolution"] = {
+            "type": "comment_resolution",
+            "user": user(urls, c.resolution["user"], state),
+            "created_on": c.resolution["created_on"],
+        }
     if c.parent_id is not None:
         body["parent"] = {
             "id": c.parent_id,

@@ -56,6 +56,7 @@ class Comment:
     deleted: bool = False
     created_on: str = field(default_factory=now_iso)
     updated_on: str = field(default_factory=now_iso)
+    resolution: dict[str, Any] | None = None  # {"user": account id, "created_on": ...}
 
 
 @dataclass

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from simulators.bitbucket_dc.model import DateStyle, DcState
 from simulators.bitbucket_dc.routes import DcError, dc_error_handler, dc_router
+from simulators.bitbucket_dc.routes_more import more_router
 from simulators.config import SimulatorConfig
 from simulators.webhooks_out import WebhookSender
 
@@ -24,6 +25,7 @@ def create_app(
     app.state.bitbucket_dc = state
     app.state.sim_config = config
     app.add_exception_handler(DcError, dc_error_handler)
+    app.include_router(more_router(state))
     app.include_router(dc_router(state))
     app.include_router(state.sender.router())
     return app

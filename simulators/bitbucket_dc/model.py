@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from simulators.auth import DEMO_DISPLAY_NAME
+from simulators.auth import DEMO_DISPLAY_NAME, accounts
 from simulators.bitbucket_cloud.git_repo import GitRepo
 from simulators.config import SimulatorConfig
 from simulators.webhooks_out import WebhookSender
@@ -31,6 +31,10 @@ class DcComment:
     parent_id: int | None = None
     version: int = 0
     created: int = field(default_factory=now_ms)
+    updated: int = field(default_factory=now_ms)
+    author_email: str | None = None  # None: the demo user
+    state: str = "OPEN"  # OPEN or RESOLVED (Bitbucket 7.x+)
+    severity: str = "NORMAL"  # NORMAL or BLOCKER (a task)
 
 
 @dataclass
@@ -93,14 +97,16 @@ class DcState:
             return epoch_ms
         return datetime.fromtimestamp(epoch_ms / 1000, UTC).isoformat(timespec="seconds")
 
-    def user(self) -> dict[str, Any]:
-        """The demo user."""
-        name = self.config.user_email.split("@")[0]
+    def user(self, email: str | None = None) -> dict[str, Any]:
+        """The account with ``email`` (the demo user by default), as DC shows users."""
+        known = next((a for a in accounts(self.config) if a.email == email), None)
+        name = known.username if known else self.config.user_email.split("@")[0]
+        number = 1 + next((i for i, a in enumerate(accounts(self.config)) if a is known), 0)
         return {
             "name": name,
-            "emailAddress": self.config.user_email,
-            "id": 1,
-            "displayName": DEMO_DISPLAY_NAME,
+            "emailAddress": known.email if known else self.config.user_email,
+            "id": number,
+            "displayName": known.display_name if known else DEMO_DISPLAY_NAME,
             "active": True,
             "slug": name,
             "type": "NORMAL",
@@ -184,9 +190,12 @@ class DcState:
             "id": c.id,
             "version": c.version,
             "text": c.text,
-            "author": self.user(),
+            "author": self.user(c.author_email),
             "createdDate": self.date(c.created),
-            "updatedDate": self.date(c.created),
+            "updatedDate": self.date(c.updated),
+            "severity": c.severity,
+            "state": c.state,
+            "threadResolved": c.state == "RESOLVED",
             "comments": [],
             "tasks": [],
             "properties": {"repositoryId": 1},
@@ -197,12 +206,14 @@ class DcState:
             body["parent"] = {"id": c.parent_id}
         return body
 
-    def emit(self, repo: DcRepo, pr: DcPullRequest, event: str, **extra: Any) -> None:
+    def emit(
+        self, repo: DcRepo, pr: DcPullRequest, event: str, actor: str | None = None, **extra: Any
+    ) -> None:
         """Send a ``pr:*`` webhook (eventKey, date, actor, pullRequest + extras)."""
         payload = {
             "eventKey": event,
             "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "actor": self.user(),
+            "actor": self.user(actor),
             "pullRequest": self.pull_request(repo, pr),
         } | extra
         self.sender.emit("bitbucket-dc", event, payload, scope=f"{repo.project}/{repo.slug}")

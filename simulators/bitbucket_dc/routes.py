@@ -178,7 +178,7 @@ def dc_router(state: DcState) -> APIRouter:
 
     @router.post(PR + "/comments", status_code=201)
     def add_comment(
-        key: str, slug: str, pr_id: int, request: Request, body: JsonBody
+        key: str, slug: str, pr_id: int, request: Request, body: JsonBody, who: Who
     ) -> dict[str, Any]:
         repo, pr = pr_of(request, key, slug, pr_id)
         anchor, parent = body.get("anchor"), (body.get("parent") or {}).get("id")
@@ -191,10 +191,13 @@ def dc_router(state: DcState) -> APIRouter:
             body["text"],
             anchor,
             parent,
+            author_email=who.email,
+            severity="BLOCKER" if body.get("severity") == "BLOCKER" else "NORMAL",
         )
         pr.comments.append(comment)
         extra = {"commentParentId": parent} if parent is not None else {}
-        state.emit(repo, pr, "pr:comment:added", comment=state.comment(comment), **extra)
+        shown = state.comment(comment)
+        state.emit(repo, pr, "pr:comment:added", who.email, comment=shown, **extra)
         return state.comment(comment)
 
     @router.get(PR + "/comments/{comment_id}")
