@@ -209,7 +209,7 @@ def realistic(tools: tuple[Tool, ...] = AnalysisOptions().tools) -> str:
     ]
     for title, root, exclude in (
         ("Development cases (written before the rules changed; the dataflow pass was then "
-         "developed against them)", REALISTIC, ("holdout", "holdout2")),
+         "developed against them)", REALISTIC, ("holdout", "holdout2", "holdout3")),
         ("Hold-out cases (written after the pass; scored 0.86 the first time: XXE options built "
          "with dict(...), session.update, a class-based view and a dataclass were missed and "
          "have been fixed since)",
@@ -219,6 +219,8 @@ def realistic(tools: tuple[Tool, ...] = AnalysisOptions().tools) -> str:
          "validator function, a frozenset() allow-list, membership in rows of the database, "
          "an MD5 for Gravatar; fixed since)",
          REALISTIC / "holdout2", ()),
+        ("Third hold-out (written last, never used to change the engine: the standing estimate; "
+         "0.86 when first scored)", REALISTIC / "holdout3", ()),
     ):  # fmt: skip
         cases = realistic_corpus.read_cases(root, exclude)
         prefix = root.relative_to(REALISTIC).as_posix()

@@ -91,7 +91,9 @@ def family_of(cwe: int) -> str:
     raise ValueError(f"CWE-{cwe} belongs to no family")
 
 
-def read_cases(root: Path, exclude: tuple[str, ...] = ("holdout", "holdout2")) -> list[Case]:
+def read_cases(
+    root: Path, exclude: tuple[str, ...] = ("holdout", "holdout2", "holdout3")
+) -> list[Case]:
     """Every labelled case under ``root`` (top-level ``exclude`` directories left out).
 
     A file or package without a label is an error.
