@@ -51,6 +51,7 @@ class DcPullRequest:
     state: str = "OPEN"
     version: int = 0
     merge_commit: str | None = None
+    author_email: str | None = None  # None: the demo user
     comments: list[DcComment] = field(default_factory=list)
     created: int = field(default_factory=now_ms)
     updated: int = field(default_factory=now_ms)
@@ -157,7 +158,12 @@ class DcState:
 
     def pull_request(self, repo: DcRepo, pr: DcPullRequest) -> dict[str, Any]:
         """A pull request object."""
-        author = {"user": self.user(), "role": "AUTHOR", "approved": False, "status": "UNAPPROVED"}
+        author = {
+            "user": self.user(pr.author_email),
+            "role": "AUTHOR",
+            "approved": False,
+            "status": "UNAPPROVED",
+        }
         href = f"{self.web}/projects/{repo.project}/repos/{repo.slug}/pull-requests/{pr.id}"
         body: dict[str, Any] = {
             "id": pr.id,

@@ -97,7 +97,9 @@ def dc_router(state: DcState) -> APIRouter:
         }
 
     @router.post(REPO + "/pull-requests", status_code=201)
-    async def create_pr(key: str, slug: str, request: Request, body: JsonBody) -> dict[str, Any]:
+    async def create_pr(
+        key: str, slug: str, request: Request, body: JsonBody, who: Who
+    ) -> dict[str, Any]:
         repo = repo_of(request, key, slug)
         from_branch = str((body.get("fromRef") or {}).get("id", "")).removeprefix("refs/heads/")
         to_branch = str((body.get("toRef") or {}).get("id", "")).removeprefix("refs/heads/")
@@ -113,9 +115,10 @@ def dc_router(state: DcState) -> APIRouter:
             to_branch,
             from_hash,
             to_hash,
+            author_email=who.email,
         )
         repo.prs[pr.id] = pr
-        state.emit(repo, pr, "pr:opened")
+        state.emit(repo, pr, "pr:opened", who.email)
         return state.pull_request(repo, pr)
 
     @router.get(REPO + "/pull-requests")
