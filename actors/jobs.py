@@ -63,9 +63,11 @@ class JobRunner:
         self.stopping: dict[str, str] = {}  # job id -> why we cancelled its task
         self.recovered: dict[str, str] | None = None
         self._wake = asyncio.Event()
-        self._loop: asyncio.Task[None] | None = None
-        # Runs once this constructor returned: a runner Ray restarted resumes without a caller.
-        ray.get_runtime_context().current_actor.start.remote()
+        # An async actor is constructed inside its running event loop: start here, so a runner
+        # Ray restarted resumes without anyone calling it (a call to itself could be lost).
+        self._loop: asyncio.Task[None] | None = asyncio.get_running_loop().create_task(
+            self._forever()
+        )
 
     async def start(self) -> bool:
         """Recover what a previous incarnation left running, then run forever (idempotent)."""

@@ -20,13 +20,19 @@ from tests.serve_app.webhook_helpers import signed
 WAIT_S = 90.0
 
 
+_loaded: dict[str, Path] = {}  # serve_url -> plugin path (modules importing the fixture share it)
+
+
 @pytest.fixture(scope="session")
 def job_source(serve_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if serve_url in _loaded:
+        return _loaded[serve_url]
     path = write_job_plugin(tmp_path_factory.mktemp("job-plugins"))
     with operator(serve_url) as op:
         response = op.post("/v1/plugins/sources", json={"path": str(path)})
     assert response.status_code == 201, response.text
     assert response.json()["loaded"] == ["job-worker@1.0.0"], response.text
+    _loaded[serve_url] = path
     return path
 
 

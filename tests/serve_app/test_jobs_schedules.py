@@ -124,7 +124,11 @@ def test_a_restarted_runner_requeues_the_job_it_left_running(
 
     ray.kill(runner, no_restart=False)  # Ray restarts it; its task dies with it
 
-    outcome = worker.outcome(job_id)
+    try:
+        outcome = worker.outcome(job_id)
+    except AssertionError as err:
+        stats = ray.get(runner.stats.remote(), timeout=30)
+        raise AssertionError(f"{err}: job {worker.job(job_id)}; runner {stats}") from err
     assert outcome["ok"] is True and outcome["attempts"] == 2
     assert read(tmp_path / f"{job_id}-2.pid")
     assert len(worker.kv_keys(f"handled/{job_id}/")) == 1
