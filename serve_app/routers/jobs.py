@@ -44,4 +44,10 @@ async def get_job(tenant: str, job_id: str, who: TenantDep, svc: ServicesDep) ->
 async def cancel_job(tenant: str, job_id: str, who: TenantDep, svc: ServicesDep) -> Job:
     job = await JobStore(svc.db).cancel(tenant, job_id)
     await runner_client(svc.settings.ray.namespace).wake()  # stops the task now, not next poll
+    async with svc.db.transaction() as conn:
+        record = await svc.audit.record(
+            conn, tenant_id=tenant, actor=who.actor, action="job.cancel", target=job_id,
+            details={"kind": job.kind, "instance_id": job.instance_id},
+        )  # fmt: skip
+    await svc.audit.publish(record)
     return job

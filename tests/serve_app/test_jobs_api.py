@@ -46,6 +46,8 @@ def test_progress_is_visible_and_cancel_stops_the_task(worker: Worker, tmp_path:
     again = worker.tenant.http.post(f"{worker.jobs}/{job_id}/cancel")
     assert again.status_code == 409 and again.headers["content-type"] == "application/problem+json"
     assert worker.job(job_id)["status"] == "cancelled"
+    audit = worker.tenant.http.get(f"/v1/tenants/{worker.tenant.id}/audit").json()
+    assert any(a["action"] == "job.cancel" and a["target"] == job_id for a in audit), audit
 
 
 def test_a_newer_job_with_the_same_key_supersedes_and_cancels_the_older(
