@@ -4,6 +4,8 @@ Each ``bench/bench_<name>.py`` defines ``TITLE: str`` and ``run() -> str`` retur
 section (tables measured in this run, baseline included). Results of each module are kept in
 ``bench/results/<name>.md``; README.md is rebuilt from all of them, so running one benchmark
 (``python -m bench estimator``) keeps the other sections as they were last measured.
+``--dry-run`` prints the sections and writes nothing (for checking a benchmark's code with short
+settings, e.g. ``BENCH_WEBHOOKS_DURATION_S=2``, on a busy machine).
 """
 
 from __future__ import annotations
@@ -41,8 +43,8 @@ def available() -> list[str]:
     return sorted(p.stem.removeprefix("bench_") for p in BENCH_DIR.glob("bench_*.py"))
 
 
-def run_one(name: str) -> None:
-    """Run one benchmark module and store its section."""
+def run_one(name: str, *, write: bool = True) -> None:
+    """Run one benchmark module and store its section (print only unless ``write``)."""
     module = importlib.import_module(f"bench.bench_{name}")
     print(f"== {name}: {module.TITLE}", flush=True)
     started = time.perf_counter()
@@ -53,8 +55,9 @@ def run_one(name: str) -> None:
         f"## {module.TITLE}\n\n_Measured {stamp} on {_machine()}; the benchmark took "
         f"{took:.0f} s._\n\n{body.strip()}\n"
     )
-    RESULTS_DIR.mkdir(exist_ok=True)
-    (RESULTS_DIR / f"{name}.md").write_text(section)
+    if write:
+        RESULTS_DIR.mkdir(exist_ok=True)
+        (RESULTS_DIR / f"{name}.md").write_text(section)
     print(section, flush=True)
 
 
@@ -72,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the named benchmarks (all when none is named)."""
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("names", nargs="*", help=f"benchmarks to run: {', '.join(available())}")
+    parser.add_argument("--dry-run", action="store_true", help="print results, write nothing")
     args = parser.parse_args(argv)
     names = args.names or available()
     unknown = sorted(set(names) - set(available()))
@@ -80,11 +84,12 @@ def main(argv: list[str] | None = None) -> int:
     failed = []
     for name in names:
         try:
-            run_one(name)
+            run_one(name, write=not args.dry_run)
         except Exception as err:  # noqa: BLE001 - one failing benchmark must not hide the others
             print(f"benchmark {name} failed: {err!r}", file=sys.stderr, flush=True)
             failed.append(name)
-    rebuild_readme()
+    if not args.dry_run:
+        rebuild_readme()
     return 1 if failed else 0
 
 

@@ -11,7 +11,7 @@ import asyncio
 import re
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
@@ -95,6 +95,16 @@ class Result:
     other: int
     send_lag_p99_ms: float = 0.0
     generator_cpu: float = 0.0
+    shed: int = 0
+    """503 answers (admission control: the sender retries later)."""
+    lost: int = 0
+    """Requests without an answer (given up after CLIENT_TIMEOUT_S, or a connection error)."""
+    rate: float = 0.0
+    """The arrival rate asked for (open loop)."""
+    shed_p99_ms: float = float("nan")
+    """p99 of the 503 answers alone: shedding is only useful when it is fast."""
+    accepted_ids: list[str] | None = field(default=None, repr=False)
+    """The ``webhook-id`` of every 202 (open loop), to check each one is durable."""
 
 
 def _ms(value: str, unit: str) -> float:
@@ -173,7 +183,11 @@ async def _open_loop(url: str, reqs: list[Signed], rate: float) -> Result:
         rps=len(reqs) / wall, p50_ms=float(np.percentile(latencies, 50) * 1e3),
         p99_ms=float(np.percentile(latencies, 99) * 1e3), accepted=accepted,
         other=len(reqs) - accepted, send_lag_p99_ms=float(np.percentile(lags, 99) * 1e3),
-        generator_cpu=cpu / wall,
+        generator_cpu=cpu / wall, shed=int((statuses == 503).sum()),
+        lost=int((statuses == -1).sum()), rate=rate,
+        shed_p99_ms=float(np.percentile(latencies[statuses == 503], 99) * 1e3)
+        if (statuses == 503).any() else float("nan"),
+        accepted_ids=[r.msg_id for r, s in zip(reqs, statuses, strict=True) if s == 202],
     )  # fmt: skip
 
 
