@@ -8,6 +8,8 @@ counts by severity, what was reviewed, what was not and why, the mode (LLM or an
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from plugins.bitbucket.findings import ReviewFinding, Severity
@@ -37,6 +39,22 @@ WHY = {
     1004: "A session cookie readable from script is stolen by any XSS.",
     1336: "Template text from users runs as code in the template engine.",
 }
+
+
+_MARKER = re.compile(r"^\[//\]: # \(dcoder:([a-z0-9-]{1,64})\)$", re.MULTILINE)
+SUMMARY_MARKER = "summary"
+
+
+def marker(tag: str) -> str:
+    """An invisible line (a markdown link definition) naming what a comment is: a fingerprint
+    or ``summary``. After an ambiguous failure the agent finds its comment again by it."""
+    return f"[//]: # (dcoder:{tag})"
+
+
+def marker_of(text: str) -> str | None:
+    """The tag of a comment written by the agent, if it carries one."""
+    found = _MARKER.search(text or "")
+    return found.group(1) if found else None
 
 
 def why_it_matters(finding: ReviewFinding) -> str:
@@ -70,7 +88,7 @@ def inline_comment(finding: ReviewFinding, *, suggestions: bool = True) -> str:
         source += f", confidence {finding.confidence:.0%}"
     if finding.also_reported_by:
         source += "; also reported by " + ", ".join(finding.also_reported_by)
-    lines.append(f"_{FOOTER} ({source})_")
+    lines += [f"_{FOOTER} ({source})_", "", marker(finding.fingerprint)]
     return "\n".join(lines)
 
 
@@ -167,7 +185,7 @@ def summary_comment(s: Summary) -> str:
     if s.settings_note:
         settings += f" (the repository file was not used: {s.settings_note})"
     lines += ["", settings + ".", "", f"_{FOOTER}: this comment is edited on every push._"]
-    return "\n".join(lines)
+    return "\n".join([*lines, "", marker(SUMMARY_MARKER)])
 
 
 def skipped_comment(reason: str) -> str:

@@ -6,7 +6,14 @@ from plugins.bitbucket.events import Actor, EventKind, PullRequestEvent, RepoRef
 from plugins.bitbucket.findings import Severity, from_analysis
 from plugins.bitbucket.insights import build_report
 from plugins.bitbucket.outcome import PullRequestRef, ReviewCompleted, jira_keys, merged_payload
-from plugins.bitbucket.render import Mode, Summary, inline_comment, summary_comment
+from plugins.bitbucket.render import (
+    SUMMARY_MARKER,
+    Mode,
+    Summary,
+    inline_comment,
+    marker_of,
+    summary_comment,
+)
 from tests.plugins.bitbucket.findings_data import REPORT, finding
 
 
@@ -117,3 +124,11 @@ def test_jira_keys_and_payloads() -> None:
         mode="analyzers-only",
     )
     assert done.model_dump(mode="json")["open_counts"] == {"high": 0}
+
+
+def test_markers_let_the_agent_find_its_comments_again() -> None:
+    sql = from_analysis(REPORT)[0]
+    assert marker_of(inline_comment(sql)) == sql.fingerprint
+    assert marker_of(summary_comment(_summary())) == SUMMARY_MARKER
+    assert marker_of("[//]: # (dcoder:abc) said someone") is None  # only a line of its own
+    assert marker_of("plain text") is None

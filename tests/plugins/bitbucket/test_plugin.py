@@ -1,0 +1,196 @@
+"""BitbucketPlugin in the SDK harness against the simulators: configure as the agent (Cloud and
+DC), webhooks parsed from the real captures, merges announced once, reviews honestly not yet run."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from plugin_sdk import PermanentError, PluginAuthFailed, PluginConfigInvalid
+from plugin_sdk.testing import PluginHarness
+from plugins.bitbucket.plugin import NOT_YET, SERVER_KEY, BitbucketPlugin, Server
+from tests.plugins.bitbucket.conftest import SimServer, contract
+from tests.plugins.bitbucket.repos import Made, account, cloud_pr, dc_pr
+
+SECRETS = {"webhook_secret": "s3cret"}
+
+
+def _harness(
+    sim: SimServer, flavour: str = "cloud", **config: Any
+) -> PluginHarness[BitbucketPlugin]:
+    mount = "/bitbucket" if flavour == "cloud" else "/bitbucket-dc"
+    base = {"deployment": flavour, "base_url": sim.url + mount}
+    harness = PluginHarness(BitbucketPlugin, config=base | config, secrets=SECRETS)
+    me = account(sim, "dcoder-agent")
+    if flavour == "cloud":  # what the platform's auth attaches
+        harness.http.auth = httpx.BasicAuth(me.email, me.api_token)
+    else:
+        harness.http.headers["Authorization"] = f"Bearer {me.pat}"
+    return harness
+
+
+@pytest.fixture(params=["cloud", "dc"])
+async def agent(
+    request: pytest.FixtureRequest, sim: SimServer
+) -> AsyncIterator[tuple[PluginHarness[BitbucketPlugin], Made]]:
+    made = cloud_pr(sim) if request.param == "cloud" else dc_pr(sim)
+    harness = _harness(sim, request.param, repositories=[made.repo.full_name])
+    await harness.install()
+    await harness.enable()
+    yield harness, made
+    await harness.aclose()
+
+
+async def test_configure_records_the_agent(
+    sim: SimServer, agent: tuple[PluginHarness[BitbucketPlugin], Made]
+) -> None:
+    harness, _ = agent
+    server = Server.model_validate(await harness.store.get(SERVER_KEY))
+    me = account(sim, "dcoder-agent")
+    assert server.agent.name == me.username
+    assert server.flavour == harness.plugin.config.deployment
+    assert (
+        "checked as dcoder-agent; preview: pull requests are not reviewed yet"
+        in (await harness.health()).detail
+    )
+
+
+async def test_unknown_repository_wrong_server_and_wrong_token(sim: SimServer) -> None:
+    missing = _harness(sim, repositories=["acme/does-not-exist"])
+    with pytest.raises(PluginConfigInvalid, match="acme/does-not-exist does not exist"):
+        await missing.install()
+    await missing.aclose()
+    nowhere = _harness(sim, "dc", base_url=sim.url + "/bitbucket")  # Cloud is not a DC server
+    with pytest.raises(PluginConfigInvalid, match="is not a Bitbucket DC"):
+        await nowhere.install()
+    await nowhere.aclose()
+    wrong = _harness(sim)
+    wrong.http.auth = httpx.BasicAuth("agent@example.com", "not-the-token")
+    await wrong.ctx.credentials.put("api_token", {"email": "agent@example.com", "token": "x"})
+    with pytest.raises(PluginAuthFailed):
+        await wrong.install()
+    await wrong.aclose()
+
+
+async def test_configure_before_credentials_checks_on_enable(sim: SimServer) -> None:
+    harness = _harness(sim)
+    harness.http.auth = httpx.BasicAuth("", "")  # the service: credentials come after install
+    await harness.install()
+    assert await harness.store.get(SERVER_KEY) is None
+    me = account(sim, "dcoder-agent")
+    harness.http.auth = httpx.BasicAuth(me.email, me.api_token)
+    await harness.enable()
+    assert Server.model_validate(await harness.store.get(SERVER_KEY)).agent.id == me.account_id
+    await harness.aclose()
+
+
+def _payloads(flavour: str, made: Made) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Real captures pointed at the simulator's repository and pull request."""
+    if flavour == "cloud":
+        out = {}
+        for kind, key, name in (
+            ("opened", "pullrequest:created", "pullrequest_created"),
+            ("merged", "pullrequest:fulfilled", "pullrequest_fulfilled"),
+            ("comment", "pullrequest:comment_created", "pullrequest_comment_created"),
+        ):
+            body = contract("bitbucket-cloud", name)
+            body["repository"]["full_name"] = made.repo.full_name
+            body["pullrequest"]["id"] = made.pr_id
+            body["pullrequest"]["source"]["branch"]["name"] = made.branch
+            out[kind] = (key, body)
+        return out
+    out = {}
+    for kind, key, name in (
+        ("opened", "pr:opened", "pr_opened"),
+        ("merged", "pr:merged", "pr_merged"),
+    ):
+        body = contract("bitbucket-dc", name)
+        ref = body["pullRequest"]["toRef"]["repository"]
+        ref["slug"], ref["project"]["key"] = made.repo.slug, made.repo.owner
+        body["pullRequest"]["id"] = made.pr_id
+        body["pullRequest"]["fromRef"]["displayId"] = made.branch
+        out[kind] = (key, body)
+    comment = contract("bitbucket-dc", "pr_opened")
+    comment["pullRequest"] = out["opened"][1]["pullRequest"]
+    comment["eventKey"] = "pr:comment:added"
+    comment["comment"] = {"id": 1, "text": "", "author": {"name": "alice", "id": 3}}
+    out["comment"] = ("pr:comment:added", comment)
+    return out
+
+
+def _with_text(
+    flavour: str, body: dict[str, Any], text: str, author: dict[str, Any]
+) -> dict[str, Any]:
+    copy = dict(body)
+    if flavour == "cloud":
+        copy["comment"] = body["comment"] | {"content": {"raw": text}, "user": author}
+    else:
+        copy["comment"] = body["comment"] | {"text": text, "author": author}
+    return copy
+
+
+async def test_merge_is_announced_once_with_jira_keys(
+    agent: tuple[PluginHarness[BitbucketPlugin], Made],
+) -> None:
+    harness, made = agent
+    flavour = harness.plugin.config.deployment
+    key, body = _payloads(flavour, made)["merged"]
+    first = await harness.webhook(body, headers={"X-Event-Key": key})
+    await harness.redeliver(first)  # a replayed webhook: the same event id, published once
+    again = await harness.webhook(body, headers={"X-Event-Key": key})  # Bitbucket sends it again
+    assert again.delivery_id != first.delivery_id
+    events = harness.published_events
+    assert [e.subject for e in events] == ["bitbucket.pr.merged"]
+    assert harness.publisher.attempts == 3  # three publishes of one id: JetStream keeps one
+    data = events[0].data
+    assert data["jira_keys"] == ["SHOP-12", "OPS-7"]  # branch, then the commit (title is theirs)
+    assert data["pull_request"]["repository"] == made.repo.full_name and data["merge_commit"]
+
+
+async def test_review_requests_fail_visibly_until_jobs_land(
+    sim: SimServer, agent: tuple[PluginHarness[BitbucketPlugin], Made]
+) -> None:
+    harness, made = agent
+    flavour = harness.plugin.config.deployment
+    payloads = _payloads(flavour, made)
+    key, opened = payloads["opened"]
+    with pytest.raises(PermanentError) as caught:
+        await harness.webhook(opened, headers={"X-Event-Key": key})
+    assert NOT_YET in caught.value.detail and made.repo.full_name in caught.value.detail
+    key, comment = payloads["comment"]
+    alice = {"account_id": "557058:alice", "nickname": "alice"} if flavour == "cloud" else {
+        "name": "alice", "id": 3}  # fmt: skip
+    me = account(sim, "dcoder-agent")
+    mention = (
+        f"@{{{me.account_id}}} full review" if flavour == "cloud" else "@dcoder-agent full review"
+    )
+    with pytest.raises(PermanentError, match="full-review asked"):
+        await harness.webhook(
+            _with_text(flavour, comment, mention, alice), headers={"X-Event-Key": key}
+        )
+    # no mention, or the agent's own comment: nothing at all
+    await harness.webhook(_with_text(flavour, comment, "LGTM", alice), headers={"X-Event-Key": key})
+    mine = {"account_id": me.account_id, "nickname": "dcoder-agent"} if flavour == "cloud" else {
+        "name": "dcoder-agent", "id": 2}  # fmt: skip
+    await harness.webhook(_with_text(flavour, comment, mention, mine), headers={"X-Event-Key": key})
+    assert harness.published_events == []
+
+
+async def test_other_repositories_and_events_are_ignored(
+    agent: tuple[PluginHarness[BitbucketPlugin], Made],
+) -> None:
+    harness, made = agent
+    flavour = harness.plugin.config.deployment
+    key, opened = _payloads(flavour, made)["opened"]
+    other = contract(
+        "bitbucket-cloud" if flavour == "cloud" else "bitbucket-dc",
+        "pullrequest_created" if flavour == "cloud" else "pr_opened",
+    )
+    await harness.webhook(other, headers={"X-Event-Key": key})  # not a watched repository
+    await harness.webhook({"push": {}}, headers={"X-Event-Key": "repo:push"})
+    with pytest.raises(PermanentError, match="no pullrequest"):
+        await harness.webhook({"repository": {}}, headers={"X-Event-Key": "pullrequest:created"})
+    assert harness.published_events == []
