@@ -70,8 +70,8 @@ class JobRunner:
         )
 
     async def start(self) -> bool:
-        """Recover what a previous incarnation left running, then run forever (idempotent)."""
-        if self._loop is None:
+        """Make sure the loop runs (it starts with the actor; this only restarts a dead loop)."""
+        if self._loop is None or self._loop.done():
             self._loop = asyncio.create_task(self._forever())
         return True
 

@@ -32,6 +32,7 @@ __all__ = [
     "Jobs",
     "JobSubmission",
     "NoJobQueue",
+    "REVIEW_KIND",
 ]
 
 REVIEW_KIND = "sandbox.review"
