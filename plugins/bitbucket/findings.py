@@ -162,3 +162,28 @@ def dedupe(findings: Iterable[ReviewFinding]) -> list[ReviewFinding]:
         seen.add(finding.fingerprint)
         out.append(finding)
     return out
+
+
+class Selection(BaseModel):
+    """Findings split by the review settings: commented on, below the threshold, ignored."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kept: list[ReviewFinding]
+    below_threshold: list[ReviewFinding]
+    ignored: list[ReviewFinding]
+
+
+def select(
+    findings: Iterable[ReviewFinding], ignore: Sequence[str], threshold: Severity
+) -> Selection:
+    """Drop ignored paths, set aside what is below the comment threshold (still reported)."""
+    kept, below, ignored = [], [], []
+    for finding in dedupe(findings):
+        if path_matches(finding.path, ignore):
+            ignored.append(finding)
+        elif not finding.severity.at_least(threshold):
+            below.append(finding)
+        else:
+            kept.append(finding)
+    return Selection(kept=kept, below_threshold=below, ignored=ignored)

@@ -9,6 +9,7 @@ from plugins.bitbucket.findings import (
     from_analysis,
     path_matches,
     ranked,
+    select,
 )
 from tests.plugins.bitbucket.findings_data import REPORT, finding
 
@@ -60,3 +61,10 @@ def test_dedupe_drops_llm_repeats_of_analyzer_lines() -> None:
     llm_same_line = finding(line=5, source="llm", rule="llm/security", fp="x" * 32)
     llm_other = finding(line=6, source="llm", rule="llm/bug", fp="y" * 32)
     assert dedupe([llm_same_line, analyzer, llm_other, analyzer]) == [analyzer, llm_other]
+
+
+def test_select_by_settings() -> None:
+    high, low = finding(line=1), finding(line=2, severity="low")
+    docs = finding(path="docs/x.py", line=3)
+    chosen = select([low, docs, high], ["docs/"], Severity.MEDIUM)
+    assert chosen.kept == [high] and chosen.below_threshold == [low] and chosen.ignored == [docs]
