@@ -52,6 +52,16 @@ class DataflowError(ValueError):
     """The pass's output could not be understood."""
 
 
+class PartialRun(Exception):  # noqa: N818 - an outcome, not a failure of ours
+    """The pass stopped early (statement budget): its findings stand, the run is incomplete."""
+
+    def __init__(
+        self, findings: list[Finding], errors: list[str], clean: set[tuple[str, int, int]]
+    ) -> None:
+        super().__init__("; ".join(errors))
+        self.findings, self.errors, self.clean = findings, errors, clean
+
+
 @cache
 def payload() -> str:
     """The pass's sources, as the bootstrap's first argument."""
@@ -117,7 +127,10 @@ def parse(stdout: str) -> tuple[list[Finding], list[str], set[tuple[str, int, in
         for c in data.get("clean", [])
         for cwe in c["cwe"]
     }
-    return findings, [str(e) for e in data.get("errors", [])], clean
+    errors = [str(e) for e in data.get("errors", [])]
+    if not data.get("complete", True):
+        raise PartialRun(findings, errors, clean)
+    return findings, errors, clean
 
 
 def suppress_proven_clean(

@@ -132,7 +132,11 @@ def _run_one(
     clean: set[tuple[str, int, int]] = set()
     try:
         if tool is Tool.DATAFLOW:
-            findings, errors, clean = dataflow.parse(result.stdout)
+            try:
+                findings, errors, clean = dataflow.parse(result.stdout)
+            except dataflow.PartialRun as partial:  # findings stand, the run is incomplete
+                findings, errors, clean = partial.findings, partial.errors, set()
+                run.ok = False
         else:
             findings, errors = _parse(tool, result.stdout, options.rules_dir)
     except (AnalyzerError, dataflow.DataflowError) as err:

@@ -104,6 +104,15 @@ def test_a_broken_output_is_an_error_not_a_crash() -> None:
         dataflow.parse("Traceback (most recent call last): ...")
 
 
+def test_a_partial_run_keeps_its_findings_but_proves_nothing() -> None:
+    item = {"rule_id": "flow-xss", "path": "a.py", "line": 3, "message": "m"}
+    out = {"findings": [item], "clean": [{"path": "a.py", "line": 4, "cwe": [78]}],
+           "errors": ["dataflow: statement budget exhausted"], "complete": False}  # fmt: skip
+    with pytest.raises(dataflow.PartialRun) as caught:
+        dataflow.parse(json.dumps(out))
+    assert [f.rule_id for f in caught.value.findings] == ["flow-xss"]
+
+
 def test_realistic_corpus_meets_the_goal(
     bwrap_backend: SandboxBackend, analysis_limits: Limits
 ) -> None:
