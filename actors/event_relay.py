@@ -17,6 +17,7 @@ import ray
 from prometheus_client.metrics_core import Metric
 
 from actors.handles import TenantHosts
+from actors.pacing import Pacer, pressure_subject
 from actors.priority import lower_priority, share_priority
 from actors.relay_work import RelayWork
 from core.bus import Bus
@@ -60,6 +61,8 @@ class EventRelay:
             DeliveryStore(db),
             TenantHosts(self.settings.ray.namespace, self.settings.ray.tenant_hosts),
         )
+        # bounds what this relay dispatches at once while ingress replicas report pressure
+        self.pacer = Pacer(MAX_IN_FLIGHT, yield_ms=self.settings.webhooks.dispatch_yield_ms)
         self._tasks: list[asyncio.Task[None]] = []
         self.processed = 0
         self.errors = 0
@@ -73,6 +76,8 @@ class EventRelay:
                 asyncio.create_task(self._consume("WEBHOOKS", self.work.handle_webhooks)),
                 asyncio.create_task(self._consume("EVENTS", self._event, one_by_one=True)),
             ]
+            if self.pacer.yield_ms:
+                self._tasks.append(asyncio.create_task(self._listen_to_ingest()))
             if self.index == 0:
                 self._tasks.append(asyncio.create_task(self._purge_forever()))
         return True
@@ -90,9 +95,10 @@ class EventRelay:
             try:
                 sub = await self.work.subscribe(stream)
                 while True:
-                    while sum(in_flight.values()) >= MAX_IN_FLIGHT:
+                    cap = self.pacer.next_cap() if self.pacer.yield_ms else MAX_IN_FLIGHT
+                    while sum(in_flight.values()) >= cap:
                         await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-                    room = min(FETCH_BATCH, MAX_IN_FLIGHT - sum(in_flight.values()))
+                    room = min(FETCH_BATCH, cap - sum(in_flight.values()))
                     try:
                         msgs = await sub.fetch(room, timeout=1.0)
                     except TimeoutError:
@@ -111,6 +117,22 @@ class EventRelay:
                 self.errors += 1
                 log.warning("relay %s on %s: %r; resubscribing", self.index, stream, err)
                 await asyncio.sleep(1.0)
+
+    async def _listen_to_ingest(self) -> None:
+        """Feed the pacer the ingress replicas' pressure reports (core NATS, see pacing.py)."""
+        while True:
+            try:
+                nc = await self.bus.connect()
+                subject = pressure_subject(self.settings.nats.namespace)
+                await nc.subscribe(subject, cb=self._heard)  # kept across reconnects by nats-py
+            except Exception as err:  # noqa: BLE001 - boundary: unpaced until it works
+                log.warning("relay %s: no ingest pressure reports (%r); retrying", self.index, err)
+                await asyncio.sleep(1.0)
+            else:
+                return
+
+    async def _heard(self, msg: Any) -> None:
+        self.pacer.heard(msg.data)
 
     async def _purge_forever(self) -> None:
         """Drop delivery records past the de-duplication window (hourly)."""
@@ -147,4 +169,7 @@ class EventRelay:
         return list(self.work.registry.collect())
 
     def stats(self) -> dict[str, Any]:
-        return {"index": self.index, "processed": self.processed, "errors": self.errors}
+        return {
+            "index": self.index, "processed": self.processed, "errors": self.errors,
+            "dispatch_cap": self.pacer.cap, "paced": self.pacer.paced,
+        }  # fmt: skip

@@ -206,6 +206,11 @@ class WebhookSettings(BaseSettings):
         description="after a partial batch, the relay waits this long before fetching again, so "
         "dispatch under load works in fewer, larger batches (adds at most this to handler start)",
     )  # fmt: skip
+    dispatch_yield_ms: float = Field(
+        50.0, ge=0,
+        description="ingest latency (moving average of an ingress replica) above which relays "
+        "halve the webhooks and events they dispatch at once, so dispatch yields to ingest; 0: off",
+    )  # fmt: skip
     max_inflight: int = Field(
         64, ge=1,
         description="webhook requests one ingress replica works on at once; past it the ingest "

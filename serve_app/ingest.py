@@ -11,6 +11,8 @@ come after JetStream's window.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import Request
 
 from actors.handles import TenantHosts
+from actors.pacing import PressureReport, pressure_subject
 from core import json_input
 from core.bus import Bus
 from core.errors import (
@@ -78,6 +81,8 @@ class WebhookIngest:
             *((metrics.ingest_inflight, metrics.ingest_inflight_limit) if metrics else ()),
         )  # fmt: skip
         self._profiles: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+        # what this replica tells the relays about its ingest, so dispatch yields to it
+        self.pressure = PressureReport(f"{os.uname().nodename}:{os.getpid()}")
 
     async def read_body(self, request: Request) -> bytes:
         """The raw body, refusing more than max_body_bytes without reading it all."""
@@ -133,10 +138,23 @@ class WebhookIngest:
                 plugin = self.cached_plugin(tenant_id, instance_id) or "unknown"
                 self.metrics.webhooks.record_outcome(plugin, "shed")
             raise self.admission.refusal()
+        started = time.perf_counter()
         try:
             return await self._accept(tenant_id, instance_id, request)
         finally:
             self.admission.leave()
+            await self._report(time.perf_counter() - started)
+
+    async def _report(self, seconds: float) -> None:
+        """Fold in one request's latency; tell the relays now and then (actors/pacing.py)."""
+        self.pressure.observe(seconds)
+        if not self.pressure.due(time.monotonic()):
+            return
+        payload = self.pressure.payload(self.admission.inflight, self.admission.limit)
+        # core NATS, buffered, never waits for an answer; losing a report only delays pacing
+        with contextlib.suppress(Exception):
+            nc = await self.bus.connect()
+            await nc.publish(pressure_subject(self.bus.settings.namespace), payload)
 
     async def _accept(self, tenant_id: str, instance_id: str, request: Request) -> Accepted:
         self.limiter.check(tenant_id, time.monotonic())
