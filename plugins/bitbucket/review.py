@@ -1,0 +1,145 @@
+"""One review composed from its parts, without I/O: what to post, resolve and report, and what
+the summary, the Code Insights report and ``review.completed`` say.
+
+The review job (once the platform's jobs land) gathers the inputs (the sandbox analysis as JSON,
+the LLM review, the ledger, the settings read at the base) and applies the result through the
+client; everything that decides lives here so it is tested without a server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import BaseModel, ConfigDict
+
+from plugins.bitbucket.events import PullRequestEvent
+from plugins.bitbucket.findings import (
+    ReviewFinding,
+    Severity,
+    Source,
+    from_analysis,
+    path_matches,
+    select,
+)
+from plugins.bitbucket.insights import InsightsReport, build_report
+from plugins.bitbucket.ledger import Entry, Ledger, Plan, Scope, plan
+from plugins.bitbucket.llm import LlmResult
+from plugins.bitbucket.outcome import PullRequestRef, ReviewCompleted
+from plugins.bitbucket.render import Mode, Summary
+from plugins.bitbucket.repo_settings import Effective
+
+
+class Composed(BaseModel):
+    """Everything one review will do and say."""
+
+    model_config = ConfigDict(frozen=True)
+
+    plan: Plan
+    scope: Scope
+    summary: Summary
+    report: InsightsReport
+    findings: list[ReviewFinding]  # current, after ignore (the report's annotations)
+
+
+def _problems(analysis: dict[str, object]) -> list[str]:
+    runs = analysis.get("runs")
+    out = []
+    for run in runs if isinstance(runs, list) else []:
+        if isinstance(run, dict) and not run.get("ok", True) and not run.get("skipped"):
+            out.append(f"{run.get('tool')} did not finish: {run.get('error') or 'failed'}")
+    return out
+
+
+def _mode(effective: Effective, llm: LlmResult | None, llm_note: str | None) -> Mode:
+    tools = effective.settings.analyzers.tools()
+    if llm is not None and llm.usable:
+        return Mode(analyzers=tools, llm=llm.label)
+    note = (llm.note if llm is not None else None) or llm_note
+    return Mode(analyzers=tools, llm_note=note)
+
+
+def compose(
+    event: PullRequestEvent,
+    head: str,
+    effective: Effective,
+    analysis: dict[str, object],
+    ledger: Ledger,
+    *,
+    llm: LlmResult | None = None,
+    llm_note: str | None = None,
+) -> Composed:
+    """The review of ``head``: ``llm`` is None when no LLM ran (``llm_note`` says why)."""
+    settings = effective.settings
+    problems = _problems(analysis)
+    sources: set[Source] = set() if problems else {"analyzer"}
+    found = from_analysis(analysis)
+    if llm is not None and llm.usable:
+        sources.add("llm")
+        found += llm.findings
+    chosen = select(found, settings.ignore, settings.severity_threshold)
+    llm_gaps = frozenset(p for p, _ in (llm.not_reviewed if llm else []))
+    scope = Scope(sources=frozenset(sources), not_reviewed=llm_gaps)
+    planned = plan(ledger, chosen.kept, scope, settings.max_comments)
+    current = chosen.kept + chosen.below_threshold
+    summary = Summary(
+        head=head,
+        mode=_mode(effective, llm, llm_note),
+        result="PASS" if _passes(current, settings.fail_on) else "FAIL",
+        fail_on=settings.fail_on,
+        open_counts=_counts([*planned.post, *_entries(planned)]),
+        new_counts=_counts(planned.post),
+        fixed=len(planned.resolve),
+        reviewed_files=_reviewed(analysis, settings.ignore),
+        not_reviewed=sorted(set(llm.not_reviewed if llm else [])),
+        over_cap=len(planned.over_cap),
+        cap=settings.max_comments,
+        below_threshold=len(chosen.below_threshold),
+        threshold=settings.severity_threshold,
+        settings_source=effective.source,
+        settings_note=effective.note,
+        problems=problems,
+    )
+    report = build_report(current, settings.fail_on, event.flavour)
+    return Composed(plan=planned, scope=scope, summary=summary, report=report, findings=current)
+
+
+def _passes(findings: list[ReviewFinding], fail_on: Severity) -> bool:
+    return not any(f.severity.at_least(fail_on) for f in findings)
+
+
+def _entries(planned: Plan) -> list[ReviewFinding | Entry]:
+    return [*planned.unchanged, *planned.reopen]
+
+
+def _counts(items: Sequence[ReviewFinding | Entry]) -> dict[Severity, int]:
+    counts = dict.fromkeys(Severity, 0)
+    for item in items:
+        counts[item.severity] += 1
+    return counts
+
+
+def _reviewed(analysis: dict[str, object], ignore: list[str]) -> int:
+    changed = analysis.get("changed_files")
+    paths = {p for p in changed if isinstance(p, str)} if isinstance(changed, list) else set()
+    return sum(1 for p in paths if not path_matches(p, ignore))
+
+
+def completed(
+    event: PullRequestEvent,
+    composed: Composed,
+    keys: list[str],
+    summary_comment_id: int | None,
+) -> ReviewCompleted:
+    """The ``review.completed`` payload of a composed (and applied) review."""
+    s = composed.summary
+    return ReviewCompleted(
+        pull_request=PullRequestRef.of(event).model_copy(update={"head": s.head}),
+        jira_keys=keys,
+        result=s.result,
+        open_counts=s.open_counts,
+        new=len(composed.plan.post),
+        fixed=s.fixed,
+        mode="llm" if s.mode.llm else "analyzers-only",
+        not_reviewed=len(s.not_reviewed),
+        summary_comment_id=summary_comment_id,
+    )
