@@ -79,14 +79,16 @@ def compose(
     chosen = select(found, settings.ignore, settings.severity_threshold)
     llm_gaps = frozenset(p for p, _ in (llm.not_reviewed if llm else []))
     scope = Scope(sources=frozenset(sources), not_reviewed=llm_gaps)
-    planned = plan(ledger, chosen.kept, scope, settings.max_comments)
     current = chosen.kept + chosen.below_threshold
+    planned = _capped(
+        plan(ledger, current, scope, len(current)), chosen.kept, settings.max_comments
+    )
     summary = Summary(
         head=head,
         mode=_mode(effective, llm, llm_note),
         result="PASS" if _passes(current, settings.fail_on) else "FAIL",
         fail_on=settings.fail_on,
-        open_counts=_counts([*planned.post, *_entries(planned)]),
+        open_counts=_counts([*planned.post, *_still_open(ledger, planned, current)]),
         new_counts=_counts(planned.post),
         fixed=len(planned.resolve),
         reviewed_files=_reviewed(analysis, settings.ignore),
@@ -107,8 +109,21 @@ def _passes(findings: list[ReviewFinding], fail_on: Severity) -> bool:
     return not any(f.severity.at_least(fail_on) for f in findings)
 
 
-def _entries(planned: Plan) -> list[ReviewFinding | Entry]:
-    return [*planned.unchanged, *planned.reopen]
+def _capped(planned: Plan, kept: list[ReviewFinding], cap: int) -> Plan:
+    """Only findings at or above the threshold are posted (a posted one that fell below it
+    stays, and is not "fixed"); the cap applies to those."""
+    wanted = {f.fingerprint for f in kept}
+    fresh = [f for f in planned.post if f.fingerprint in wanted]
+    return planned.model_copy(update={"post": fresh[:cap], "over_cap": fresh[cap:]})
+
+
+def _still_open(ledger: Ledger, planned: Plan, current: list[ReviewFinding]) -> list[Entry]:
+    """Open after this review: found again, reopened, or outside this review's scope."""
+    gone = {e.fingerprint for e in planned.resolve} | {f.fingerprint for f in current}
+    uncovered = [
+        e for e in ledger.entries.values() if e.status == "open" and e.fingerprint not in gone
+    ]
+    return [*planned.unchanged, *planned.reopen, *uncovered]
 
 
 def _counts(items: Sequence[ReviewFinding | Entry]) -> dict[Severity, int]:

@@ -83,6 +83,7 @@ def test_a_failed_analyzer_resolves_nothing_and_says_so() -> None:
     review = compose(EVENT, "h2", DEFAULTS, broken, ledger)
     assert not review.plan.resolve
     assert review.summary.problems == ["semgrep did not finish: timeout"]
+    assert review.summary.open_counts[Severity.HIGH] == 1  # not fixed: not looked at
 
 
 def test_llm_findings_gaps_and_threshold() -> None:
@@ -103,6 +104,19 @@ def test_llm_findings_gaps_and_threshold() -> None:
     assert review.summary.below_threshold == 1  # the low ruff finding: annotated, not commented
     assert len(review.report.annotations) == 3 and review.scope.sources == {"analyzer", "llm"}
     assert review.scope.not_reviewed == {"big.json"}
+
+
+def test_raising_the_threshold_neither_posts_nor_fixes_what_falls_below() -> None:
+    ledger = _applied(
+        Ledger(key="k"), compose(EVENT, "h1", DEFAULTS, REPORT, Ledger(key="k")), "h1"
+    )
+    high = Effective(settings=ReviewSettings(severity_threshold=Severity.HIGH), source="x")
+    review = compose(EVENT, "h2", high, REPORT, ledger)
+    assert not review.plan.post and not review.plan.resolve
+    assert review.summary.open_counts[Severity.LOW] == 1 and review.summary.below_threshold == 1
+    capped = compose(EVENT, "h1", Effective(settings=ReviewSettings(max_comments=1), source="x"),
+                     REPORT, Ledger(key="k"))  # fmt: skip
+    assert len(capped.plan.post) == 1 and capped.summary.over_cap == 1
 
 
 def test_completed_payload() -> None:
