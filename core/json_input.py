@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from core.errors import MalformedJson
@@ -68,6 +69,29 @@ def depth(value: Any) -> int:
 
 def _escape(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""NUL, and the surrogates a ``\\ud800``-style escape leaves unpaired: PostgreSQL stores neither."""
+
+
+def unstorable_pointer(value: Any) -> str | None:
+    """JSON pointer of the first string or key holding NUL or an unpaired surrogate, or None."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, pointer = stack.pop()
+        if isinstance(item, str):
+            if _UNSTORABLE.search(item):
+                return pointer or "/"
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                child_pointer = f"{pointer}/{_escape(key)}"
+                if _UNSTORABLE.search(key):
+                    return child_pointer.encode("ascii", "backslashreplace").decode()
+                stack.append((child, child_pointer))
+        elif isinstance(item, list):
+            stack.extend((child, f"{pointer}/{i}") for i, child in enumerate(item))
+    return None
 
 
 def nul_pointer(value: Any) -> str | None:

@@ -66,14 +66,14 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
 
 
 def check_json(scope: Scope, body: bytes) -> None:
-    """Parse a JSON body strictly; refuse a NUL in any of its strings or keys."""
+    """Parse a JSON body strictly; refuse NUL or an unpaired surrogate in its strings or keys."""
     if not body or not _is_json(Request(scope).headers.get("content-type", "")):
         return
-    pointer = json_input.nul_pointer(json_input.parse(body))
+    pointer = json_input.unstorable_pointer(json_input.parse(body))
     if pointer is not None:
         raise ValidationFailed(
-            "a string of the body holds a NUL character (\\u0000)",
-            errors=[{"pointer": pointer, "location": "body", "detail": "NUL is not allowed"}],
+            "a string of the body holds a NUL character (\\u0000) or an unpaired surrogate",
+            errors=[{"pointer": pointer, "location": "body", "detail": "not storable text"}],
         )
 
 

@@ -104,6 +104,10 @@ EXTRA_STATUSES: dict[tuple[str, str], set[int]] = {
     ("GET", "/v1/oauth/callback"): {404, 409, 502, 503},
     ("POST", INGEST_PATH): {401, 404, 409, 413, 415, 422, 429, 503},
 }
+TEXT_RULE = (
+    "\n\nNo string of a request may hold NUL (`\\u0000`) or an unpaired surrogate "
+    "(PostgreSQL stores neither): 400 in the URL, 422 naming the field in a JSON body."
+)
 # serve_app/problems.py sets these: every 401 names its scheme, every rate limit its wait (a 503
 # too when the webhook ingest sheds load).
 _HEADERS = {
@@ -213,6 +217,7 @@ def _refine_operation(route: APIRoute, path: str, method: str, operation: dict[s
 
 def refine(schema: dict[str, Any], api: FastAPI) -> dict[str, Any]:
     """Add security, problem+json statuses and the webhook body to FastAPI's document."""
+    schema["info"]["description"] = schema["info"].get("description", "") + TEXT_RULE
     components = schema.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     schemas.pop("HTTPValidationError", None)

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from openapi_spec_validator import validate
 
-from tests.serve_app.api_client import new_tenant
+from tests.serve_app.api_client import install_generic, new_tenant, operator
 
 pytestmark = pytest.mark.ray
 
@@ -98,6 +98,26 @@ def test_date_time_parameters_refuse_numbers(serve_url: str) -> None:
         assert refused.json()["errors"][0]["pointer"].endswith("since")
         ok = tenant.http.get(url, params={"since": "2026-01-01T00:00:00Z"})
         assert ok.status_code == 200, ok.text
+
+
+def test_text_postgresql_cannot_store_is_refused(serve_url: str) -> None:
+    # Found triaging a schemathesis run: a "\\udc00" escape (an unpaired surrogate) in a config
+    # string reached PostgreSQL and answered 500. Refused like NUL now: 422 naming the field.
+    tenant = new_tenant(serve_url, "us")
+    instance = install_generic(tenant)["id"]
+    url = f"/v1/tenants/{tenant.id}/plugins/{instance}"
+    for text in (b"x\\udc00", b"\\ud800y", b"a\\u0000b"):
+        body = b'{"config": {"event_type": "' + text + b'"}}'
+        refused = tenant.http.patch(url, content=body, headers={"content-type": "application/json"})
+        assert refused.status_code == 422, (text, refused.text)
+        assert refused.json()["errors"][0]["pointer"] == "/config/event_type"
+    with operator(serve_url) as op:  # a surrogate pair is one character: stored and read back
+        paired = b'{"id": "' + tenant.id.encode() + b'-2", "name": "ok \\ud83d\\ude00"}'
+        kept = op.post("/v1/tenants", content=paired, headers={"content-type": "application/json"})
+        assert kept.status_code == 201, kept.text
+        assert kept.json()["tenant"]["name"] == "ok \U0001f600"
+        op.delete(f"/v1/tenants/{tenant.id}-2")
+    assert "NUL" in httpx.get(f"{serve_url}/openapi.json").json()["info"]["description"]
 
 
 def test_the_webhook_route_takes_a_json_body(spec: dict) -> None:
