@@ -94,10 +94,12 @@ def serve_env(settings: Settings) -> dict[str, str]:
     if settings.http.data_plane != "haproxy":
         return common
     root = _private_dir(haproxy_dir(settings))
-    stats_port = loopback_port()
-    metrics_port = loopback_port()
-    while metrics_port == stats_port:  # each was free when asked, not necessarily different
-        metrics_port = loopback_port()
+    ports: list[int] = []
+    while len(ports) < 4:  # each was free when asked, not necessarily different
+        port = loopback_port()
+        if port not in ports:
+            ports.append(port)
+    stats_port, metrics_port, fallback_http, fallback_grpc = ports
     return {
         "RAY_SERVE_ENABLE_HA_PROXY": "1",
         "RAY_SERVE_HAPROXY_BINARY_PATH": str(_write_shim(root)),
@@ -110,6 +112,11 @@ def serve_env(settings: Settings) -> dict[str, str]:
         "RAY_SERVE_HAPROXY_STATS_PORT": str(stats_port),
         "RAY_SERVE_HAPROXY_METRICS_PORT": str(metrics_port),
         "RAY_SERVE_HAPROXY_NBTHREAD": str(settings.http.haproxy_threads),
+        # HAProxy's backup server, the head's Serve proxy: it binds with SO_REUSEPORT, so on the
+        # default 8500 every cluster of the host shares it and the kernel spreads requests among
+        # them (a request answered by another service; docs/performance.md). Ours alone.
+        "RAY_SERVE_FALLBACK_PROXY_HTTP_PORT": str(fallback_http),
+        "RAY_SERVE_FALLBACK_PROXY_GRPC_PORT": str(fallback_grpc),
         "DCODER_HTTP_HOST": settings.http.host,
         **common,
     }

@@ -29,8 +29,11 @@ def test_haproxy_files_stay_in_a_private_dir_of_the_data_dir() -> None:
         assert Path(env[f"RAY_SERVE_HAPROXY_{key}"]).parent == root
     shim = Path(env["RAY_SERVE_HAPROXY_BINARY_PATH"])
     assert shim.parent == root and os.access(shim, os.X_OK)
-    ports = {int(env["RAY_SERVE_HAPROXY_STATS_PORT"]), int(env["RAY_SERVE_HAPROXY_METRICS_PORT"])}
-    assert len(ports) == 2 and not any(30000 <= p <= 31000 for p in ports)
+    names = ("HAPROXY_STATS_PORT", "HAPROXY_METRICS_PORT", "FALLBACK_PROXY_HTTP_PORT",
+             "FALLBACK_PROXY_GRPC_PORT")  # fmt: skip
+    ports = {int(env[f"RAY_SERVE_{name}"]) for name in names}
+    # Distinct and our own: not Serve's replica ranges, not the fallback proxy's shared 8500.
+    assert len(ports) == 4 and not any(30000 <= p <= 31000 or p == 8500 for p in ports)
     cleanup(_settings(data_dir))
     assert root.is_dir()  # inside the data dir it stays (its logs are the operator's)
     shutil.rmtree(data_dir)
