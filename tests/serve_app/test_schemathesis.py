@@ -69,13 +69,23 @@ def _config(tenant: str, kept: str, doomed: str) -> schemathesis.Config:
     return schemathesis.Config.from_dict(
         {
             "seed": SEED,
-            "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
+            "generation": {
+                "max-examples": MAX_EXAMPLES,
+                "deterministic": True,
+                "database": "none",
+                # NUL is refused in every string (the document says so once, in its description,
+                # and test_openapi checks it): generating it would only hit that one rule.
+                "allow-x00": False,
+            },  # fmt: skip
             "parameters": {"tenant": tenant, "instance": kept},
             "operations": [
                 {"include-name": UNINSTALL, "parameters": {"instance": doomed}},
                 *(_also_accept(name, "422") for name in RUNTIME_RULES),
                 _also_accept(CALLBACK, "400"),
             ],
+            # 503 is the documented "retry later" (a backing service slow on a busy machine,
+            # /readyz naming it): not a bug. 500 and every other 5xx still fail the run.
+            "checks": {"not_a_server_error": {"expected-statuses": ["2xx", "3xx", "4xx", "503"]}},
             "output": {"sanitization": {"enabled": False}},
         }
     )
