@@ -22,9 +22,8 @@ import ray
 from ray.exceptions import RayError, RayTaskError, TaskCancelledError
 
 from actors.jobs_task import TaskSpec, job_task
-from actors.relay_work import H_TARGET
 from actors.schedules import ScheduleDriver
-from core.bus import JOB_COMPLETED, JOB_FAILED, Bus
+from core.bus import H_TARGET, JOB_COMPLETED, JOB_FAILED, Bus
 from core.db import Database
 from core.endpoints import database_url, nats_url
 from core.jobs.runs import ClaimedJob, EndedJob, JobRuns

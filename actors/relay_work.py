@@ -12,7 +12,18 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from prometheus_client import CollectorRegistry
 
 from actors.handles import TenantHosts
-from core.bus import Bus
+from core.bus import (
+    H_DELIVERY,
+    H_ERROR,
+    H_KIND,
+    H_MAX_ATTEMPTS,
+    H_ROUTED,
+    H_SUBJECT,
+    H_TARGET,
+    Bus,
+    relay_consumer,
+    stream_name,
+)
 from core.errors import NotFound, PluginAuthFailed, RetryableError
 from core.oauth_held import HeldDeliveries
 from core.resilience import RetryPolicy, describe_error
@@ -24,16 +35,6 @@ from plugin_sdk.events import Event, WebhookDelivery
 
 log = logging.getLogger(__name__)
 
-H_KIND = "Dcoder-Kind"
-H_ERROR = "Dcoder-Error"
-H_DELIVERY = "Dcoder-Delivery-Id"
-H_TARGET = "Dcoder-Target-Instance"
-# Set by the tenant host when a plugin publishes an event: the comma-separated instances that
-# consume it at that moment (empty: none). The relay then needs no routing call per event; an
-# event without it (published by an older version) is routed when it is dispatched.
-H_ROUTED = "Dcoder-Routed-To"
-H_MAX_ATTEMPTS = "Dcoder-Max-Attempts"
-H_SUBJECT = "Dcoder-Subject"
 _EVENT_NS = uuid.UUID("0b7a4c3e-51a4-4d7e-8f0a-64636f646572")
 
 
@@ -65,7 +66,6 @@ class RelayWork:
         """A pull subscription on the namespace's durable consumer of ``stream``."""
         ns = self.settings.nats.namespace
         js = await self.bus.jetstream()
-        subject = f"{ns}.webhooks.>" if stream == "WEBHOOKS" else f"{ns}.events.>"
         config = ConsumerConfig(
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
@@ -74,8 +74,8 @@ class RelayWork:
             max_ack_pending=1000,
         )
         return await js.pull_subscribe(
-            subject, durable=f"{ns}-relay-{stream.lower()}", stream=f"{ns.upper()}_{stream}",
-            config=config,
+            self.bus.subjects.relayed(stream), durable=relay_consumer(ns, stream),
+            stream=stream_name(ns, stream), config=config,
         )  # fmt: skip
 
     def _policy(self, msg: Any) -> RetryPolicy:

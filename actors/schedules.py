@@ -14,8 +14,7 @@ import logging
 import time
 from pathlib import Path
 
-from actors.relay_work import H_TARGET
-from core.bus import PLATFORM_SOURCE, SCHEDULE_FIRED, Bus
+from core.bus import H_TARGET, PLATFORM_SOURCE, SCHEDULE_FIRED, Bus
 from core.db import Database
 from core.errors import NotFound
 from core.schedules import Due, ScheduleLeases, Timing

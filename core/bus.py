@@ -29,6 +29,37 @@ JOB_FAILED = "job.failed"
 SCHEDULE_FIRED = "schedule.fired"
 PLATFORM_SOURCE = "dcoder-platform"
 """``EventSource.plugin`` of events the platform itself publishes (no plugin has this name)."""
+PLATFORM_EVENT_PREFIXES = ("job.", "schedule.")
+"""Event types only the platform publishes (a plugin may not declare them in ``emits``)."""
+
+# Headers the platform sets on bus messages (every ``Dcoder-*`` name is written here only).
+H_PREFIX = "Dcoder-"
+H_KIND = "Dcoder-Kind"
+H_ERROR = "Dcoder-Error"
+H_DELIVERY = "Dcoder-Delivery-Id"
+H_TARGET = "Dcoder-Target-Instance"
+"""The one instance an event goes to (job ends, schedule ticks, replayed dead letters)."""
+# Set by the tenant host when a plugin publishes an event: the comma-separated instances that
+# consume it at that moment (empty: none). The relay then needs no routing call per event; an
+# event without it (published by an older version) is routed when it is dispatched.
+H_ROUTED = "Dcoder-Routed-To"
+H_MAX_ATTEMPTS = "Dcoder-Max-Attempts"
+H_SUBJECT = "Dcoder-Subject"
+
+WEBHOOKS = "WEBHOOKS"
+EVENTS = "EVENTS"
+RELAYED_STREAMS = (WEBHOOKS, EVENTS)
+"""The streams the event relays consume (by their short names)."""
+
+
+def stream_name(namespace: str, stream: str) -> str:
+    """The JetStream stream of a namespace, e.g. ``DCODER_WEBHOOKS`` for ``WEBHOOKS``."""
+    return f"{namespace.upper()}_{stream}"
+
+
+def relay_consumer(namespace: str, stream: str) -> str:
+    """The durable consumer every relay of a namespace shares on ``stream``."""
+    return f"{namespace}-relay-{stream.lower()}"
 
 
 @dataclass(frozen=True)
@@ -59,34 +90,37 @@ class Subjects:
     def all_events(self) -> str:
         return f"{self.namespace}.events.>"
 
+    def relayed(self, stream: str) -> str:
+        """The subjects of one relayed stream (``WEBHOOKS`` or ``EVENTS``)."""
+        return self.all_webhooks if stream == WEBHOOKS else self.all_events
+
 
 def stream_configs(settings: NatsSettings) -> dict[str, StreamConfig]:
     """The streams of one namespace, by name."""
     ns = settings.namespace
-    prefix = ns.upper()
     window = float(settings.duplicate_window_s)
     day = 24 * 3600.0
     return {
-        f"{prefix}_WEBHOOKS": StreamConfig(
-            name=f"{prefix}_WEBHOOKS", subjects=[f"{ns}.webhooks.>"],
+        stream_name(ns, WEBHOOKS): StreamConfig(
+            name=stream_name(ns, WEBHOOKS), subjects=[f"{ns}.webhooks.>"],
             retention=RetentionPolicy.LIMITS, storage=StorageType.FILE,
             max_age=7 * day, duplicate_window=window,
             description="verified webhook deliveries, one subject per tenant and instance",
         ),
-        f"{prefix}_EVENTS": StreamConfig(
-            name=f"{prefix}_EVENTS", subjects=[f"{ns}.events.>"],
+        stream_name(ns, EVENTS): StreamConfig(
+            name=stream_name(ns, EVENTS), subjects=[f"{ns}.events.>"],
             retention=RetentionPolicy.LIMITS, storage=StorageType.FILE,
             max_age=7 * day, duplicate_window=window,
             description="events plugins publish for other plugins of the same tenant",
         ),
-        f"{prefix}_DLQ": StreamConfig(
-            name=f"{prefix}_DLQ", subjects=[f"{ns}.dlq.>"],
+        stream_name(ns, "DLQ"): StreamConfig(
+            name=stream_name(ns, "DLQ"), subjects=[f"{ns}.dlq.>"],
             retention=RetentionPolicy.LIMITS, storage=StorageType.FILE, max_age=30 * day,
             duplicate_window=120.0,
             description="deliveries and events that exhausted their retries",
         ),
-        f"{prefix}_AUDIT": StreamConfig(
-            name=f"{prefix}_AUDIT", subjects=[f"{ns}.audit.>"],
+        stream_name(ns, "AUDIT"): StreamConfig(
+            name=stream_name(ns, "AUDIT"), subjects=[f"{ns}.audit.>"],
             retention=RetentionPolicy.LIMITS, storage=StorageType.FILE, max_age=90 * day,
             duplicate_window=120.0,
             description="audit events of lifecycle changes",

@@ -106,6 +106,16 @@ class InstanceStore:
         if status.endswith(" 0"):
             raise NotFound(f"no instance {instance_id!r}")
 
+    async def state_for_share(
+        self, conn: asyncpg.Connection, tenant_id: str, instance_id: str
+    ) -> str | None:
+        """The instance's state, its row locked against changes until the transaction ends."""
+        state = await conn.fetchval(
+            "SELECT state FROM plugin_instances WHERE id = $1 AND tenant_id = $2 FOR SHARE",
+            instance_id, tenant_id,
+        )  # fmt: skip
+        return None if state is None else str(state)
+
     async def get(self, tenant_id: str, instance_id: str) -> InstanceRecord:
         row = await self.db.fetchrow(
             f"SELECT {_COLUMNS} FROM plugin_instances WHERE tenant_id = $1 AND id = $2",

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import asyncpg
 
 from core.db import Database
+from core.instances import InstanceStore
+from core.webhooks.deliveries import DeliveryStore
 
 NEEDS_REAUTH = "needs_reauth"
 
@@ -52,10 +54,7 @@ class HeldDeliveries:
         for re-authorization (then the caller retries the delivery as usual)."""
         subject, payload, headers = message
         async with self.db.transaction() as conn:
-            state = await conn.fetchval(
-                "SELECT state FROM plugin_instances WHERE id = $1 AND tenant_id = $2 FOR SHARE",
-                instance_id, tenant_id,
-            )  # fmt: skip
+            state = await InstanceStore(self.db).state_for_share(conn, tenant_id, instance_id)
             if state != NEEDS_REAUTH:
                 return False
             await conn.execute(
@@ -65,12 +64,7 @@ class HeldDeliveries:
                 str(uuid.uuid4()), delivery_id, tenant_id, instance_id, subject, payload,
                 json.dumps(dict(headers)),
             )  # fmt: skip
-            await conn.execute(
-                "UPDATE deliveries SET status = 'retrying', last_error = $3,"
-                " next_attempt_at = NULL WHERE tenant_id = $1 AND id = $2 AND status <> 'done'"
-                " AND status <> 'dead'",
-                tenant_id, delivery_id, error,
-            )  # fmt: skip
+            await DeliveryStore(self.db).mark_held(conn, tenant_id, delivery_id, error)
         return True
 
     async def take_all(

@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.metrics_core import Metric
 
 from actors.handles import relay_handles
+from core.bus import RELAYED_STREAMS, relay_consumer, stream_name
 from core.webhooks.metrics import BREAKER_STATE_VALUES
 from serve_app.services import Services
 
@@ -77,8 +78,8 @@ async def collect(svc: Services) -> bytes:
     try:
         js = await svc.bus.jetstream()
         ns = svc.settings.nats.namespace
-        for stream in ("WEBHOOKS", "EVENTS"):
-            info = await js.consumer_info(f"{ns.upper()}_{stream}", f"{ns}-relay-{stream.lower()}")
+        for stream in RELAYED_STREAMS:
+            info = await js.consumer_info(stream_name(ns, stream), relay_consumer(ns, stream))
             pending.labels(stream.lower()).set(info.num_pending or 0)
     except Exception as err:  # noqa: BLE001 - best effort
         log.warning("stream backlog unavailable: %r", err)

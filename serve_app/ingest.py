@@ -23,7 +23,7 @@ from fastapi import Request
 from actors.handles import TenantHosts
 from actors.pacing import PressureReport, pressure_subject
 from core import json_input
-from core.bus import Bus
+from core.bus import H_MAX_ATTEMPTS, Bus
 from core.errors import (
     NotFound,
     PayloadTooLarge,
@@ -196,7 +196,7 @@ class WebhookIngest:
             event_key=event_key, headers=strip_auth_headers(headers),
             body=body,
         )  # fmt: skip
-        headers_out = {"Dcoder-Max-Attempts": str(profile["max_attempts"] or "")}
+        headers_out = {H_MAX_ATTEMPTS: str(profile["max_attempts"] or "")}
         ack = await self.bus.publish(
             self.bus.subjects.webhook(tenant_id, instance_id),
             delivery.model_dump_json().encode(),

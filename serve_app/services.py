@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from actors.handles import DirectoryClient, TenantHosts, start_relays
-from actors.relay_work import H_MAX_ATTEMPTS, H_SUBJECT, H_TARGET
 from core.audit import AuditLog
-from core.bus import Bus
+from core.bus import H_MAX_ATTEMPTS, H_PREFIX, H_SUBJECT, H_TARGET, Bus
 from core.db import Database
 from core.endpoints import database_url, nats_url
 from core.errors import IntegrationsError
@@ -104,7 +103,7 @@ class Services:
     async def replay_dead_letter(self, tenant_id: str, dead_letter_id: str, actor: str) -> str:
         """Queue a dead letter's original message again; return its delivery id."""
         letter = await self.deliveries.mark_replayed(tenant_id, dead_letter_id)
-        headers = {k: v for k, v in letter.headers.items() if not k.startswith("Dcoder-")}
+        headers = {k: v for k, v in letter.headers.items() if not k.startswith(H_PREFIX)}
         headers[H_MAX_ATTEMPTS] = letter.headers.get(H_MAX_ATTEMPTS, "")
         if letter.kind == "event":
             headers[H_TARGET] = letter.instance_id

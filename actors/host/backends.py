@@ -6,8 +6,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from actors.relay_work import H_ROUTED
-from core.bus import Bus
+from core.bus import H_ROUTED, Bus
 from core.db import Database
 from plugin_sdk.events import Event
 

@@ -154,6 +154,16 @@ class DeliveryStore:
         )  # fmt: skip
         return status == "UPDATE 1"
 
+    async def mark_held(
+        self, conn: asyncpg.Connection, tenant_id: str, delivery_id: str, reason: str
+    ) -> None:
+        """Show a delivery kept until its instance is re-authorized (caller's transaction)."""
+        await conn.execute(
+            "UPDATE deliveries SET status = 'retrying', last_error = $3, next_attempt_at = NULL"
+            " WHERE tenant_id = $1 AND id = $2 AND status <> 'done' AND status <> 'dead'",
+            tenant_id, delivery_id, reason,
+        )  # fmt: skip
+
     async def mark_dead(
         self,
         tenant_id: str,

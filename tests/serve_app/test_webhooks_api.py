@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import nats
 
-from actors.relay_work import H_ROUTED
+from core.bus import H_ROUTED
 from plugin_sdk.events import Event, EventSource
 from tests.conftest import TestServices
 from tests.serve_app.api_client import install_generic, new_tenant, whsec
