@@ -50,6 +50,9 @@ class TestServices:
     # a loopback port reserved for the simulators (tests/fixtures/oauth_sim.py): the only
     # loopback destination the egress guard lets plugins reach (DCODER_EGRESS_ALLOW)
     sim_socket: socket.socket | None = None
+    # a second one for the Jira agent's end-to-end tests (tests/plugins/jira/test_e2e.py), so
+    # they and the OAuth tests can run their own simulators in one session
+    jira_sim_socket: socket.socket | None = None
 
 
 def _fresh_database(server_url: str, name: str) -> str:
@@ -82,6 +85,9 @@ def test_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestServ
     sim_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sim_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sim_socket.bind(("127.0.0.1", 0))  # ours for the session: no race with other sessions
+    jira_sim_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    jira_sim_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    jira_sim_socket.bind(("127.0.0.1", 0))
     data_dir = root / "data"
     data_dir.mkdir()
     os.environ.update(
@@ -97,14 +103,18 @@ def test_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestServ
         # Low enough that a test can trip the per-tenant limit quickly, high enough for the rest.
         DCODER_WEBHOOKS_RATE_PER_S="8",
         DCODER_WEBHOOKS_BURST="30",
-        DCODER_EGRESS_ALLOW=f"127.0.0.1:{sim_socket.getsockname()[1]}",
+        DCODER_EGRESS_ALLOW=f"127.0.0.1:{sim_socket.getsockname()[1]},"
+        f"127.0.0.1:{jira_sim_socket.getsockname()[1]}",
     )
     from core.settings import load_settings
     from serve_app.launcher.backing import migrate_and_declare
 
     migrate_and_declare(load_settings())
-    yield TestServices(nats_url, database_url, namespace, data_dir, nats, pg, sim_socket)
+    yield TestServices(
+        nats_url, database_url, namespace, data_dir, nats, pg, sim_socket, jira_sim_socket
+    )
     sim_socket.close()
+    jira_sim_socket.close()
     for server in (nats, pg):
         if server is not None:
             server.stop()  # type: ignore[attr-defined]

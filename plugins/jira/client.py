@@ -20,6 +20,7 @@ from typing import Any, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict
 
+from core.errors import CircuitOpen
 from plugins.jira.errors import (
     JiraAuthFailed,
     JiraBadRequest,
@@ -157,6 +158,8 @@ class JiraClient:
             last = attempt == self.retry.max_attempts
             try:
                 response = await self._http.request(method, self.base_url + path, **kwargs)
+            except CircuitOpen as err:  # the platform's breaker of this site: fail fast
+                raise JiraUnavailable(f"{method} {path}: Jira kept failing; {err}") from None
             except httpx.TransportError as err:
                 unsent = isinstance(err, httpx.ConnectError | httpx.ConnectTimeout)
                 if last or not (idempotent or unsent):

@@ -186,3 +186,14 @@ def test_retry_after_header_forms() -> None:
     past = httpx.Response(429, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
     assert retry_after_s(past) == 0
     assert retry_after_s(httpx.Response(429, headers={"Retry-After": "soon"})) is None
+
+
+def test_errors_survive_pickling_between_processes() -> None:
+    import pickle
+
+    from plugins.jira.errors import JiraBadRequest, JiraRateLimited
+
+    limited = pickle.loads(pickle.dumps(JiraRateLimited("Jira rate-limited GET /x", 7.0)))
+    assert (str(limited), limited.retry_after_s) == ("Jira rate-limited GET /x", 7.0)
+    refused = pickle.loads(pickle.dumps(JiraBadRequest("refused", ["no"], 400)))
+    assert (refused.messages, refused.jira_status) == (["no"], 400)

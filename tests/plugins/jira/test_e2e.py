@@ -1,0 +1,282 @@
+"""The Jira agent through the real service (Ray, NATS, PostgreSQL) and the simulator over HTTP.
+
+Each test installs the ``jira`` plugin for a tenant as a user would (config, the agent's API
+token or PAT through the auth API, enable), lets the simulator send its real signed
+``comment_created`` webhook when Alice mentions the agent, and polls the simulated site with a
+deadline for what the agent wrote. The simulator listens on the port the session reserved for
+it (``DCODER_EGRESS_ALLOW`` lets plugins reach only that loopback port).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from core.signing import sign_hub_signature
+from simulators.app import create_app
+from simulators.config import SimulatorConfig
+from simulators.jira.state import JiraState
+from tests.conftest import TestServices
+from tests.plugins.jira import sitekit as kit
+from tests.serve_app.api_client import TenantClient, new_tenant
+
+
+@dataclass
+class Sim:
+    """The running simulator and its two Jira sites."""
+
+    url: str
+    config: SimulatorConfig
+    app: FastAPI
+
+    def state(self, mount: str = "/jira") -> JiraState:
+        """A site's state (to arrange stories and read what the agent wrote)."""
+        app = next(r.app for r in self.app.routes if getattr(r, "path", "") == mount)  # type: ignore[attr-defined]
+        state: JiraState = app.state.jira
+        return state
+
+
+@pytest.fixture(scope="module")
+def sim(test_services: TestServices, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
+    sock = test_services.jira_sim_socket
+    assert sock is not None
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    config = SimulatorConfig(base_url=url, data_dir=Path(tmp_path_factory.mktemp("jira-sim")))
+    app = create_app(config)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    _wait("the simulator to start", lambda: server.started, 15)
+    yield Sim(url, config, app)
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def _wait(
+    what: str, probe: Callable[[], Any], timeout_s: float = 90, show: Callable[[], Any] = str
+) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(0.3)
+    raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}: {show()}")
+
+
+@dataclass
+class Agent:
+    """One installed, enabled jira instance of a tenant."""
+
+    tenant: TenantClient
+    id: str
+    project: str
+    mount: str
+    secret: str
+
+    @property
+    def base(self) -> str:
+        return f"/v1/tenants/{self.tenant.id}/plugins/{self.id}"
+
+    def state(self) -> str:
+        """Health and jobs, for a failure's message."""
+        jobs = self.tenant.http.get(f"/v1/tenants/{self.tenant.id}/jobs").json()
+        ended = [{k: j.get(k) for k in ("kind", "status", "attempts", "error")} for j in jobs]
+        return f"health {self.health()['detail']}; jobs {ended}; deliveries {_deliveries(self)}"
+
+    def model(self, size: int) -> bool:
+        """Whether the fit job's model of ``size`` stories is kept."""
+        return f"model: {size} stories" in str(self.health()["detail"])
+
+    def health(self) -> dict[str, Any]:
+        response = self.tenant.http.get(f"{self.base}/health")
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+
+def _install(serve_url: str, sim: Sim, tenant: TenantClient, mount: str = "/jira",
+             history: int = 0, **config: Any) -> Agent:  # fmt: skip
+    state, dc = sim.state(mount), mount == "/jira-dc"
+    project = kit.new_project(state)
+    kit.history(state, project, history)
+    secret = secrets.token_urlsafe(24)
+    created = tenant.http.post(f"/v1/tenants/{tenant.id}/plugins", json={
+        "plugin": "jira", "name": f"jira-{secrets.token_hex(3)}",
+        "config": {"base_url": sim.url + mount, "deployment": "dc" if dc else "cloud",
+                   "projects": [project], "service_url": serve_url, "min_history": 5,
+                   "use_llm": False, **config},
+        "secrets": {"webhook_secret": secret},
+    })  # fmt: skip
+    assert created.status_code == 201, created.text
+    agent = Agent(tenant, created.json()["id"], project, mount, secret)
+    me = kit.account(sim.config, "dcoder-agent")
+    auth = {"kind": "personal_access_token", "token": me.pat} if dc else {
+        "kind": "api_token", "email": me.email, "token": me.api_token}  # fmt: skip
+    assert tenant.http.put(f"{agent.base}/auth", json=auth).status_code == 200
+    enabled = tenant.http.post(f"{agent.base}/enable")
+    assert enabled.status_code == 200, enabled.text
+    if dc:  # Data Center: the admin registers the webhook (the agent can't on DC)
+        _register_dc_webhook(sim, serve_url, agent)
+    return agent
+
+
+def _register_dc_webhook(sim: Sim, serve_url: str, agent: Agent) -> None:
+    admin = kit.account(sim.config, "demo")
+    response = httpx.post(f"{sim.url}/jira-dc/rest/webhooks/1.0/webhook", json={
+        "name": "dcoder", "url": f"{serve_url}/v1/webhooks/{agent.tenant.id}/{agent.id}",
+        "events": ["comment_created"], "secret": agent.secret,
+        "filters": {"issue-related-events-section": f"project = {agent.project}"},
+    }, headers={"Authorization": f"Bearer {admin.pat}"}, timeout=10)  # fmt: skip
+    assert response.status_code == 201, response.text
+
+
+def _mention(sim: Sim, agent: Agent, key: str, word: str = "", who: str = "alice") -> dict:
+    me = kit.account(sim.config, "dcoder-agent")
+    dc = agent.mount == "/jira-dc"
+    mention = f"[~{me.username}]" if dc else f"[~accountid:{me.account_id}]"
+    return kit.comment(sim.url + agent.mount, kit.account(sim.config, who), key,
+                       f"{mention} {word}", dc=dc)  # fmt: skip
+
+
+def _answers(sim: Sim, agent: Agent, key: str) -> list[Any]:
+    return kit.agent_comments(sim.state(agent.mount), key, kit.account(sim.config, "dcoder-agent"))
+
+
+def _deliveries(agent: Agent) -> list[dict[str, Any]]:
+    rows = agent.tenant.http.get(f"/v1/tenants/{agent.tenant.id}/deliveries").json()
+    # webhooks only: the fit job's job.completed is a delivery of the instance too
+    return [r for r in rows if r["instance_id"] == agent.id and r["event_key"] == "comment_created"]
+
+
+def _settled(agent: Agent, count: int) -> list[dict[str, Any]]:
+    """Wait until ``count`` deliveries of the instance are done (or dead); return them."""
+
+    def ended() -> list[dict[str, Any]] | None:
+        rows = _deliveries(agent)
+        ends = [r for r in rows if r["status"] in ("done", "dead")]
+        return rows if len(rows) >= count and len(ends) == len(rows) else None
+
+    return list(_wait(f"{count} deliveries to end", ended))
+
+
+def test_cloud_mention_answered_once_with_an_estimate_from_the_fitted_history(
+    serve_url: str, sim: Sim
+) -> None:
+    agent = _install(serve_url, sim, new_tenant(serve_url, "jira"), history=30)
+    _wait("the fit job's model", lambda: agent.model(30), show=agent.state)
+    state = sim.state()
+    hooks = [w for w in state.webhooks.values() if w.url.endswith(agent.id)]
+    assert len(hooks) == 1 and hooks[0].secret == agent.secret  # registered by the agent
+    key = kit.story(state, agent.project)
+    _mention(sim, agent, key, "")
+    answer = _wait("the agent's comment", lambda: _answers(sim, agent, key))
+    assert len(answer) == 1 and answer[0].adf is not None  # one ADF comment, by the agent
+    assert "story points" in answer[0].body and "from 30 past stories" in answer[0].body
+    assert "deterministic rules, no LLM" in answer[0].body
+    issue = state.issue(key)
+    assert issue is not None
+    _wait("the field and label", lambda: "ai-estimated" in issue.fields["labels"])
+    assert issue.fields[state.story_points_id] is not None
+    # the site sends the agent's answer back to it as a comment_created: handled, ignored
+    rows = _settled(agent, 2)
+    assert {r["status"] for r in rows} == {"done"} and len(rows) == 2, [
+        (r.get("kind"), r["event_key"], r["status"]) for r in rows
+    ]
+    # a mention written by the agent's account and a comment without mention: nothing
+    _mention(sim, agent, key, "estimate", who="dcoder-agent")
+    kit.comment(sim.url + "/jira", kit.account(sim.config, "alice"), key, "thanks, no mention")
+    assert len(_settled(agent, 4)) == 4
+    assert len(_answers(sim, agent, key)) == 2  # the one by the test as the agent + the answer
+
+
+def test_replayed_webhook_posts_nothing_new(serve_url: str, sim: Sim) -> None:
+    agent = _install(serve_url, sim, new_tenant(serve_url, "jira"))
+    key = kit.story(sim.state(), agent.project)
+    made = _mention(sim, agent, key, "analyze")
+    _wait("the agent's comment", lambda: _answers(sim, agent, key))
+    _settled(agent, 2)  # the mention and the answer coming back
+    body = json.dumps(kit.comment_created(made, key)).encode()
+    for identifier in ("replay-same-comment-1", "replay-same-comment-1", "replay-other-id"):
+        response = httpx.post(
+            f"{serve_url}/v1/webhooks/{agent.tenant.id}/{agent.id}", content=body,
+            headers={"X-Hub-Signature": sign_hub_signature(agent.secret, body),
+                     "X-Atlassian-Webhook-Identifier": identifier,
+                     "content-type": "application/json"}, timeout=30,
+        )  # fmt: skip
+        assert response.status_code in (200, 202), response.text
+    rows = _settled(agent, 4)  # + the replay and another id (the same id again: duplicate)
+    assert len(rows) == 4 and all(r["status"] == "done" for r in rows)
+    assert len(_answers(sim, agent, key)) == 1
+
+
+def test_data_center_mention_is_answered_in_wiki_markup(serve_url: str, sim: Sim) -> None:
+    agent = _install(serve_url, sim, new_tenant(serve_url, "jdc"), mount="/jira-dc", history=6)
+    _wait("the fit job's model", lambda: agent.model(6), show=agent.state)
+    state = sim.state("/jira-dc")
+    key = kit.story(state, agent.project)
+    _mention(sim, agent, key, "estimate")
+    [answer] = _wait("the agent's comment", lambda: _answers(sim, agent, key))
+    assert answer.adf is None and answer.body.startswith(f"h3. dcoder agent on {key}")
+    issue = state.issue(key)
+    assert issue is not None
+    _wait("the field", lambda: issue.fields[state.story_points_id] is not None)
+
+
+def test_jira_errors_are_retried_then_dead_lettered_with_the_reason(
+    serve_url: str, sim: Sim
+) -> None:
+    agent = _install(serve_url, sim, new_tenant(serve_url, "jfault"))
+    key = kit.story(sim.state(), agent.project)
+    comments = f"/jira/rest/api/3/issue/{key}/comment"
+    kit.fault(sim.url, path_prefix=comments, method="POST", kind="rate_limit", count=2,
+              retry_after_s=1)  # fmt: skip
+    _mention(sim, agent, key, "analyze")
+    _wait("the answer after 429s", lambda: _answers(sim, agent, key))
+    other = kit.story(sim.state(), agent.project)
+    burst = f"/jira/rest/api/3/issue/{other}/comment"
+    kit.fault(sim.url, path_prefix=burst, method="POST", kind="server_error", status=503,
+              count=None)  # fmt: skip
+    try:
+        _mention(sim, agent, other, "analyze")
+        rows = _settled(agent, 3)  # mention, answer, the mention that fails
+    finally:
+        kit.clear_faults(sim.url)
+    dead = next(r for r in rows if r["status"] == "dead")
+    error = str(dead["last_error"])
+    assert dead["attempts"] >= 2 and f"POST /rest/api/3/issue/{other}/comment" in error, error
+    # Jira's own answer, or the platform's breaker of this site once it kept failing
+    assert "Jira answered 503" in error or "Jira kept failing; circuit of" in error, error
+    letters = agent.tenant.http.get(f"/v1/tenants/{agent.tenant.id}/dead-letters").json()
+    assert [d["delivery_id"] for d in letters] == [dead["id"]]
+    assert _answers(sim, agent, other) == [] and len(_answers(sim, agent, key)) == 1
+
+
+def test_two_sites_of_one_tenant_and_a_second_tenant_stay_apart(serve_url: str, sim: Sim) -> None:
+    first, second = new_tenant(serve_url, "ja"), new_tenant(serve_url, "jb")
+    cloud = _install(serve_url, sim, first)
+    dc = _install(serve_url, sim, first, mount="/jira-dc")
+    other = _install(serve_url, sim, second)
+    key = kit.story(sim.state(), cloud.project)
+    _mention(sim, cloud, key, "similar")
+    _wait("the agent's comment", lambda: _answers(sim, cloud, key))
+    _settled(cloud, 2)
+    assert _deliveries(dc) == [] and _deliveries(other) == []
+    theirs = second.http.get(f"/v1/tenants/{first.id}/plugins/{cloud.id}")
+    assert theirs.status_code == 404
+    dkey = kit.story(sim.state("/jira-dc"), dc.project)
+    _mention(sim, dc, dkey, "help")
+    [helped] = _wait("the DC answer", lambda: _answers(sim, dc, dkey))
+    assert "commands" in helped.body
+    _settled(dc, 2)
+    assert len(_deliveries(cloud)) == 2 and _deliveries(other) == []
