@@ -19,7 +19,9 @@ from typing import Any
 import ray
 from pydantic import BaseModel
 
+from actors.job_auth import instance_authorization, token_endpoints
 from plugin_sdk.jobs import REVIEW_KIND, JobRun
+from plugin_sdk.manifest import Manifest
 from plugin_sdk.plugin import Plugin
 from plugins.registry import PluginRegistry
 
@@ -58,6 +60,12 @@ def plugin_class(spec: TaskSpec) -> type[Plugin[Any]]:
         return _registry.get(spec.plugin, spec.version).plugin_cls
 
 
+def _manifest(spec: TaskSpec) -> Manifest:
+    plugin_class(spec)  # loads the registry (and runtime sources) in this worker
+    assert _registry is not None
+    return _registry.get(spec.plugin, spec.version).manifest
+
+
 def _builtin(kind: str) -> Callable[[JobRun], Any] | None:
     if kind == REVIEW_KIND:
         from sandbox.ray_task import review_job
@@ -68,9 +76,14 @@ def _builtin(kind: str) -> Callable[[JobRun], Any] | None:
 
 def execute(spec: TaskSpec, report: Callable[[float, str], None]) -> dict[str, Any]:
     """Run the job's function and return its JSON result (a dict)."""
+    auth = instance_authorization(
+        spec.tenant_id, spec.instance_id,
+        lambda: token_endpoints(_manifest(spec), spec.config),
+    )  # fmt: skip
     run = JobRun(
         id=spec.job_id, kind=spec.kind, payload=spec.payload, tenant_id=spec.tenant_id,
         instance_id=spec.instance_id, config=spec.config, attempt=spec.attempt, report=report,
+        auth=auth,
     )  # fmt: skip
     function = _builtin(spec.kind) or plugin_class(spec).run_job
     result = function(run)

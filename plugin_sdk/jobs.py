@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -147,10 +147,23 @@ class JobRun:
     config: Mapping[str, Any]
     attempt: int
     report: Callable[[float, str], None] = field(repr=False, default=lambda f, m: None)
+    # the instance's Authorization header, read in the worker from the credential store (never
+    # from the payload); the harness and hosts without credentials answer None
+    auth: Callable[[], Awaitable[str | None]] = field(repr=False, default=lambda: _no_auth())
 
     def progress(self, fraction: float, message: str = "") -> None:
         """Report progress in 0..1 (visible in ``GET /v1/tenants/{t}/jobs/{id}``)."""
         self.report(fraction, message)
+
+    async def authorization(self) -> str | None:
+        """The instance's ``Authorization`` header value (OAuth tokens refreshed when due), or
+        ``None`` without a credential. Use it for the call that needs it (e.g. a git fetch's
+        ``http.extraHeader``); never put it in a result, a log or a workspace."""
+        return await self.auth()
+
+
+async def _no_auth() -> str | None:
+    return None
 
 
 @dataclass(frozen=True)
