@@ -81,6 +81,11 @@ def _env(data_dir: Path, extra: dict[str, str]) -> dict[str, str]:
         DCODER_NATS_EMBEDDED_PORT=str(port()),
         DCODER_DATABASE_EMBEDDED_PORT=str(port()),
         DCODER_OPERATOR_KEY="op-" + secrets.token_urlsafe(24),
+        # HAProxy's backup server is the head's Serve proxy on this port (default 8500 for every
+        # cluster, bound with SO_REUSEPORT): with other services on the host, a request HAProxy
+        # falls back with could be answered by another cluster (seen: 401s on a fresh `up`).
+        RAY_SERVE_FALLBACK_PROXY_HTTP_PORT=str(port()),
+        RAY_SERVE_FALLBACK_PROXY_GRPC_PORT=str(port()),
         **extra,
     )
     return env

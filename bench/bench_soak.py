@@ -1,0 +1,202 @@
+"""Soak: ten minutes of signed webhooks at 0.3 × the bare app's capacity, a burst to twice that
+in the middle; nothing accepted lost, no duplicate effect, the tail recovers, memory stays flat.
+
+The rate is a fraction of the bare uvicorn + nats-py app's max throughput measured at the start
+of the same run (bench_webhooks.py explains the baseline), so the soak asks the same of a slow
+machine as of a fast one. The sender retries a 5xx or a timeout (after ``Retry-After`` or 1 s),
+as real senders do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import asyncpg
+import nats
+import numpy as np
+
+from bench.support.load import open_loop, run_wrk, sign_many
+from bench.support.rss import RssSamples, sampling
+from bench.support.service import Service, isolated_service
+from bench.support.soak_load import MAX_ATTEMPTS, Phase, Sent, send, windows
+from bench.support.webhook_target import (
+    SERVICE_ENV,
+    Endpoint,
+    bare_server,
+    drain,
+    endpoint,
+    processes,
+)
+
+TITLE = "Soak: webhooks at 0.3 × bare capacity for 10 minutes, a 2 × burst in the middle"
+SOAK_S = float(os.environ.get("BENCH_SOAK_S", "600"))
+BURST_S = float(os.environ.get("BENCH_SOAK_BURST_S", "60"))
+FRACTION = 0.3
+BURST = 2.0
+"""The burst's rate as a multiple of the soak's rate."""
+CALIBRATE_S = int(os.environ.get("BENCH_WEBHOOKS_DURATION_S", "10"))
+WARM_UP_REQUESTS = int(os.environ.get("BENCH_WEBHOOKS_WARM_UP", "1000"))
+RECOVERY_GOAL_S = 30.0
+NORMAL_MULTIPLE = 2.0
+"""A window's p99 is back to normal within this multiple of the p99 before the burst."""
+WINDOW_S = 5.0
+TABLE_WINDOW_S = 30.0
+PREFIX = "soak"
+
+
+def _capacity(svc: Service, ep: Endpoint, work: Path) -> float:
+    """The bare app's max throughput now, on this machine (wrk, 16 connections)."""
+    with bare_server(svc, ep.secret) as (base, _):
+        reqs = sign_many(ep.secret, "bare-cal", 40_000)
+        return run_wrk(base, ep.path, reqs, work, 16, CALIBRATE_S).rps
+
+
+async def _effects(svc: Service, ep: Endpoint) -> tuple[int, int, int]:
+    """Deliveries done, of those handled more than once, and events the plugin published."""
+    conn = await asyncpg.connect(svc.database_url)
+    try:
+        row = await conn.fetchrow(
+            "SELECT count(*) FILTER (WHERE status = 'done') AS done,"
+            " count(*) FILTER (WHERE attempts > 1) AS again FROM deliveries WHERE tenant_id = $1",
+            ep.tenant,
+        )
+    finally:
+        await conn.close()
+    ns = svc.settings.nats.namespace
+    nc = await nats.connect(svc.nats_url)
+    try:
+        info = await nc.jetstream().stream_info(
+            f"{ns.upper()}_EVENTS", subjects_filter=f"{ns}.events.{ep.tenant}.>"
+        )
+    finally:
+        await nc.close()
+    events = sum((info.state.subjects or {}).values())
+    return int(row["done"]), int(row["again"]), events
+
+
+async def _done_of(svc: Service, ep: Endpoint, ids: list[str]) -> int:
+    conn = await asyncpg.connect(svc.database_url)
+    try:
+        found: int = await conn.fetchval(
+            "SELECT count(*) FROM deliveries WHERE tenant_id = $1 AND status = 'done'"
+            " AND idempotency_key = ANY($2)", ep.tenant, [f"std:{i}" for i in ids],
+        )  # fmt: skip
+        return found
+    finally:
+        await conn.close()
+
+
+def _recovery(sent: Sent, burst_end: float) -> tuple[float, float]:
+    """p99 before the burst (ms), and seconds after the burst until every later window is back
+    within NORMAL_MULTIPLE × that (end of the last window above it)."""
+    rows = windows(sent, WINDOW_S)
+    burst_start = burst_end - BURST_S
+    before = sent.first_latency[(sent.due >= max(0.0, burst_start - 60)) & (sent.due < burst_start)]
+    normal = float(np.percentile(before, 99) * 1e3) if len(before) else float("nan")
+    late = [start + WINDOW_S for start, n, *_, p99 in rows
+            if start >= burst_end and n and p99 > NORMAL_MULTIPLE * normal]  # fmt: skip
+    return normal, (max(late) - burst_end) if late else 0.0
+
+
+def _window_table(sent: Sent) -> str:
+    lines = ["| from s | sent | 202 (first try) | 503 (first try) | p50 ms | p99 ms |",
+             "|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for start, n, ok, shed, p50, p99 in windows(sent, TABLE_WINDOW_S):
+        lines.append(f"| {start:.0f} | {n:,} | {ok:,} | {shed:,} | {p50:.1f} | {p99:.1f} |")
+    return "\n".join(lines)
+
+
+def _rss_table(rss: RssSamples) -> str:
+    lines = ["| component | processes | RSS MiB at start | at end | most |",
+             "|---|---:|---:|---:|---:|"]  # fmt: skip
+    for name, (count, first, last, most) in sorted(rss.by_component().items()):
+        lines.append(f"| {name} | {count} | {first:.0f} | {last:.0f} | {most:.0f} |")
+    return "\n".join(lines)
+
+
+def _goals(sent: Sent, lost: int, effects: tuple[int, int, int], rss: RssSamples) -> str:
+    done, again, events = effects
+    normal, recovered = _recovery(sent, (SOAK_S + BURST_S) / 2)
+    pid, name, grown = rss.growth()
+    gave_up = int((~np.isin(sent.final_status, (200, 202))).sum())
+    rows = [
+        ("zero accepted deliveries lost (every 202 handled)", f"{lost} lost", lost == 0),
+        ("(no goal) first tries answered 503 / not answered within 5 s",
+         f"{int((sent.first_status == 503).sum()):,} / {int((sent.first_status == -1).sum()):,}",
+         None),
+        ("zero duplicate effects (one event per handled delivery, none handled twice)",
+         f"{done:,} handled, {events:,} events, {again} handled again", events == done
+         and again == 0),
+        (f"p99 back within {NORMAL_MULTIPLE:g} × the minute before the burst ({normal:.1f} ms) "
+         f"within {RECOVERY_GOAL_S:.0f} s after it", f"{recovered:.0f} s",
+         recovered <= RECOVERY_GOAL_S),
+        ("(no goal) requests never accepted after "
+         f"{MAX_ATTEMPTS} tries", f"{gave_up:,}", None),
+        ("(no goal) largest RSS growth of one process, first to last sample",
+         f"{grown:.0f} MiB ({name}, pid {pid})", None),
+    ]  # fmt: skip
+    lines = ["| goal | measured | met |", "|---|---|---|"]
+    for goal, shown, ok in rows:
+        lines.append(f"| {goal} | {shown} | {'–' if ok is None else 'yes' if ok else 'no'} |")
+    return "\n".join(lines)
+
+
+def _soak(svc: Service, ep: Endpoint, rate: float) -> tuple[Sent, RssSamples]:
+    calm = (SOAK_S - BURST_S) / 2
+    phases = [Phase(calm, rate), Phase(BURST_S, BURST * rate), Phase(calm, rate)]
+    with sampling(lambda: processes(svc, set())) as rss:
+        sent = send(svc.api + ep.path, ep.secret, PREFIX, phases)
+        drain(svc, ep.tenant)
+    return sent, rss
+
+
+def run() -> str:
+    """Calibrate, warm up, soak, drain, check; Markdown tables."""
+    if shutil.which("wrk") is None:
+        raise RuntimeError("wrk not found: `apt-get update && apt-get install -y wrk`")
+    load_before = os.getloadavg()[0]
+    work = Path(tempfile.mkdtemp(prefix="dcbs-"))
+    with isolated_service(SERVICE_ENV) as svc:
+        ep = endpoint(svc)
+        capacity = _capacity(svc, ep, work)
+        rate = FRACTION * capacity
+        print(f"   bare capacity {capacity:.0f} req/s: soak at {rate:.0f}/s", flush=True)
+        open_loop(svc.api + ep.path, sign_many(ep.secret, "warm", WARM_UP_REQUESTS), 100.0)
+        drain(svc, ep.tenant)
+        sent, rss = _soak(svc, ep, rate)
+        accepted = sent.ids(PREFIX, 202, 200)  # 200: a retry of one accepted before
+        lost = len(accepted) - asyncio.run(_done_of(svc, ep, accepted))
+        effects = asyncio.run(_effects(svc, ep))
+    shutil.rmtree(work, ignore_errors=True)
+    left = f" Still running after `down` (stopped): {', '.join(svc.left_running)}." if (
+        svc.left_running) else ""  # fmt: skip
+    return f"""\
+One isolated `dcoder-integrations up` (as bench_webhooks.py, per-tenant rate limit lifted,
+admission control as shipped). The bare app's max throughput, measured first in this run:
+**{capacity:,.0f} req/s**. Then an open-loop sender (requests signed as they are sent, each with
+a unique `webhook-id`; a 5xx or a timeout retried after `Retry-After` or 1 s, up to
+{MAX_ATTEMPTS} tries; a 200 to a retry means accepted before) at
+{FRACTION:g} × that, **{rate:.0f} req/s**, for {SOAK_S:.0f} s, with {BURST_S:.0f} s at {BURST:g} ×
+({BURST * rate:.0f} req/s) in the middle; then the relay's backlog drains. Latency is the first
+try's, from its scheduled send time. Every accepted webhook is looked up in `deliveries`
+afterwards; the plugin publishes one event per delivery (counted in JetStream). RSS of every
+process of the run sampled every 10 s. 1-min load average {load_before:.1f} at the start; sender
+CPU {sent.generator_cpu:.0%} of one core.{left}
+
+Goals:
+
+{_goals(sent, lost, effects, rss)}
+
+Per {TABLE_WINDOW_S:.0f} s of the schedule:
+
+{_window_table(sent)}
+
+Memory (RSS summed per component at each sample; PostgreSQL backends count the shared buffers
+they touched):
+
+{_rss_table(rss)}
+"""
