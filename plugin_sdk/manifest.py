@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
+from core.bus import PLATFORM_EVENT_PREFIXES
 from plugin_sdk.auth_kinds import AuthSpec, AuthSpecs
 from plugin_sdk.version import SDK_API_VERSION, is_semver, parse_sdk_range, sdk_range_includes
 
@@ -96,6 +97,20 @@ class EventsSpec(_Strict):
         for value in values:
             if not re.match(SUBJECT_PATTERN_RE, value):
                 raise ValueError(f"{value!r} is not a subject like 'review.completed' or 'jira.>'")
+        return values
+
+    @field_validator("emits")
+    @classmethod
+    def _not_platform(cls, values: list[str]) -> list[str]:
+        """A plugin cannot emit the platform's events (job ends, schedule ticks), not even
+        through a leading wildcard: its handlers trust them."""
+        for value in values:
+            first = value.split(".", 1)[0]
+            if first in ("*", ">") or f"{first}." in PLATFORM_EVENT_PREFIXES:
+                raise ValueError(
+                    f"{value!r} may emit platform events: emitted event types must start with a"
+                    f" name, and {', '.join(p + '*' for p in PLATFORM_EVENT_PREFIXES)} are reserved"
+                )
         return values
 
 
