@@ -56,6 +56,12 @@ class JiraConfig(BaseModel):
         "(the mention is answered inside the 30 s hook)",
     )
     llm_max_tokens: int = Field(1500, ge=200, le=8000, description="token budget of one answer")
+    oauth_site: str = Field(
+        "https://auth.atlassian.com",
+        pattern=r"^https?://[^\s/?#]+$",
+        max_length=300,
+        description="the OAuth 2.0 (3LO) authorization server (the simulator's URL in tests)",
+    )
     service_url: str | None = Field(
         None,
         pattern=r"^https?://[^\s/?#]+(?:/[^\s?#]*)?$",

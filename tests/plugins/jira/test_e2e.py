@@ -9,6 +9,7 @@ it (``DCODER_EGRESS_ALLOW`` lets plugins reach only that loopback port).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import threading
@@ -17,12 +18,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from core.credentials import CredentialStore
+from core.crypto import SecretBox
+from core.db import Database
+from core.keys import secrets_keys
+from core.settings import load_settings
 from core.signing import sign_hub_signature
 from simulators.app import create_app
 from simulators.config import SimulatorConfig
@@ -30,6 +37,8 @@ from simulators.jira.state import JiraState
 from tests.conftest import TestServices
 from tests.plugins.jira import sitekit as kit
 from tests.serve_app.api_client import TenantClient, new_tenant
+
+CODE = "oauth2_authorization_code"
 
 
 @dataclass
@@ -52,7 +61,11 @@ def sim(test_services: TestServices, tmp_path_factory: pytest.TempPathFactory) -
     sock = test_services.jira_sim_socket
     assert sock is not None
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    config = SimulatorConfig(base_url=url, data_dir=Path(tmp_path_factory.mktemp("jira-sim")))
+    # OAuth access tokens live 60 s, inside the platform's 120 s refresh window: every call of a
+    # 3LO instance refreshes first
+    config = SimulatorConfig(
+        base_url=url, data_dir=Path(tmp_path_factory.mktemp("jira-sim")), access_token_ttl_s=60
+    )
     app = create_app(config)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -106,7 +119,7 @@ class Agent:
 
 
 def _install(serve_url: str, sim: Sim, tenant: TenantClient, mount: str = "/jira",
-             history: int = 0, **config: Any) -> Agent:  # fmt: skip
+             history: int = 0, oauth: bool = False, **config: Any) -> Agent:  # fmt: skip
     state, dc = sim.state(mount), mount == "/jira-dc"
     project = kit.new_project(state)
     kit.history(state, project, history)
@@ -123,12 +136,41 @@ def _install(serve_url: str, sim: Sim, tenant: TenantClient, mount: str = "/jira
     me = kit.account(sim.config, "dcoder-agent")
     auth = {"kind": "personal_access_token", "token": me.pat} if dc else {
         "kind": "api_token", "email": me.email, "token": me.api_token}  # fmt: skip
+    if oauth:
+        auth = {"kind": CODE, "client_id": "demo-client", "client_secret": "demo-secret"}
     assert tenant.http.put(f"{agent.base}/auth", json=auth).status_code == 200
+    if oauth:
+        _authorize(serve_url, sim, agent)
     enabled = tenant.http.post(f"{agent.base}/enable")
     assert enabled.status_code == 200, enabled.text
     if dc:  # Data Center: the admin registers the webhook (the agent can't on DC)
         _register_dc_webhook(sim, serve_url, agent)
     return agent
+
+
+def _authorize(serve_url: str, sim: Sim, agent: Agent) -> None:
+    """oauth/start → the simulator's consent (its demo user) → the service's callback."""
+    start = agent.tenant.http.post(f"{agent.base}/oauth/start")
+    assert start.status_code == 200, start.text
+    consent = httpx.get(start.json()["authorize_url"], follow_redirects=False, timeout=10)
+    query = parse_qs(urlsplit(consent.headers["location"]).query)
+    done = httpx.get(f"{serve_url}/v1/oauth/callback", timeout=30,
+                     params={"code": query["code"][0], "state": query["state"][0]})  # fmt: skip
+    assert done.status_code == 200 and done.json()["authorized"] is True, done.text
+
+
+def _refresh_token(test_services: TestServices, agent: Agent) -> str:
+    async def read() -> str:
+        db = Database(test_services.database_url)
+        try:
+            box = SecretBox(secrets_keys(load_settings(), create=False))
+            credential = await CredentialStore(db, box).get(agent.tenant.id, agent.id)
+        finally:
+            await db.close()
+        assert credential is not None
+        return credential.values["refresh_token"]
+
+    return asyncio.run(read())
 
 
 def _register_dc_webhook(sim: Sim, serve_url: str, agent: Agent) -> None:
@@ -141,16 +183,17 @@ def _register_dc_webhook(sim: Sim, serve_url: str, agent: Agent) -> None:
     assert response.status_code == 201, response.text
 
 
-def _mention(sim: Sim, agent: Agent, key: str, word: str = "", who: str = "alice") -> dict:
-    me = kit.account(sim.config, "dcoder-agent")
+def _mention(sim: Sim, agent: Agent, key: str, word: str = "", who: str = "alice",
+             to: str = "dcoder-agent") -> dict:  # fmt: skip
+    me = kit.account(sim.config, to)
     dc = agent.mount == "/jira-dc"
     mention = f"[~{me.username}]" if dc else f"[~accountid:{me.account_id}]"
     return kit.comment(sim.url + agent.mount, kit.account(sim.config, who), key,
                        f"{mention} {word}", dc=dc)  # fmt: skip
 
 
-def _answers(sim: Sim, agent: Agent, key: str) -> list[Any]:
-    return kit.agent_comments(sim.state(agent.mount), key, kit.account(sim.config, "dcoder-agent"))
+def _answers(sim: Sim, agent: Agent, key: str, by: str = "dcoder-agent") -> list[Any]:
+    return kit.agent_comments(sim.state(agent.mount), key, kit.account(sim.config, by))
 
 
 def _deliveries(agent: Agent) -> list[dict[str, Any]]:
@@ -280,3 +323,20 @@ def test_two_sites_of_one_tenant_and_a_second_tenant_stay_apart(serve_url: str, 
     assert "commands" in helped.body
     _settled(dc, 2)
     assert len(_deliveries(cloud)) == 2 and _deliveries(other) == []
+
+
+def test_3lo_tokens_are_refreshed_before_expiry_and_after_a_401(
+    serve_url: str, sim: Sim, test_services: TestServices
+) -> None:
+    # the simulator's consent authorizes its demo user: that account is the agent here
+    agent = _install(serve_url, sim, new_tenant(serve_url, "j3lo"), oauth=True,
+                     oauth_site=sim.url)  # fmt: skip
+    issued = _refresh_token(test_services, agent)
+    key = kit.story(sim.state(), agent.project)
+    kit.fault(sim.url, path_prefix=f"/jira/rest/api/3/issue/{key}", method="GET",
+              kind="expired_token", count=1)  # fmt: skip
+    _mention(sim, agent, key, "analyze", to="demo")
+    [answer] = _wait("the agent's comment", lambda: _answers(sim, agent, key, by="demo"))
+    assert answer.adf is not None and f"dcoder agent on {key}" in answer.body
+    assert _refresh_token(test_services, agent) != issued  # refreshed (and rotated) on the way
+    assert agent.tenant.http.get(f"{agent.base}").json()["state"] == "enabled"
