@@ -82,6 +82,9 @@ class PluginHarness(Generic[P]):
         self.ledger = MemoryEffectLedger()
         self.publisher = MemoryEventPublisher()
         self.job_queue = MemoryJobQueue()
+        # what ``JobRun.authorization()`` answers in this harness's jobs (the service reads the
+        # instance's credential in the worker); None: no credential
+        self.job_auth: str | None = None
         self.llm: LlmGateway = llm or DisabledLlm()
         self.http = httpx.AsyncClient(transport=transport)
         self.state = InstanceState.NEW
@@ -269,7 +272,7 @@ class PluginHarness(Generic[P]):
         run = JobRun(
             id=job.id, kind=job.submission.kind, payload=job.submission.payload,
             tenant_id=self.tenant_id, instance_id=self.instance_id, config=self.ctx.config,
-            attempt=1, report=report,
+            attempt=1, report=report, auth=self._job_auth,
         )  # fmt: skip
         try:
             result = await asyncio.to_thread(_job_function(self.plugin_cls, run.kind), run)
@@ -278,6 +281,9 @@ class PluginHarness(Generic[P]):
             job.result, job.status, job.progress = json.loads(json.dumps(result)), "done", 1.0
         except Exception as err:  # noqa: BLE001 - a failing job is an outcome, as in the service
             job.error, job.status = f"{type(err).__name__}: {err}", "failed"
+
+    async def _job_auth(self) -> str | None:
+        return self.job_auth
 
     async def redeliver_event(self, event: Event) -> None:
         """Deliver ``event`` to ``handle_event`` as the service routes it (no consumes check)."""

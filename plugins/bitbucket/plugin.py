@@ -1,33 +1,34 @@
-"""The Bitbucket review agent's hooks (status: foundations; see docs/agents/bitbucket.md).
+"""The Bitbucket review agent's hooks (see docs/agents/bitbucket.md).
 
-What works today: ``configure`` checks the server (Cloud API or Data Center version) and the
-configured repositories as the agent's own account and records who the agent is;
-``handle_webhook`` parses every pull request webhook of Cloud and Data Center into one typed event,
-announces merges as ``bitbucket.pr.merged`` (with the Jira keys of the branch, title and commits)
-and recognises comment commands. Reviewing (fetch in the sandbox, analyzers, LLM, comments,
-Code Insights) needs the platform's background jobs and lands with them: until then a pull request
-event or a command addressed to the agent fails its delivery with a clear reason (visible in the
-deliveries and dead letters, replayable later) instead of being silently dropped.
+``configure`` checks the server (Cloud API or Data Center version) and the configured
+repositories as the agent's own account and records who the agent is. ``handle_webhook`` parses
+every pull request webhook of Cloud and Data Center into one typed event: an opened or updated
+pull request, or a ``review`` command, submits a ``review`` job (``flow.request_review``);
+``pause``/``resume`` switch automatic reviews of the pull request; merges are announced as
+``bitbucket.pr.merged``. ``run_job`` runs in a Ray worker (``job.py``: fetch outside the sandbox
+with the instance's credential, analysis inside); its ``job.completed`` event comes back to
+``handle_event``, which applies the review (``flow.apply_review``).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict
 
-from plugin_sdk import Health, PermanentError, Plugin, PluginConfigInvalid, WebhookDelivery
+from plugin_sdk import Event, Health, PermanentError, Plugin, PluginConfigInvalid, WebhookDelivery
 from plugin_sdk.events import stable_event_id
+from plugin_sdk.jobs import JobOutcome, JobRun
 from plugins.bitbucket.client import BitbucketClient, client_for
-from plugins.bitbucket.commands import find_command
+from plugins.bitbucket.commands import Command, find_command
 from plugins.bitbucket.config import BitbucketConfig
 from plugins.bitbucket.errors import BitbucketAuthFailed, BitbucketNotFound
 from plugins.bitbucket.events import Actor, EventKind, PullRequestEvent, parse_event
+from plugins.bitbucket.flow import apply_review, load_ledger, request_review, save_ledger
+from plugins.bitbucket.job import REVIEW_JOB, run_review_job
 from plugins.bitbucket.outcome import PR_MERGED, jira_keys, merged_payload
 
 SERVER_KEY = "server"
-NOT_YET = (
-    "the Bitbucket agent does not review yet (status: foundations; reviews land with the "
-    "platform's background jobs, see docs/agents/bitbucket.md)"
-)
 
 
 class Server(BaseModel):
@@ -85,8 +86,13 @@ class BitbucketPlugin(Plugin[BitbucketConfig]):
         await self.ctx.store.set(SERVER_KEY, server.model_dump(mode="json"))
         return server
 
+    async def agent(self) -> Actor | None:
+        """The agent's own account, as ``configure`` found it."""
+        raw = await self.ctx.store.get(SERVER_KEY)
+        return Server.model_validate(raw).agent if raw else None
+
     async def handle_webhook(self, delivery: WebhookDelivery) -> None:
-        """Parse; announce merges; everything asking for a review waits for the jobs."""
+        """Parse; review opened and updated pull requests; obey commands; announce merges."""
         try:
             body = delivery.json_body()
         except ValueError as err:
@@ -96,23 +102,42 @@ class BitbucketPlugin(Plugin[BitbucketConfig]):
             return
         if event.kind is EventKind.MERGED:
             await self._announce_merge(event)
-            return
-        if event.kind is EventKind.COMMENTED:
-            await self._command(event)
-            return
-        raise PermanentError(
-            f"{event.event_key} on {event.review_key} at {event.head_commit[:12]}: {NOT_YET}"
-        )
+        elif event.kind is EventKind.COMMENTED:
+            await self._command(event, delivery.delivery_id)
+        else:
+            await request_review(self, event, delivery.delivery_id)
 
-    async def _command(self, event: PullRequestEvent) -> None:
+    async def _command(self, event: PullRequestEvent, delivery_id: str) -> None:
         assert event.comment is not None
-        raw = await self.ctx.store.get(SERVER_KEY)
-        agent = Server.model_validate(raw).agent if raw else None
+        agent = await self.agent()
         handles = [*self.config.agent_handles, *([agent.id, agent.name] if agent else [])]
         request = find_command(event.comment.text, event.comment.author, handles)
         if request is None:
             return
-        raise PermanentError(f"{request.command.value} asked on {event.review_key}: {NOT_YET}")
+        command = request.command
+        if command in (Command.REVIEW, Command.FULL_REVIEW):
+            await request_review(self, event, delivery_id, asked=True)
+        elif command in (Command.PAUSE, Command.RESUME):
+            ledger = await load_ledger(self, event.review_key)
+            paused = command is Command.PAUSE
+            await save_ledger(self, ledger.model_copy(update={"paused": paused}))
+            if not paused:
+                await request_review(self, event, delivery_id)
+
+    @classmethod
+    async def run_job(cls, job: JobRun) -> dict[str, Any]:
+        """``review``: fetch the head (outside the sandbox) and analyse it (inside)."""
+        if job.kind != REVIEW_JOB:
+            raise PermanentError(f"unknown job kind {job.kind!r}")
+        config = BitbucketConfig.model_validate(dict(job.config))
+        result = await run_review_job(job, config.api_url)
+        return result | {"job": job.payload}
+
+    async def handle_event(self, event: Event) -> None:
+        """A finished review job: apply it to its pull request."""
+        outcome = JobOutcome.of(event)
+        if outcome is not None and outcome.kind == REVIEW_JOB:
+            await apply_review(self, outcome)
 
     async def _announce_merge(self, event: PullRequestEvent) -> None:
         messages = await self.client().commit_messages(event.repo, event.pr_id)
@@ -125,7 +150,9 @@ class BitbucketPlugin(Plugin[BitbucketConfig]):
         )
 
     async def health(self) -> Health:
-        """Configured or not; reviews are not run yet, and health says so."""
+        """Configured or not, and whether an LLM reviews too."""
         raw = await self.ctx.store.get(SERVER_KEY)
         state = f"checked as {Server.model_validate(raw).agent.name}" if raw else "not checked yet"
-        return Health(detail=f"server {state}; preview: pull requests are not reviewed yet")
+        mode = "LLM and analyzers" if self.ctx.llm.enabled and self.config.use_llm else (
+            "analyzers only")  # fmt: skip
+        return Health(detail=f"server {state}; reviews: {mode}")

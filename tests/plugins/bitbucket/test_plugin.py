@@ -1,8 +1,10 @@
 """BitbucketPlugin in the SDK harness against the simulators: configure as the agent (Cloud and
-DC), webhooks parsed from the real captures, merges announced once, reviews honestly not yet run."""
+DC), webhooks parsed from the real captures, merges announced once, reviews run (the harness
+runs the job in-process: the real fetch over HTTP and the real sandbox)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,7 +13,7 @@ import pytest
 
 from plugin_sdk import PermanentError, PluginAuthFailed, PluginConfigInvalid
 from plugin_sdk.testing import PluginHarness
-from plugins.bitbucket.plugin import NOT_YET, SERVER_KEY, BitbucketPlugin, Server
+from plugins.bitbucket.plugin import SERVER_KEY, BitbucketPlugin, Server
 from tests.plugins.bitbucket.conftest import SimServer, contract
 from tests.plugins.bitbucket.repos import Made, account, cloud_pr, dc_pr
 
@@ -52,10 +54,7 @@ async def test_configure_records_the_agent(
     me = account(sim, "dcoder-agent")
     assert server.agent.name == me.username
     assert server.flavour == harness.plugin.config.deployment
-    assert (
-        "checked as dcoder-agent; preview: pull requests are not reviewed yet"
-        in (await harness.health()).detail
-    )
+    assert "checked as dcoder-agent; reviews: analyzers only" in (await harness.health()).detail
 
 
 async def test_unknown_repository_wrong_server_and_wrong_token(sim: SimServer) -> None:
@@ -150,33 +149,76 @@ async def test_merge_is_announced_once_with_jira_keys(
     assert data["pull_request"]["repository"] == made.repo.full_name and data["merge_commit"]
 
 
-async def test_review_requests_fail_visibly_until_jobs_land(
+def _mention(sim: SimServer, flavour: str, text: str) -> str:
+    me = account(sim, "dcoder-agent")
+    return f"@{{{me.account_id}}} {text}" if flavour == "cloud" else f"@dcoder-agent {text}"
+
+
+def _alice(flavour: str) -> dict[str, Any]:
+    if flavour == "cloud":
+        return {"account_id": "557058:alice", "nickname": "alice"}
+    return {"name": "alice", "id": 3}
+
+
+async def test_opened_pull_request_is_reviewed_once_and_commands_obeyed(
     sim: SimServer, agent: tuple[PluginHarness[BitbucketPlugin], Made]
 ) -> None:
     harness, made = agent
     flavour = harness.plugin.config.deployment
     payloads = _payloads(flavour, made)
     key, opened = payloads["opened"]
-    with pytest.raises(PermanentError) as caught:
-        await harness.webhook(opened, headers={"X-Event-Key": key})
-    assert NOT_YET in caught.value.detail and made.repo.full_name in caught.value.detail
-    key, comment = payloads["comment"]
-    alice = {"account_id": "557058:alice", "nickname": "alice"} if flavour == "cloud" else {
-        "name": "alice", "id": 3}  # fmt: skip
+    await harness.webhook(opened, headers={"X-Event-Key": key})
+    [job] = harness.jobs
+    review_key = f"{flavour}:{made.repo.full_name}#{made.pr_id}"
+    assert job.submission.kind == "review" and job.submission.key == review_key
     me = account(sim, "dcoder-agent")
-    mention = (
-        f"@{{{me.account_id}}} full review" if flavour == "cloud" else "@dcoder-agent full review"
-    )
-    with pytest.raises(PermanentError, match="full-review asked"):
-        await harness.webhook(
-            _with_text(flavour, comment, mention, alice), headers={"X-Event-Key": key}
-        )
+    secret = me.api_token if flavour == "cloud" else me.pat
+    assert secret not in json.dumps(job.submission.payload)  # no credential in the payload
+    auth = harness.http.auth or None
+    harness.job_auth = (
+        httpx.BasicAuth(me.email, me.api_token)._auth_header
+        if auth else f"Bearer {me.pat}"
+    )  # fmt: skip
+    [done] = await harness.run_jobs()
+    assert done.subject == "job.completed", done.data
+    client = harness.plugin.client()
+    comments = [
+        c for c in await client.comments(made.repo, made.pr_id) if c.author.name == me.username
+    ]
+    inline = [c for c in comments if c.inline is not None]
+    summaries = [c for c in comments if "edited on every push" in c.text]
+    assert len(summaries) == 1 and inline, [c.text[:80] for c in comments]
+    assert all(c.inline is not None and c.inline.path == "app.py" for c in inline)
+    assert {c.inline.line for c in inline if c.inline} == {6}  # the shell=True line
+    assert "static analysis only" in summaries[0].text  # no LLM in this harness
+    [completed] = [e for e in harness.published_events if e.subject == "review.completed"]
+    assert completed.data["jira_keys"][:1] == ["SHOP-12"] and completed.data["new"] == len(inline)
+    # the same webhook again: that head is reviewed, nothing is submitted
+    await harness.webhook(opened, headers={"X-Event-Key": key})
+    assert len(harness.jobs) == 1
+    # "full review" reviews again: nothing new, the one summary edited in place
+    ckey, comment = payloads["comment"]
+    body = _with_text(flavour, comment, _mention(sim, flavour, "full review"), _alice(flavour))
+    await harness.webhook(body, headers={"X-Event-Key": ckey})
+    assert len(harness.jobs) == 2
+    await harness.run_jobs()
+    again = [
+        c for c in await client.comments(made.repo, made.pr_id) if c.author.name == me.username
+    ]
+    assert len(again) == len(comments)
+    # pause: an update is not reviewed
+    body = _with_text(flavour, comment, _mention(sim, flavour, "pause"), _alice(flavour))
+    await harness.webhook(body, headers={"X-Event-Key": ckey})
+    ledger = await harness.store.get(f"ledger:{review_key}")
+    assert ledger is not None and ledger["paused"] is True
     # no mention, or the agent's own comment: nothing at all
-    await harness.webhook(_with_text(flavour, comment, "LGTM", alice), headers={"X-Event-Key": key})
+    await harness.webhook(_with_text(flavour, comment, "LGTM", _alice(flavour)),
+                          headers={"X-Event-Key": ckey})  # fmt: skip
     mine = {"account_id": me.account_id, "nickname": "dcoder-agent"} if flavour == "cloud" else {
         "name": "dcoder-agent", "id": 2}  # fmt: skip
-    await harness.webhook(_with_text(flavour, comment, mention, mine), headers={"X-Event-Key": key})
-    assert harness.published_events == []
+    own = _with_text(flavour, comment, _mention(sim, flavour, "review"), mine)
+    await harness.webhook(own, headers={"X-Event-Key": ckey})
+    assert len(harness.jobs) == 2
 
 
 async def test_other_repositories_and_events_are_ignored(

@@ -1,0 +1,105 @@
+"""The review job, in a Ray worker on a ``sandbox`` node: fetch outside the sandbox, analyse inside.
+
+The payload (stored in clear) names the pull request, its head and base commits and the
+repository's clone URL, never a credential. The worker asks ``JobRun.authorization()`` for the
+instance's ``Authorization`` header (read there from the credential store) and hands it to
+``git fetch`` as an ``http.extraHeader`` in that one command's environment
+(``sandbox.checkout``): not in a URL, not on a command line, not in the workspace (checked). Only
+the checked-out tree enters the analysis sandbox (semgrep, ruff, bandit, dataflow on the lines
+changed since the merge base). The result is the engine's JSON report, which
+``handle_event(job.completed)`` turns into comments in the tenant host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from plugin_sdk import PermanentError
+from plugin_sdk.jobs import JobRun
+from plugins.bitbucket.events import PullRequestEvent
+from plugins.bitbucket.repo_settings import Effective
+
+REVIEW_JOB = "review"
+
+
+class ReviewJob(BaseModel):
+    """The payload of one review job (no secrets: payloads are stored in clear)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event: PullRequestEvent
+    head: str
+    base: str
+    clone_url: str
+    settings: Effective
+    full: bool = False  # "full review": post again what the ledger already holds
+
+
+def clone_url_allowed(clone_url: str, api_url: str) -> bool:
+    """Whether ``git`` may fetch ``clone_url`` with the instance's credential: the API's own host
+    (Cloud's ``api.bitbucket.org`` serves git at ``bitbucket.org``), no user info in the URL."""
+    clone, api = urlsplit(clone_url), urlsplit(api_url)
+    if clone.scheme not in ("https", "http") or clone.username or clone.password:
+        return False
+    if clone.scheme != api.scheme and api.scheme == "https":
+        return False  # never downgrade to plain HTTP
+    hosts = {api.hostname}
+    if api.hostname and api.hostname.startswith("api."):
+        hosts.add(api.hostname.removeprefix("api."))
+    return clone.hostname in hosts and (clone.port == api.port or clone.hostname != api.hostname)
+
+
+def _fetch_base(
+    work: Path, scratch: Path, clone_url: str, base: str, header: SecretStr | None
+) -> None:
+    """Bring the base commit into the checkout (the merge base of the diff needs it)."""
+    from sandbox.checkout import fetch_checkout
+
+    other = scratch / "base"
+    fetch_checkout(clone_url, base, other, header)
+    done = subprocess.run(
+        ["git", "-C", str(work), "fetch", "-q", "--no-tags", str(other), "HEAD"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise PermanentError(f"could not bring the base {base[:12]} in: {done.stderr[:300]}")
+
+
+def _review(job: ReviewJob, header: SecretStr | None, run: JobRun) -> dict[str, Any]:
+    from sandbox.checkout import fetch_checkout
+    from sandbox.errors import SandboxError
+    from sandbox.ray_task import ReviewRequest, run_review
+
+    def progress(stage: str, detail: str = "") -> None:
+        run.progress(0.5 if stage != "finished" else 1.0, f"{stage} {detail}".strip())
+
+    with tempfile.TemporaryDirectory(prefix="dcoder-bitbucket-") as tmp:
+        scratch = Path(tmp)
+        work = scratch / "checkout"
+        run.progress(0.05, f"fetching {job.head[:12]}")
+        try:
+            commit = fetch_checkout(job.clone_url, job.head, work, header)
+            _fetch_base(work, scratch, job.clone_url, job.base, header)
+        except SandboxError as err:
+            raise PermanentError(f"could not fetch {job.head[:12]}: {err}") from err
+        run.progress(0.15, f"checked out {commit[:12]}")
+        request = ReviewRequest(key=job.event.review_key, source_dir=work, base=job.base)
+        report = run_review(request, progress)
+    return {"analysis": report.model_dump(mode="json"), "head": commit}
+
+
+async def run_review_job(run: JobRun, api_url: str) -> dict[str, Any]:
+    """Fetch the head with the instance's credential (outside the sandbox) and analyse it."""
+    job = ReviewJob.model_validate(run.payload)
+    if not clone_url_allowed(job.clone_url, api_url):
+        raise PermanentError(f"refusing to fetch {job.clone_url}: not the server's own host")
+    value = await run.authorization()
+    header = SecretStr(f"Authorization: {value}") if value else None
+    return await asyncio.to_thread(_review, job, header, run)
