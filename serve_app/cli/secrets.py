@@ -67,8 +67,8 @@ def register(subparsers: Subparsers) -> None:
         "rotate-key",
         help="add a new secrets key and re-encrypt every stored secret with it",
         description="Adds a new newest key to <data dir>/secrets.key, then re-encrypts every "
-        "stored secret and instance credential with it. Restart running services afterwards so they "
-        "load the new key. Prints counts only, never values.",
+        "stored secret and instance credential with it. Restart running services afterwards so "
+        "they load the new key. Prints counts only, never values.",
     )
     rotate.add_argument(
         "--no-new-key",
