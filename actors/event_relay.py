@@ -3,7 +3,9 @@
 Every message is acknowledged only after its handler succeeded. A failure is redelivered by
 JetStream after an exponential, jittered delay (``nak(delay)``); when the plugin's attempts are
 used up, or the error is permanent, the message goes to the dead-letter stream with its last
-error and is terminated. Several relays may share one durable consumer (work is split).
+error and is terminated. Several relays may share one durable consumer (work is split). What a
+relay dispatches at once is bounded, and smaller while ingress replicas report that their ingest
+is under pressure (actors/pacing.py): dispatch yields to clients waiting for their 202.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import ray
 from prometheus_client.metrics_core import Metric
 
-from actors.handles import TenantHosts
+from actors.handles import TenantClient
 from actors.pacing import Pacer, pressure_subject
 from actors.priority import lower_priority, share_priority
 from actors.relay_work import RelayWork
@@ -45,7 +48,7 @@ RELAY_SESSION = {"plan_cache_mode": "force_custom_plan"}
 class EventRelay:
     """Consumes the WEBHOOKS and EVENTS streams of one namespace."""
 
-    def __init__(self, index: int) -> None:
+    def __init__(self, index: int, spawn_host: Callable[[int], Any] | None = None) -> None:
         self.index = index
         self.settings = load_settings()
         configure_logging(self.settings.log_level)
@@ -59,7 +62,10 @@ class EventRelay:
             self.settings,
             self.bus,
             DeliveryStore(db),
-            TenantHosts(self.settings.ray.namespace, self.settings.ray.tenant_hosts),
+            # ``actors.spawn`` passes how to create a missing tenant host (else: looked up)
+            TenantClient(
+                self.settings.ray.namespace, self.settings.ray.tenant_hosts, spawn_host
+            ),
         )
         # bounds what this relay dispatches at once while ingress replicas report pressure
         self.pacer = Pacer(MAX_IN_FLIGHT, yield_ms=self.settings.webhooks.dispatch_yield_ms)

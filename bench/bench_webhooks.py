@@ -132,7 +132,7 @@ def _fixed(
 
 def _burst(n: int, serve: Target, rate: float, svc: Service, ep: Endpoint) -> None:
     """The relay-held run left a backlog: time its drain while ingest goes on at ``rate``."""
-    watched, thread = watch_drain(svc, ep.tenant)
+    watched, thread = watch_drain(svc, ep.tenant, f"serve-hd{n}-")
     reqs = sign_many(ep.secret, f"serve-dr{n}", max(1, round(rate * DURATION_S)))
     probe = open_loop(serve.base + serve.path, reqs, rate)
     thread.join()

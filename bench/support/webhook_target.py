@@ -113,21 +113,22 @@ async def _fetchval(database_url: str, query: str, *args: object) -> int:
         await conn.close()
 
 
-def pending(svc: Service, tenant: str) -> int:
-    """Deliveries of ``tenant`` the relay has not started yet."""
+def pending(svc: Service, tenant: str, prefix: str = "") -> int:
+    """Deliveries of ``tenant`` (webhook ids starting ``prefix``) the relay has not started."""
     return asyncio.run(_fetchval(
         svc.database_url,
-        "SELECT count(*) FROM deliveries WHERE tenant_id = $1 AND started_at IS NULL", tenant,
+        "SELECT count(*) FROM deliveries WHERE tenant_id = $1 AND started_at IS NULL"
+        " AND idempotency_key LIKE $2", tenant, f"std:{prefix}%" if prefix else "%",
     ))  # fmt: skip
 
 
-def drain(svc: Service, tenant: str) -> float:
+def drain(svc: Service, tenant: str, prefix: str = "") -> float:
     """Wait until the relay has started every delivery it will start; return seconds waited."""
     started = last_change = time.monotonic()
-    left = pending(svc, tenant)
+    left = pending(svc, tenant, prefix)
     while left and time.monotonic() - started < DRAIN_TIMEOUT_S:
         time.sleep(0.5)
-        now_left = pending(svc, tenant)
+        now_left = pending(svc, tenant, prefix)
         if now_left != left:
             left, last_change = now_left, time.monotonic()
         elif time.monotonic() - last_change > DRAIN_STALL_S:
@@ -196,13 +197,13 @@ class Drained:
     finished: bool = False
 
 
-def watch_drain(svc: Service, tenant: str) -> tuple[Drained, threading.Thread]:
-    """Measure the drain of the current backlog in a thread (join it to read the result)."""
-    found = Drained(pending(svc, tenant))
+def watch_drain(svc: Service, tenant: str, prefix: str) -> tuple[Drained, threading.Thread]:
+    """Time the drain of the backlog of ``prefix`` deliveries in a thread (join it to read)."""
+    found = Drained(pending(svc, tenant, prefix))
 
     def run() -> None:
-        found.seconds = drain(svc, tenant)
-        found.finished = pending(svc, tenant) == 0
+        found.seconds = drain(svc, tenant, prefix)
+        found.finished = pending(svc, tenant, prefix) == 0
 
     thread = threading.Thread(target=run, name="drain-watch", daemon=True)
     thread.start()

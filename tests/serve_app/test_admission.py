@@ -11,24 +11,30 @@ body), so no assertion depends on timing.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import secrets
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import nats
 import pytest
 
+from actors.pacing import pressure_subject
 from core.settings import load_settings
+from tests.conftest import TestServices
 from tests.serve_app.api_client import TenantClient, install_generic, new_tenant, whsec
 from tests.serve_app.webhook_helpers import signed, wait_status
 
 BOUND = 2
 WAIT_S = 60.0
+DbFetch = Callable[..., list[Any]]
 
 
 def _deploy(user_config: dict[str, int] | None) -> None:
@@ -106,7 +112,7 @@ class HeldRequest:
         return status, json.loads(payload)
 
 
-def _no_rows(db_fetch, tenant: TenantClient, msg_ids: list[str]) -> bool:  # type: ignore[no-untyped-def]
+def _no_rows(db_fetch: DbFetch, tenant: TenantClient, msg_ids: list[str]) -> bool:
     keys = [f"std:{m}" for m in msg_ids]
     rows = db_fetch(
         "SELECT id FROM deliveries WHERE tenant_id = $1 AND idempotency_key = ANY($2)",
@@ -116,8 +122,8 @@ def _no_rows(db_fetch, tenant: TenantClient, msg_ids: list[str]) -> bool:  # typ
 
 
 def test_past_the_bound_a_webhook_gets_503_with_retry_after_and_leaves_nothing(
-    serve_url: str, hooks: tuple[TenantClient, str, str], db_fetch
-) -> None:  # type: ignore[no-untyped-def]
+    serve_url: str, hooks: tuple[TenantClient, str, str], db_fetch: DbFetch
+) -> None:
     tenant, iid, secret = hooks
     path = f"/v1/webhooks/{tenant.id}/{iid}"
     body = b'{"type": "before"}'
@@ -159,8 +165,8 @@ def test_past_the_bound_a_webhook_gets_503_with_retry_after_and_leaves_nothing(
 
 
 def test_a_burst_is_accepted_or_shed_never_half_written(
-    serve_url: str, hooks: tuple[TenantClient, str, str], db_fetch
-) -> None:  # type: ignore[no-untyped-def]
+    serve_url: str, hooks: tuple[TenantClient, str, str], db_fetch: DbFetch
+) -> None:
     tenant, iid, secret = hooks
     url = f"{serve_url}/v1/webhooks/{tenant.id}/{iid}"
     run = secrets.token_hex(3)
@@ -193,3 +199,36 @@ def test_a_burst_is_accepted_or_shed_never_half_written(
         assert wait_status(tenant, delivery_id, "done")["attempts"] == 1
     rows = db_fetch("SELECT count(*) AS n FROM deliveries WHERE tenant_id = $1", tenant.id)
     assert rows[0]["n"] == len(msg_ids)
+
+
+def test_the_replica_tells_the_relays_how_its_ingest_is_doing(
+    serve_url: str, hooks: tuple[TenantClient, str, str], test_services: TestServices
+) -> None:
+    tenant, iid, secret = hooks
+    url = f"{serve_url}/v1/webhooks/{tenant.id}/{iid}"
+
+    async def first_report() -> dict[str, object]:
+        nc = await nats.connect(test_services.nats_url)
+        try:
+            sub = await nc.subscribe(pressure_subject(test_services.namespace))
+            async with httpx.AsyncClient(timeout=WAIT_S) as client:
+                for n in range(100):  # a report goes out at most every 250 ms, after a request
+                    body = json.dumps({"type": "pressure", "n": n}).encode()
+                    sent = await client.post(
+                        url, content=body, headers=signed(secret, body, f"p{n}")
+                    )
+                    assert sent.status_code == 202, sent.text
+                    try:
+                        msg = await sub.next_msg(timeout=0.5)
+                    except nats.errors.TimeoutError:
+                        continue
+                    return dict(json.loads(msg.data))
+            raise AssertionError("no pressure report on core NATS")
+        finally:
+            await nc.close()
+
+    report = asyncio.run(first_report())
+    assert report["limit"] == BOUND
+    assert isinstance(report["inflight"], int) and 0 <= report["inflight"] <= BOUND
+    assert float(report["latency_ms"]) > 0  # type: ignore[arg-type]
+    assert report["replica"]
