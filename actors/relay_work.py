@@ -11,7 +11,7 @@ from typing import Any
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from prometheus_client import CollectorRegistry
 
-from actors.handles import TenantHosts
+from actors.handles import TenantClient
 from core.bus import (
     H_DELIVERY,
     H_ERROR,
@@ -45,7 +45,7 @@ def event_delivery_id(tenant_id: str, instance_id: str, event_id: str) -> str:
 
 class RelayWork:
     def __init__(
-        self, settings: Settings, bus: Bus, deliveries: DeliveryStore, hosts: TenantHosts
+        self, settings: Settings, bus: Bus, deliveries: DeliveryStore, hosts: TenantClient
     ) -> None:
         self.settings = settings
         self.bus = bus
@@ -120,10 +120,9 @@ class RelayWork:
         if not run:
             return
         try:
-            outcomes: list[BaseException | None] = await self.hosts.call(
-                tenant_id, "handle_webhooks", timeout_s=self.handler_timeout_s + 10,
-                deliveries=[d for _, d in run],
-            )  # fmt: skip
+            outcomes = await self.hosts.handle_webhooks(
+                tenant_id, [d for _, d in run], timeout_s=self.handler_timeout_s + 10
+            )
         except Exception as failure:  # noqa: BLE001 - the whole call failed: so did each one
             outcomes = [failure] * len(run)
         done = [d.delivery_id for (_, d), err in zip(run, outcomes, strict=True) if err is None]
@@ -151,7 +150,7 @@ class RelayWork:
             elif routed is not None:
                 targets = [instance for instance in routed.split(",") if instance]
             else:
-                targets = await self.hosts.call(event.tenant_id, "consumers_of", event=event)
+                targets = await self.hosts.consumers_of(event.tenant_id, event)
         except NotFound:
             await msg.ack()  # the tenant is gone: nobody to deliver to
             return
@@ -182,10 +181,9 @@ class RelayWork:
             return False  # already done or dead
         self._started(started)
         try:
-            await self.hosts.call(
-                event.tenant_id, "handle_event", timeout_s=self.handler_timeout_s + 10,
-                event=event, instance_id=instance_id,
-            )  # fmt: skip
+            await self.hosts.handle_event(
+                event.tenant_id, event, instance_id, timeout_s=self.handler_timeout_s + 10
+            )
         except Exception as err:  # noqa: BLE001 - classified below
             return await self._failed(msg, err, attempt, event.tenant_id, delivery_id,
                                       instance_id, "event", settle=False,

@@ -15,8 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ray import serve
 from ray.serve import Application
 
-from actors.handles import start_relays
-from actors.jobs_client import start_job_runner
+from actors import spawn
 from core.logging import configure_logging
 from core.settings import load_settings
 from serve_app.api import create_api
@@ -58,8 +57,7 @@ class Ingress:
         self.services.readiness_timeout_s = args.readiness_timeout_s
         # The consumers live as long as the cluster; every replica makes sure they run (and
         # checks again every few seconds while it serves webhooks or readiness probes).
-        start_relays(settings.ray.namespace, settings.ray.event_relays)
-        start_job_runner(settings.ray.namespace)  # background jobs and schedules
+        spawn.keep_running(settings)  # relays, and the job runner (background jobs, schedules)
         self.services.relays_checked_at = time.monotonic()
 
     def __serve_build_asgi_app__(self) -> FastAPI:

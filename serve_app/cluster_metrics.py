@@ -13,7 +13,7 @@ import logging
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.metrics_core import Metric
 
-from actors.handles import relay_handles
+from actors.spawn import relay_handles
 from core.bus import RELAYED_STREAMS, relay_consumer, stream_name
 from core.webhooks.metrics import BREAKER_STATE_VALUES
 from serve_app.services import Services
@@ -67,7 +67,7 @@ async def collect(svc: Services) -> bytes:
     pending = Gauge("dcoder_queue_pending_messages", "Messages not yet delivered to a relay",
                     ["stream"], registry=registry)  # fmt: skip
     try:
-        stats = await svc.hosts.broadcast("stats", timeout_s=SCRAPE_TIMEOUT_S)
+        stats = await svc.hosts.stats(timeout_s=SCRAPE_TIMEOUT_S)
         for host in stats:
             for endpoint, snap in host.get("breakers", {}).items():
                 breaker.labels(endpoint, str(host["index"])).set(

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 
-from actors.handles import TenantHosts
+from actors.handles import TenantClient
 from actors.pacing import PressureReport, pressure_subject
 from core import json_input
 from core.bus import H_MAX_ATTEMPTS, Bus
@@ -67,7 +67,7 @@ class WebhookIngest:
     """One per replica: caches instance profiles briefly, limits rates, verifies, enqueues."""
 
     def __init__(
-        self, settings: WebhookSettings, hosts: TenantHosts, bus: Bus, deliveries: DeliveryStore,
+        self, settings: WebhookSettings, hosts: TenantClient, bus: Bus, deliveries: DeliveryStore,
         metrics: ApiMetrics | None = None,
     ) -> None:  # fmt: skip
         self.settings = settings
@@ -105,7 +105,7 @@ class WebhookIngest:
         if cached is not None and now - cached[0] <= PROFILE_TTL_S:
             return cached[1]
         try:
-            found = await self.hosts.call(tenant_id, "ingest_profile", instance_id=instance_id)
+            found = await self.hosts.ingest_profile(tenant_id, instance_id)
         except NotFound:
             found = None
         if found is None:

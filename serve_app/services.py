@@ -8,7 +8,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from actors.handles import DirectoryClient, TenantHosts, start_relays
+from actors import spawn
+from actors.handles import DirectoryClient, JobRunnerClient, TenantClient
 from core.audit import AuditLog
 from core.bus import H_MAX_ATTEMPTS, H_PREFIX, H_SUBJECT, H_TARGET, Bus
 from core.db import Database
@@ -31,7 +32,8 @@ class Services:
     db: Database
     bus: Bus
     directory: DirectoryClient
-    hosts: TenantHosts
+    hosts: TenantClient
+    runner: JobRunnerClient
     tenants: TenantStore
     audit: AuditLog
     registry: PluginRegistry
@@ -50,15 +52,16 @@ class Services:
         bus = Bus(nats_url(settings), settings.nats)
         registry = PluginRegistry()
         registry.discover()
-        hosts = TenantHosts(settings.ray.namespace, settings.ray.tenant_hosts)
+        hosts = spawn.tenant_client(settings)
         deliveries = DeliveryStore(db)
         metrics = ApiMetrics()
         return cls(
             settings=settings,
             db=db,
             bus=bus,
-            directory=DirectoryClient(settings.ray.namespace),
+            directory=spawn.directory_client(settings.ray.namespace),
             hosts=hosts,
+            runner=spawn.job_runner_client(settings.ray.namespace),
             tenants=TenantStore(db),
             audit=AuditLog(db, bus),
             registry=registry,
@@ -69,14 +72,13 @@ class Services:
         )
 
     async def keep_relays(self, every_s: float = 10.0) -> None:
-        """Make sure the relays run (a crashed or killed relay is restarted within ``every_s``)."""
+        """Make sure the relays and the job runner run (a crashed or killed one is created again
+        within ``every_s``)."""
         now = time.monotonic()
         if now - self.relays_checked_at < every_s:
             return
         self.relays_checked_at = now
-        await asyncio.to_thread(
-            start_relays, self.settings.ray.namespace, self.settings.ray.event_relays
-        )
+        await asyncio.to_thread(spawn.keep_running, self.settings)
 
     async def refresh_sources(self) -> None:
         """Load plugin sources another replica recorded since this one started."""
@@ -87,17 +89,13 @@ class Services:
                 self.loaded_sources.add(row["path"])
 
     async def forget_tenant(self, tenant_id: str, timeout_s: float = 30.0) -> None:
-        """After a tenant's deletion: its host drops live objects, so nothing cached of it (an
-        instance, a webhook profile) outlives it or reaches a tenant created later with its id.
-
-        The host's ``passivate`` drops every idle tenant of that host (each reloads from
-        PostgreSQL on its next call; nothing is lost), which is fine for a rare operator action.
-        """
-        host = await self.hosts.handle(self.hosts.index(tenant_id))
+        """After a tenant's deletion: its host drops the tenant's live objects and tokens, so
+        nothing cached of it (an instance, a webhook profile) outlives it or reaches a tenant
+        created later with its id. Other tenants of that host stay active."""
         try:
-            await asyncio.wait_for(host.passivate.remote(0.0), timeout_s)
+            await self.hosts.forget(tenant_id, timeout_s)
         except Exception as err:  # noqa: BLE001 - the deletion stands; idle passivation follows
-            log.warning("tenant %s deleted but its host did not passivate: %s", tenant_id, err)
+            log.warning("tenant %s deleted but its host did not forget it: %s", tenant_id, err)
         self.ingest.forget_tenant(tenant_id)
 
     async def replay_dead_letter(self, tenant_id: str, dead_letter_id: str, actor: str) -> str:

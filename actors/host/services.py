@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from actors.handles import JobRunnerClient
 from actors.priority import share_priority
 from core.audit import AuditLog
 from core.bus import Bus
@@ -61,14 +62,17 @@ class HostServices:
     held: HeldDeliveries
     oauth_states: OAuthStateStore
     state_signer: StateSigner
+    runner: JobRunnerClient  # ctx.jobs wakes the job runner through it
     # "tenant/instance" -> the last refused outbound request (shown on the instance's health)
     egress_refusals: dict[str, str] = field(default_factory=dict)
     # "tenant/instance" -> its token manager: one per instance and process (single-flight)
     token_managers: dict[str, TokenManager] = field(default_factory=dict)
 
     @classmethod
-    def create(cls, settings: Settings) -> HostServices:
-        """Clients connect lazily; the registry discovers built-in and entry-point plugins now."""
+    def create(cls, settings: Settings, runner: JobRunnerClient | None = None) -> HostServices:
+        """Clients connect lazily; the registry discovers built-in and entry-point plugins now.
+
+        ``runner`` defaults to a client that only looks the job runner up (never creates it)."""
         # dispatch yields the CPU to ingest, and so do the PostgreSQL backends doing its work
         lowered = share_priority if settings.ray.dispatch_nice > 0 else None
         db = Database(database_url(settings), settings.database, on_connect=lowered)
@@ -103,6 +107,7 @@ class HostServices:
             held=HeldDeliveries(db),
             oauth_states=OAuthStateStore(db),
             state_signer=StateSigner(keys),
+            runner=runner or JobRunnerClient(settings.ray.namespace),
         )
 
     def token_endpoints(
@@ -156,6 +161,19 @@ class HostServices:
         manager = self.token_managers.get(f"{tenant_id}/{instance_id}")
         if manager is not None:
             manager.invalidate()
+
+    def drop_instance(self, tenant_id: str, instance_id: str) -> None:
+        """An instance was uninstalled: its token manager and last refusal go too."""
+        self.token_managers.pop(f"{tenant_id}/{instance_id}", None)
+        self.egress_refusals.pop(f"{tenant_id}/{instance_id}", None)
+
+    def forget_tenant(self, tenant_id: str) -> None:
+        """A tenant was deleted: drop every token manager and refusal of its instances."""
+        prefix = f"{tenant_id}/"
+        for scope in [s for s in self.token_managers if s.startswith(prefix)]:
+            del self.token_managers[scope]
+        for scope in [s for s in self.egress_refusals if s.startswith(prefix)]:
+            del self.egress_refusals[scope]
 
     def plugin_http(
         self, tenant_id: str, instance_id: str, manifest: Manifest, config: Mapping[str, Any]

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from actors.host.auth_ops import AuthOps
 from actors.host.backends import NatsEventPublisher, PostgresEffectLedger, PostgresKeyValueStore
 from actors.host.services import HostServices
-from actors.jobs_client import ServiceJobQueue, runner_client
+from actors.jobs_client import ServiceJobQueue
 from core.bus import SCHEDULE_FIRED
 from core.contracts import CreateInstance, InstanceHealth, InstanceView, UpdateInstance
 from core.errors import Forbidden, IntegrationsError, NotFound, PluginError, RetryableError
@@ -84,10 +84,7 @@ class TenantRuntime(AuthOps):
             ledger=PostgresEffectLedger(self.svc.db, instance_id),
             llm=self.svc.llm,
             job_queue=ServiceJobQueue(
-                JobStore(self.svc.db),
-                runner_client(self.svc.settings.ray.namespace),
-                self.tenant_id,
-                instance_id,
+                JobStore(self.svc.db), self.svc.runner, self.tenant_id, instance_id
             ),
         )
 
@@ -225,6 +222,7 @@ class TenantRuntime(AuthOps):
         self._instances_changed()
         await self.svc.audit.publish(audit)
         self.live.pop(instance_id, None)
+        self.svc.drop_instance(self.tenant_id, instance_id)  # its token manager, its refusal
 
     async def upgrade(self, instance_id: str, version: str | None, actor: str) -> InstanceView:
         """Migrate config with the new version's ``upgrade``; on any failure nothing changes."""

@@ -77,7 +77,7 @@ async def load_source(body: LoadSource, who: OperatorDep, svc: ServicesDep) -> L
             details={"loaded": [f"{e.name}@{e.version}" for e in report.loaded]},
         )  # fmt: skip
     await svc.audit.publish(record)
-    await svc.hosts.broadcast("reload_sources")
+    await svc.hosts.reload_sources()
     return LoadResult(
         loaded=[f"{e.name}@{e.version}" for e in report.loaded],
         refused=refused,

@@ -6,6 +6,8 @@ Every call goes through the tenant's host actor (the only place a tenant's live 
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
@@ -26,11 +28,12 @@ router = APIRouter(prefix="/v1/tenants/{tenant}/plugins", tags=["plugin instance
 ServicesDep = Annotated[Services, Depends(services)]
 
 
-async def _change(svc: Services, tenant: str, instance: str, op: str, **kwargs: Any) -> Any:
-    """Run a lifecycle change in the tenant's host, then drop this replica's cached webhook
-    profile of the instance so the change applies to the next webhook at once."""
+@asynccontextmanager
+async def _changing(svc: Services, tenant: str, instance: str) -> AsyncIterator[None]:
+    """Around a lifecycle change in the tenant's host: afterwards drop this replica's cached
+    webhook profile of the instance so the change applies to the next webhook at once."""
     try:
-        return await svc.hosts.call(tenant, op, instance_id=instance, **kwargs)
+        yield
     finally:
         svc.ingest.forget(tenant, instance)
 
@@ -53,20 +56,17 @@ async def create(
     tenant: str, body: CreateInstance, who: TenantDep, svc: ServicesDep
 ) -> InstanceView:
     check_config_size(svc, body.config)
-    result: InstanceView = await svc.hosts.call(tenant, "create", request=body, actor=who.actor)
-    return result
+    return await svc.hosts.create(tenant, body, who.actor)
 
 
 @router.get("", summary="List instances")
 async def list_instances(tenant: str, who: TenantDep, svc: ServicesDep) -> list[InstanceView]:
-    result: list[InstanceView] = await svc.hosts.call(tenant, "list_instances")
-    return result
+    return await svc.hosts.list_instances(tenant)
 
 
 @router.get("/{instance}", summary="One instance")
 async def get(tenant: str, instance: str, who: TenantDep, svc: ServicesDep) -> InstanceView:
-    result: InstanceView = await svc.hosts.call(tenant, "get", instance_id=instance)
-    return result
+    return await svc.hosts.get(tenant, instance)
 
 
 @router.patch("/{instance}", summary="Change config and/or secrets")
@@ -74,33 +74,37 @@ async def update(
     tenant: str, instance: str, body: UpdateInstance, who: TenantDep, svc: ServicesDep
 ) -> InstanceView:
     check_config_size(svc, body.config)
-    return await _change(svc, tenant, instance, "update", request=body, actor=who.actor)
+    async with _changing(svc, tenant, instance):
+        return await svc.hosts.update(tenant, instance, body, who.actor)
 
 
 @router.post("/{instance}/enable", summary="Enable (gated by the plugin's feature flag)")
 async def enable(tenant: str, instance: str, who: TenantDep, svc: ServicesDep) -> InstanceView:
-    return await _change(svc, tenant, instance, "transition", hook="enable", actor=who.actor)
+    async with _changing(svc, tenant, instance):
+        return await svc.hosts.transition(tenant, instance, "enable", who.actor)
 
 
 @router.post("/{instance}/disable", summary="Disable")
 async def disable(tenant: str, instance: str, who: TenantDep, svc: ServicesDep) -> InstanceView:
-    return await _change(svc, tenant, instance, "transition", hook="disable", actor=who.actor)
+    async with _changing(svc, tenant, instance):
+        return await svc.hosts.transition(tenant, instance, "disable", who.actor)
 
 
 @router.post("/{instance}/upgrade", summary="Upgrade to another catalog version")
 async def upgrade(
     tenant: str, instance: str, body: UpgradeInstance, who: TenantDep, svc: ServicesDep
 ) -> InstanceView:
-    return await _change(svc, tenant, instance, "upgrade", version=body.version, actor=who.actor)
+    async with _changing(svc, tenant, instance):
+        return await svc.hosts.upgrade(tenant, instance, body.version, who.actor)
 
 
 @router.delete("/{instance}", status_code=204, summary="Uninstall (removes secrets and state)")
 async def uninstall(tenant: str, instance: str, who: TenantDep, svc: ServicesDep) -> Response:
-    await _change(svc, tenant, instance, "uninstall", actor=who.actor)
+    async with _changing(svc, tenant, instance):
+        await svc.hosts.uninstall(tenant, instance, who.actor)
     return Response(status_code=204)
 
 
 @router.get("/{instance}/health", summary="Health of the instance, with its circuit breakers")
 async def health(tenant: str, instance: str, who: TenantDep, svc: ServicesDep) -> InstanceHealth:
-    result: InstanceHealth = await svc.hosts.call(tenant, "health", instance_id=instance)
-    return result
+    return await svc.hosts.health(tenant, instance)

@@ -6,7 +6,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
 
-from actors.jobs_client import runner_client
 from core.jobs.store import Job, JobStore
 from serve_app.routers.auth import TenantDep
 from serve_app.routers.deps import IsoDateTime, services
@@ -43,7 +42,7 @@ async def get_job(tenant: str, job_id: str, who: TenantDep, svc: ServicesDep) ->
 )
 async def cancel_job(tenant: str, job_id: str, who: TenantDep, svc: ServicesDep) -> Job:
     job = await JobStore(svc.db).cancel(tenant, job_id)
-    await runner_client(svc.settings.ray.namespace).wake()  # stops the task now, not next poll
+    await svc.runner.wake()  # stops the task now, not next poll
     async with svc.db.transaction() as conn:
         record = await svc.audit.record(
             conn, tenant_id=tenant, actor=who.actor, action="job.cancel", target=job_id,

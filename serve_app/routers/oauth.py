@@ -9,7 +9,7 @@ provider's authorize URL with a signed, single-use ``state`` bound to tenant and
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
@@ -62,27 +62,22 @@ def redirect_uri(settings: Settings, request: Request) -> str:
 async def configure_auth(
     tenant: str, instance: str, body: AuthConfigInput, who: TenantDep, svc: ServicesDep
 ) -> AuthStatus:
-    result: AuthStatus = await svc.hosts.call(
-        tenant, "configure_auth", instance_id=instance, request=body, actor=who.actor
-    )
-    return result
+    return await svc.hosts.configure_auth(tenant, instance, body, who.actor)
 
 
 @router.get(_INSTANCE + "/auth", summary="The instance's auth kind and status (no values)")
 async def auth_status(tenant: str, instance: str, who: TenantDep, svc: ServicesDep) -> AuthStatus:
-    result: AuthStatus = await svc.hosts.call(tenant, "auth_status", instance_id=instance)
-    return result
+    return await svc.hosts.auth_status(tenant, instance)
 
 
 @router.post(_INSTANCE + "/oauth/start", summary="Start the OAuth authorization (PKCE)")
 async def oauth_start(
     tenant: str, instance: str, request: Request, who: TenantDep, svc: ServicesDep
 ) -> OAuthStarted:
-    result: dict[str, Any] = await svc.hosts.call(
-        tenant, "oauth_start", instance_id=instance,
-        redirect_uri=redirect_uri(svc.settings, request), actor=who.actor,
-    )  # fmt: skip
-    return OAuthStarted(**result)
+    started = await svc.hosts.oauth_start(
+        tenant, instance, redirect_uri(svc.settings, request), who.actor
+    )
+    return OAuthStarted(**started)
 
 
 @router.get(CALLBACK_PATH, summary="Where the provider redirects after consent")
@@ -98,7 +93,4 @@ async def oauth_callback(
     verified = _signer(svc.settings).verify(state)  # 400 before any tenant is touched
     if not code:
         raise OAuthDenied("the provider sent no authorization code")
-    result: AuthStatus = await svc.hosts.call(
-        verified.tenant_id, "oauth_complete", state=state, code=code
-    )
-    return result
+    return await svc.hosts.oauth_complete(verified.tenant_id, state, code)
