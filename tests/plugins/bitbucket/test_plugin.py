@@ -4,6 +4,7 @@ runs the job in-process: the real fetch over HTTP and the real sandbox)."""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -174,11 +175,8 @@ async def test_opened_pull_request_is_reviewed_once_and_commands_obeyed(
     me = account(sim, "dcoder-agent")
     secret = me.api_token if flavour == "cloud" else me.pat
     assert secret not in json.dumps(job.submission.payload)  # no credential in the payload
-    auth = harness.http.auth or None
-    harness.job_auth = (
-        httpx.BasicAuth(me.email, me.api_token)._auth_header
-        if auth else f"Bearer {me.pat}"
-    )  # fmt: skip
+    basic = base64.b64encode(f"{me.email}:{me.api_token}".encode()).decode()
+    harness.job_auth = f"Basic {basic}" if flavour == "cloud" else f"Bearer {me.pat}"
     [done] = await harness.run_jobs()
     assert done.subject == "job.completed", done.data
     client = harness.plugin.client()
