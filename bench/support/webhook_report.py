@@ -60,7 +60,7 @@ def _fixed_table(run: Run) -> str:
 
 def _burst_table(run: Run, low: str) -> str:
     lines = [
-        f"| round | backlog after the relay-held run | drained in s | drained | ingest at {low} "
+        f"| round | backlog after the relay-held run | drained in s | left | ingest at {low} "
         "meanwhile: p50 ms | p99 ms | non-202 | p99 at that rate without a backlog ms "
         "| bare p99 at that rate ms |",
         "|---:|---:|---:|---|---:|---:|---:|---:|---:|",
@@ -69,7 +69,7 @@ def _burst_table(run: Run, low: str) -> str:
         quiet, bare = run.serve.fixed[low][n - 1].p99_ms, run.bare.fixed[low][n - 1].p99_ms
         lines.append(
             f"| {n} | {drained.backlog:,} | {drained.seconds:.0f} | "
-            f"{'yes' if drained.finished else 'no'} | {probe.p50_ms:.1f} | {probe.p99_ms:.1f} "
+            f"{drained.left} | {probe.p50_ms:.1f} | {probe.p99_ms:.1f} "
             f"| {probe.other} | {quiet:.1f} | {bare:.1f} |"
         )
     return "\n".join(lines)
@@ -115,7 +115,9 @@ Row = tuple[str, list[float], Callable[[float], bool], str]
 
 
 def _goal_rows(run: Run, fractions: tuple[float, ...], held: str) -> list[Row]:
+    from bench.bench_webhooks import CONNECTIONS as connections
     from bench.bench_webhooks import rate_label
+    from bench.support.webhook_target import DRAIN_TIMEOUT_S
 
     bare, serve = run.bare, run.serve
     rows: list[Row] = [(
@@ -140,8 +142,10 @@ def _goal_rows(run: Run, fractions: tuple[float, ...], held: str) -> list[Row]:
         (f"draining a backlog: ingest p99 at {low} ≤ {P99_MULTIPLE:g} × bare p99 at that rate",
          [p.p99_ms / b.p99_ms for (_, p), b in zip(serve.bursts, bare.fixed[low], strict=True)],
          lambda v: v <= P99_MULTIPLE, "{:.1f}×"),
-        ("the backlog drains (within 120 s)", [float(d.finished) for d, _ in serve.bursts],
-         lambda v: v == 1, "{:.0f}"),
+        (f"the backlog drains within {DRAIN_TIMEOUT_S:.0f} s (left: at most the {connections} "
+         "requests wrk cut off before their publish)",
+         [d.seconds if d.left <= connections else float("inf") for d, _ in serve.bursts],
+         lambda v: v < DRAIN_TIMEOUT_S, "{:.0f} s"),
         ("past capacity: every 202 durable (handled)",
          [float(r.accepted - durable) for r, durable in serve.overload], lambda v: v == 0,
          "{:.0f} missing"),

@@ -190,11 +190,15 @@ def relay_held(svc: Service) -> Iterator[None]:
 
 @dataclass
 class Drained:
-    """How a backlog drained: its size, the seconds it took, whether it finished."""
+    """How a backlog drained: its size, the seconds until the last change, what was left.
+
+    Rows of requests the load generator cut off at its end before their publish stay behind:
+    recorded, never queued, never started (at most one per connection).
+    """
 
     backlog: int
     seconds: float = 0.0
-    finished: bool = False
+    left: int = 0
 
 
 def watch_drain(svc: Service, tenant: str, prefix: str) -> tuple[Drained, threading.Thread]:
@@ -203,7 +207,7 @@ def watch_drain(svc: Service, tenant: str, prefix: str) -> tuple[Drained, thread
 
     def run() -> None:
         found.seconds = drain(svc, tenant, prefix)
-        found.finished = pending(svc, tenant, prefix) == 0
+        found.left = pending(svc, tenant, prefix)
 
     thread = threading.Thread(target=run, name="drain-watch", daemon=True)
     thread.start()
