@@ -40,7 +40,9 @@ def wiki_to_adf(text: str, names: dict[str, str] | None = None) -> dict[str, Any
 def _inline(node: dict[str, Any]) -> str:
     kind = node.get("type")
     if kind == "text":
-        return str(node.get("text", ""))
+        text = str(node.get("text", ""))
+        strong = any(m.get("type") == "strong" for m in node.get("marks", []))
+        return f"*{text}*" if strong and text.strip() else text
     if kind == "mention":
         return f"[~accountid:{node.get('attrs', {}).get('id', '')}]"
     if kind == "hardBreak":
@@ -48,9 +50,24 @@ def _inline(node: dict[str, Any]) -> str:
     return "".join(_inline(child) for child in node.get("content", []))
 
 
+def _block(node: dict[str, Any], bullet: str = "") -> list[str]:
+    kind = node.get("type")
+    children = node.get("content", [])
+    if kind == "heading":
+        return [f"h{node.get('attrs', {}).get('level', 1)}. {_inline(node)}"]
+    if kind in ("bulletList", "orderedList"):
+        mark = (bullet or "") + ("*" if kind == "bulletList" else "#")
+        return [line for item in children for line in _block(item, mark)]
+    if kind == "listItem":
+        lines = [line for child in children for line in _block(child, bullet)]
+        return [f"{bullet} {lines[0]}", *lines[1:]] if lines else []
+    return [_inline(node)]
+
+
 def adf_to_wiki(doc: dict[str, Any]) -> str:
-    """Plain wiki text of an ADF document: block nodes become lines, mentions stay mentions."""
-    return "\n".join(_inline(block) for block in doc.get("content", []))
+    """Wiki text of an ADF document as Jira's v2 shows it: block nodes become lines, headings
+    ``h3.``, list items ``*`` / ``#``, bold ``*…*``, mentions stay mentions."""
+    return "\n".join(line for block in doc.get("content", []) for line in _block(block))
 
 
 def is_adf(value: Any) -> bool:
