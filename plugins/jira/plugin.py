@@ -171,6 +171,8 @@ class JiraPlugin(Plugin[JiraConfig]):
 
     async def _sync_and_fit(self, budget_s: float) -> None:
         site = await self.site()
+        if site.fields.story_points is None:
+            return  # no points field (set_story_points false): nothing to learn from
         store = self.ctx.store
         meta = await history.sync(self.client(), store, site.fields, self.config.projects, budget_s)
         if meta.count < self.config.min_history or meta.count == meta.fitted_count:
