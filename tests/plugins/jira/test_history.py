@@ -1,0 +1,53 @@
+"""The history sync's query and its incremental, resumable pulls (harness + simulator)."""
+
+from __future__ import annotations
+
+import httpx
+
+from plugin_sdk.testing import PluginHarness
+from plugins.jira import history
+from plugins.jira.plugin import JiraPlugin
+from simulators.jira.state import JiraState
+from tests.plugins.jira import sitekit as kit
+from tests.plugins.jira.conftest import SimServer
+
+
+def test_query_is_incremental_with_a_day_of_overlap() -> None:
+    jql = history.history_jql("customfield_10016", ["SHOP", "OPS"], "2026-12-07T05:00:00.000+0000")
+    assert jql == (
+        "project in (SHOP, OPS) AND resolution is not EMPTY AND cf[10016] is not EMPTY"
+        ' AND updated >= "2026/12/06 05:00" ORDER BY updated ASC'
+    )
+    assert history.history_jql("customfield_1", [], None) == (
+        "resolution is not EMPTY AND cf[1] is not EMPTY ORDER BY updated ASC"
+    )
+
+
+def test_payload_keeps_the_newest_stories_within_the_budget() -> None:
+    past = [history.PastStory(key=f"A-{i}", summary="s" * 100, description="d" * 5000, points=1)
+            for i in range(3000)]  # fmt: skip
+    payload = history.fit_payload(past)
+    rows = payload["stories"]
+    assert payload["history_size"] == 3000 and 100 < len(rows) < 3000
+    assert rows[-1][0] == "A-2999" and len(rows[0][2]) == history.PAYLOAD_DESCRIPTION
+    assert len(str(rows)) <= history.PAYLOAD_BUDGET
+
+
+async def test_second_sync_adds_only_what_changed_and_refits(sim: SimServer) -> None:
+    state: JiraState = sim.mounted("/jira").state.jira
+    project = kit.new_project(state)
+    kit.history(state, project, 12)
+    harness = PluginHarness(JiraPlugin, secrets={"webhook_secret": "s"}, config={
+        "base_url": sim.url + "/jira", "projects": [project], "min_history": 10})  # fmt: skip
+    me = kit.account(sim.config, "dcoder-agent")
+    harness.http.auth = httpx.BasicAuth(me.email, me.api_token)
+    await harness.install()
+    await harness.enable()  # the first sync: 12 stories, a fit
+    assert (await history.read_meta(harness.store)).count == 12 and len(harness.jobs) == 1
+    kit.history(state, project, 15)  # 3 more (the first 12 rows again are new issues too)
+    kit.story(state, project)  # open, no points: never part of the history
+    await harness.tick("sync-history")
+    meta = await history.read_meta(harness.store)
+    assert meta.count == 27 and meta.fitted_count == 27 and len(harness.jobs) == 2
+    assert len(await history.load(harness.store)) == 27
+    await harness.aclose()
