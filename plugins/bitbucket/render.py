@@ -139,8 +139,8 @@ def _mode_line(mode: Mode) -> str:
     tools = ", ".join(mode.analyzers) or "none"
     if mode.llm:
         return f"**Mode:** static analysis ({tools}) and LLM review (prompt {mode.llm})."
-    why = f" {mode.llm_note}." if mode.llm_note else ""
-    return f"**Mode:** static analysis only ({tools}); no LLM review.{why}"
+    why = f" ({mode.llm_note})" if mode.llm_note else ""
+    return f"**Mode:** static analysis only ({tools}); no LLM review{why}."
 
 
 def _counts_table(s: Summary) -> list[str]:

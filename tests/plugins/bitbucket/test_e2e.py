@@ -10,6 +10,7 @@ with their own copy.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import secrets
 import subprocess
@@ -17,17 +18,21 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 import uvicorn
 
+from plugins.bitbucket.client import BitbucketClient, PostedComment, client_for
+from plugins.bitbucket.errors import BitbucketNotFound
+from plugins.bitbucket.events import RepoRef
 from simulators.app import create_app
 from simulators.config import SimulatorConfig
+from simulators.webhooks_out import delivery_headers
 from tests.conftest import TestServices
 from tests.plugins.bitbucket.conftest import SimServer
 from tests.plugins.bitbucket.repos import account
@@ -50,6 +55,9 @@ V2 = (
     "    return eval(data)\n\n\ndef parse(text):\n    return eval(text.strip())\n"
 )
 WAIT_S = 240.0
+BRANCH = "feature/SHOP-12-run"
+TITLE = "SHOP-12 Run the configured command"
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -97,37 +105,45 @@ class Pr:
     sim: SimServer
     tenant: TenantClient
     iid: str
-    ws: str
-    slug: str
-    pr_id: int
+    flavour: str
+    repo: RepoRef
     work: Path
+    pr_id: int = 0
 
     @property
-    def api(self) -> str:
-        return f"{self.sim.url}/bitbucket/2.0/repositories/{self.ws}/{self.slug}"
+    def mount(self) -> str:
+        return (
+            f"{self.sim.url}/bitbucket"
+            if self.flavour == "cloud"
+            else f"{self.sim.url}/bitbucket-dc"
+        )
 
-    def alice(self) -> httpx.Client:
+    def _read(self, call: Callable[[BitbucketClient], Awaitable[T]]) -> T:
+        """Read the pull request as Alice through the agent's own REST client."""
         me = account(self.sim, "alice")
-        return httpx.Client(auth=(me.email, me.api_token), timeout=30)
 
-    def comments(self) -> list[dict[str, Any]]:
+        async def run() -> T:
+            auth = httpx.BasicAuth(me.email, me.api_token) if self.flavour == "cloud" else None
+            headers = {} if auth else {"Authorization": f"Bearer {me.pat}"}
+            async with httpx.AsyncClient(auth=auth, headers=headers, timeout=30) as http:
+                return await call(client_for(self.flavour, http, self.mount))  # type: ignore[arg-type]
+
+        return asyncio.run(run())
+
+    def comments(self) -> list[PostedComment]:
         """The agent's comments on the pull request."""
-        with self.alice() as http:
-            page = http.get(f"{self.api}/pullrequests/{self.pr_id}/comments?pagelen=100")
-        assert page.status_code == 200, page.text
         agent = account(self.sim, "dcoder-agent")
-        return [c for c in page.json()["values"] if c["user"]["nickname"] == agent.username]
+        found = self._read(lambda c: c.comments(self.repo, self.pr_id))
+        return [c for c in found if c.author.name == agent.username]
 
     def head(self) -> str:
-        with self.alice() as http:
-            return str(
-                http.get(f"{self.api}/pullrequests/{self.pr_id}").json()["source"]["commit"]["hash"]
-            )
+        return self._read(lambda c: c.pull_request(self.repo, self.pr_id)).head
 
-    def report(self, commit: str) -> dict[str, Any] | None:
-        with self.alice() as http:
-            got = http.get(f"{self.api}/commit/{commit}/reports/dcoder-review")
-        return got.json() if got.status_code == 200 else None
+    def report(self, commit: str) -> dict[str, object] | None:
+        try:
+            return self._read(lambda c: c.get_report(self.repo, commit, "dcoder-review"))
+        except BitbucketNotFound:
+            return None
 
     def state(self) -> str:
         jobs = self.tenant.http.get(f"/v1/tenants/{self.tenant.id}/jobs").json()
@@ -136,25 +152,47 @@ class Pr:
             [(d["event_key"], d["status"], d.get("last_error")) for d in deliveries]
         )
 
+    def jobs(self) -> int:
+        return len(self.tenant.http.get(f"/v1/tenants/{self.tenant.id}/jobs").json())
+
+    def settled(self) -> bool:
+        rows = self.tenant.http.get(f"/v1/tenants/{self.tenant.id}/deliveries").json()
+        return all(r["status"] in ("done", "dead") for r in rows)
+
     def push(self, text: str) -> None:
         (self.work / "app.py").write_text(text)
         _git(self.work, "commit", "-qam", "SHOP-12 second push")
-        _git(self.work, "push", "-q", "origin", "feature/SHOP-12-run", header=_basic(self.sim))
+        _git(
+            self.work, "push", "-q", "origin", BRANCH, header=_alice_header(self.sim, self.flavour)
+        )
+
+    def alice_http(self) -> httpx.Client:
+        me = account(self.sim, "alice")
+        if self.flavour == "cloud":
+            return httpx.Client(auth=(me.email, me.api_token), timeout=30)
+        return httpx.Client(headers={"Authorization": f"Bearer {me.pat}"}, timeout=30)
 
 
-def _basic(sim: SimServer) -> str:
+def _alice_header(sim: SimServer, flavour: str) -> str:
     me = account(sim, "alice")
+    if flavour == "dc":
+        return f"Authorization: Bearer {me.pat}"
     return (
         "Authorization: Basic " + base64.b64encode(f"{me.email}:{me.api_token}".encode()).decode()
     )
 
 
-def _open_pr(serve_url: str, sim: SimServer, tmp: Path) -> Pr:
-    """A tenant with the agent installed; Alice's repository, its webhook, then her PR."""
-    tenant = new_tenant(serve_url, "bb")
-    state = sim.mounted("/bitbucket").state.bitbucket
-    ws, slug = "acme", "svc-" + uuid.uuid4().hex[:8]
-    bare = state.create_repo(ws, slug).git.path
+def _repository(sim: SimServer, flavour: str, tmp: Path) -> tuple[RepoRef, Path]:
+    """A repository of the simulator with main and Alice's branch (V1), and her work tree."""
+    owner = "acme" if flavour == "cloud" else "SHOP"
+    repo = RepoRef(owner=owner, slug="svc-" + uuid.uuid4().hex[:8])
+    if flavour == "cloud":
+        bare = sim.mounted("/bitbucket").state.bitbucket.create_repo(owner, repo.slug).git.path
+        remote = f"{sim.url}/bitbucket/{owner}/{repo.slug}.git"
+    else:
+        dc = sim.mounted("/bitbucket-dc").state.bitbucket_dc
+        bare = dc.create_repo(owner, repo.slug).git.path
+        remote = f"{sim.url}/bitbucket-dc/scm/{owner}/{repo.slug}.git"
     work = Path(tempfile.mkdtemp(dir=tmp))
     _git(work, "init", "-q", "-b", "main")
     for name, text in BASE.items():
@@ -162,85 +200,152 @@ def _open_pr(serve_url: str, sim: SimServer, tmp: Path) -> Pr:
         (work / name).write_text(text)
     _git(work, "add", "-A")
     _git(work, "commit", "-qm", "Initial commit")
-    _git(work, "checkout", "-qb", "feature/SHOP-12-run")
+    _git(work, "checkout", "-qb", BRANCH)
     (work / "app.py").write_text(V1)
     _git(work, "commit", "-qam", "OPS-7 run the configured command")
-    _git(work, "push", "-q", str(bare), "main", "feature/SHOP-12-run")
-    _git(work, "remote", "add", "origin", f"{sim.url}/bitbucket/{ws}/{slug}.git")
-    secret = secrets.token_urlsafe(24)
+    _git(work, "push", "-q", str(bare), "main", BRANCH)
+    _git(work, "remote", "add", "origin", remote)
+    return repo, work
+
+
+def _install(
+    serve_url: str, sim: SimServer, flavour: str, repo: RepoRef, secret: str
+) -> tuple[TenantClient, str]:
+    tenant = new_tenant(serve_url, "bb")
+    mount = "/bitbucket" if flavour == "cloud" else "/bitbucket-dc"
     created = tenant.http.post(f"/v1/tenants/{tenant.id}/plugins", json={
         "plugin": "bitbucket", "name": f"bb-{secrets.token_hex(3)}",
-        "config": {"deployment": "cloud", "base_url": f"{sim.url}/bitbucket",
-                   "repositories": [f"{ws}/{slug}"]},
+        "config": {"deployment": flavour, "base_url": f"{sim.url}{mount}",
+                   "repositories": [repo.full_name]},
         "secrets": {"webhook_secret": secret},
     })  # fmt: skip
     assert created.status_code == 201, created.text
     iid = created.json()["id"]
     base = f"/v1/tenants/{tenant.id}/plugins/{iid}"
     agent = account(sim, "dcoder-agent")
-    auth = {"kind": "api_token", "email": agent.email, "token": agent.api_token}
+    auth = {"kind": "api_token", "email": agent.email, "token": agent.api_token} if (
+        flavour == "cloud") else {"kind": "personal_access_token", "token": agent.pat}  # fmt: skip
     assert tenant.http.put(f"{base}/auth", json=auth).status_code == 200
     enabled = tenant.http.post(f"{base}/enable")
     assert enabled.status_code == 200, enabled.text
-    pr = Pr(sim, tenant, iid, ws, slug, 0, work)
-    with pr.alice() as http:
-        hook = http.post(f"{pr.api}/hooks", json={
-            "url": f"{serve_url}/v1/webhooks/{tenant.id}/{iid}", "secret": secret,
-            "events": ["pullrequest:created", "pullrequest:updated",
-                       "pullrequest:comment_created"],
-        })  # fmt: skip
-        assert hook.status_code == 201, hook.text
-        made = http.post(f"{pr.api}/pullrequests", json={
-            "title": "SHOP-12 Run the configured command",
-            "source": {"branch": {"name": "feature/SHOP-12-run"}},
-            "destination": {"branch": {"name": "main"}},
-        })  # fmt: skip
+    return tenant, iid
+
+
+def _open_pr(serve_url: str, sim: SimServer, flavour: str, tmp: Path) -> Pr:
+    """A tenant with the agent installed; Alice's repository, its webhook, then her PR."""
+    repo, work = _repository(sim, flavour, tmp)
+    secret = secrets.token_urlsafe(24)
+    tenant, iid = _install(serve_url, sim, flavour, repo, secret)
+    pr = Pr(sim, tenant, iid, flavour, repo, work)
+    hook_url = f"{serve_url}/v1/webhooks/{tenant.id}/{iid}"
+    with pr.alice_http() as http:
+        if flavour == "cloud":
+            api = f"{pr.mount}/2.0/repositories/{repo.full_name}"
+            hook = http.post(
+                f"{api}/hooks",
+                json={
+                    "url": hook_url,
+                    "secret": secret,
+                    "events": [
+                        "pullrequest:created",
+                        "pullrequest:updated",
+                        "pullrequest:comment_created",
+                    ],
+                },
+            )
+            made = http.post(
+                f"{api}/pullrequests",
+                json={
+                    "title": TITLE,
+                    "source": {"branch": {"name": BRANCH}},
+                    "destination": {"branch": {"name": "main"}},
+                },
+            )
+        else:
+            api = f"{pr.mount}/rest/api/1.0/projects/{repo.owner}/repos/{repo.slug}"
+            hook = http.post(
+                f"{api}/webhooks",
+                json={
+                    "name": "dcoder",
+                    "url": hook_url,
+                    "configuration": {"secret": secret},
+                    "events": ["pr:opened", "pr:from_ref_updated", "pr:comment:added"],
+                },
+            )
+            made = http.post(f"{api}/pull-requests", json={
+                "title": TITLE, "fromRef": {"id": f"refs/heads/{BRANCH}"},
+                "toRef": {"id": "refs/heads/main"}})  # fmt: skip
+    assert hook.status_code == 201, hook.text
     assert made.status_code == 201, made.text
     pr.pr_id = made.json()["id"]
     return pr
 
 
-def _summaries(pr: Pr) -> list[dict[str, Any]]:
-    return [c for c in pr.comments() if "edited on every push" in c["content"]["raw"]]
+def _summaries(pr: Pr) -> list[PostedComment]:
+    return [c for c in pr.comments() if "edited on every push" in c.text]
 
 
-def _inline(pr: Pr) -> list[dict[str, Any]]:
-    return [c for c in pr.comments() if c.get("inline")]
+def _inline(pr: Pr) -> list[PostedComment]:
+    return [c for c in pr.comments() if c.inline is not None and c.parent_id is None]
 
 
-def _reviewed(pr: Pr, head: str) -> list[dict[str, Any]] | None:
+def _reviewed(pr: Pr, head: str) -> list[PostedComment] | None:
     found = _summaries(pr)
-    return found if found and head[:12] in found[0]["content"]["raw"] else None
+    return found if found and head[:12] in found[0].text else None
 
 
-def test_cloud_pull_request_reviewed_then_a_push_posts_one_and_resolves_one(
-    serve_url: str, esim: SimServer, tmp_path: Path
+def _replay_posts_nothing(pr: Pr) -> None:
+    """The pull request's webhooks sent again (the same id, a new id): nothing is posted twice."""
+    mount, product = ("/bitbucket", "bitbucket-cloud") if pr.flavour == "cloud" else (
+        "/bitbucket-dc", "bitbucket-dc")  # fmt: skip
+    state = pr.sim.mounted(mount).state
+    sender = (state.bitbucket if pr.flavour == "cloud" else state.bitbucket_dc).sender
+    hook = next(h for h in sender.hooks(product) if h.url.endswith(pr.iid))
+    sent = [d for d in sender.deliveries() if d.hook_uuid == hook.uuid]
+    assert sent
+    before, jobs = pr.comments(), pr.jobs()
+    url = f"{str(pr.tenant.http.base_url).rstrip('/')}/v1/webhooks/{pr.tenant.id}/{pr.iid}"
+    id_header = "X-Request-UUID" if pr.flavour == "cloud" else "X-Request-Id"
+    for delivery in sent:
+        for request_id in (delivery.id, str(uuid.uuid4())):
+            headers = delivery_headers(hook, delivery, 2) | {id_header: request_id}
+            answer = httpx.post(url, content=delivery.body, headers=headers, timeout=30)
+            assert answer.status_code in (200, 202), answer.text
+    _wait("the replays handled", pr.settled, show=pr.state)
+    assert [(c.id, c.text, c.resolved) for c in pr.comments()] == [
+        (c.id, c.text, c.resolved) for c in before
+    ]
+    assert pr.jobs() == jobs  # a reviewed head is not reviewed again
+
+
+@pytest.mark.parametrize("flavour", ["cloud", "dc"])
+def test_pull_request_reviewed_then_a_push_posts_one_and_resolves_one(
+    serve_url: str, esim: SimServer, tmp_path: Path, flavour: str
 ) -> None:
-    pr = _open_pr(serve_url, esim, tmp_path)
+    pr = _open_pr(serve_url, esim, flavour, tmp_path)
     head = pr.head()
     _wait("the review's summary", lambda: _reviewed(pr, head), show=pr.state)
     inline = _inline(pr)
-    lines = sorted((c["inline"]["path"], c["inline"]["to"]) for c in inline)
-    assert lines == [("app.py", 7), ("app.py", 11)], [c["content"]["raw"][:60] for c in inline]
+    lines = sorted((c.inline.path, c.inline.line) for c in inline if c.inline)
+    assert lines == [("app.py", 7), ("app.py", 11)], [c.text[:60] for c in inline]
     [summary] = _summaries(pr)
-    assert (
-        "FAIL" in summary["content"]["raw"] and "static analysis only" in summary["content"]["raw"]
-    )
+    assert "FAIL" in summary.text and "static analysis only" in summary.text
     report = pr.report(head)
-    assert report is not None and report["result"] == "FAILED", report
+    assert report is not None and report["result"] in ("FAILED", "FAIL"), report
     # a push fixing the injection and adding a second eval
     pr.push(V2)
     second = _wait("a new head", lambda: (h := pr.head()) != head and h)
     _wait("the second review", lambda: _reviewed(pr, second), show=pr.state)
     after = _inline(pr)
-    assert len(after) == 3, [c["content"]["raw"][:60] for c in after]  # one new, none twice
-    by_line = {c["inline"]["to"]: c for c in after}
-    assert 15 in by_line and by_line[7].get("resolution"), by_line[7]
-    assert not by_line[11].get("resolution")
+    assert len(after) == 3, [c.text[:60] for c in after]  # one new, none twice
+    by_line = {c.inline.line: c for c in after if c.inline}
+    assert 15 in by_line and by_line[7].resolved and not by_line[11].resolved, by_line
     [edited] = _summaries(pr)
-    assert edited["id"] == summary["id"] and "1 fixed by this push" in edited["content"]["raw"]
-    assert pr.report(second) is not None
-    # the tenant sees its jobs; another tenant sees neither jobs nor the instance
+    assert edited.id == summary.id and "1 fixed by this push" in edited.text
+    report = pr.report(second)
+    assert report is not None and report["result"] in ("PASSED", "PASS"), report
+    _replay_posts_nothing(pr)
+    # another tenant sees neither the jobs nor the instance
     other = new_tenant(serve_url, "bbo")
     assert other.http.get(f"/v1/tenants/{other.id}/jobs").json() == []
     assert other.http.get(f"/v1/tenants/{pr.tenant.id}/jobs").status_code in (403, 404)

@@ -71,7 +71,7 @@ def test_summary_counts_reviewed_skipped_mode() -> None:
 def test_summary_in_analyzer_only_mode_says_why() -> None:
     mode = Mode(analyzers=["semgrep"], llm_note="no LLM model is configured")
     text = summary_comment(_summary(mode=mode, result="PASS", settings_note="max_comments: bad"))
-    assert "static analysis only (semgrep); no LLM review. no LLM model is configured." in text
+    assert "static analysis only (semgrep); no LLM review (no LLM model is configured)." in text
     assert "✅ PASS" in text and "(the repository file was not used: max_comments: bad)" in text
 
 
