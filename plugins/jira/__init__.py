@@ -1,1 +1,1 @@
-"""The Jira agent: @mention -> analysis and estimate -> one comment (foundations; see docs)."""
+"""The Jira agent: @mention -> analysis and estimate -> one comment (see docs/agents/jira.md)."""
