@@ -60,7 +60,9 @@ async def build_report(inputs: Inputs, llm: LlmGateway, config: JiraConfig) -> R
     """The comment's content: analysis by the LLM when enabled (else rules) and the estimate."""
     story, command = inputs.story, inputs.request.command
     if command is Command.HELP:
-        return Report(key=story.key, command=command, mode="deterministic")
+        unknown = inputs.request.unknown
+        note = f"I don't know the command '{unknown}'." if unknown else None
+        return Report(key=story.key, command=command, mode="deterministic", note=note)
     functional = analyze_functional(story)
     technical = analyze_technical(story, inputs.history)
     report = deterministic_report(story, command, functional, technical)

@@ -160,8 +160,10 @@ def blocks(report: Report) -> list[Block]:
     head = [_h(f"dcoder agent on {report.key}"), _mode(report)]
     command = report.command
     if command is Command.HELP:
+        unknown = [_p((report.note, False))] if report.note else []
         return [
             _h("dcoder agent: commands"),
+            *unknown,
             _p(("Mention me followed by one of:", False)),
             _ul(_plain(HELP)),
         ]

@@ -166,6 +166,7 @@ async def test_split_confirm_creates_sub_tasks_once_and_help_answers_unknown_wor
     await _mention(sim, harness, key, "dance")
     helped = kit.agent_comments(state, key, agent)[-1]
     assert "commands" in helped.body and len(kit.agent_comments(state, key, agent)) == 2
+    assert "I don't know the command 'dance'." in helped.body
 
 
 async def test_llm_answer_is_used_and_a_malformed_one_falls_back(sim: SimServer) -> None:
