@@ -26,6 +26,11 @@ class IntegrationsError(Exception):
         self.detail = detail
         self.extra = extra
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Errors cross process boundaries (Ray pickles what a remote method raises); subclasses
+        # have their own constructor signatures, so rebuild from the state, not from ``args``.
+        return (_rebuild, (type(self), self.detail, dict(self.__dict__)))
+
     def problem(self, instance: str | None = None) -> dict[str, Any]:
         """This error as an RFC 9457 problem document."""
         body: dict[str, Any] = {
@@ -39,6 +44,14 @@ class IntegrationsError(Exception):
             body["instance"] = instance
         body.update(self.extra)
         return body
+
+
+def _rebuild(cls: type[IntegrationsError], detail: str, state: dict[str, Any]) -> Any:
+    """Unpickle an ``IntegrationsError`` of any subclass without calling its ``__init__``."""
+    error = cls.__new__(cls)
+    Exception.__init__(error, detail)
+    error.__dict__.update(state)
+    return error
 
 
 # --- client errors (4xx) -------------------------------------------------------------------------
