@@ -17,6 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Literal
 
 import ray
+from prometheus_client.metrics_core import Metric
 from ray.exceptions import ActorDiedError, ActorUnavailableError, RayError
 
 from actors import naming
@@ -78,6 +79,15 @@ class DirectoryClient:
             self._handle = None  # look it up again next time (it may have been replaced)
             raise
         return result
+
+
+async def relay_metric_families(relays: list[Any], timeout_s: float) -> list[list[Metric]]:
+    """Each relay's metric families (``DependencyUnavailable`` unless all answer in time)."""
+    refs = [relay.metric_families.remote() for relay in relays]
+    found: list[list[Metric]] = await await_ref(
+        asyncio.gather(*refs), timeout_s, "relay.metric_families"
+    )
+    return found
 
 
 def _unwrap(err: RayError) -> BaseException:

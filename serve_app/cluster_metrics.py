@@ -7,12 +7,12 @@ scrape shows the whole pipeline.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.metrics_core import Metric
 
+from actors.handles import relay_metric_families
 from actors.spawn import relay_handles
 from core.bus import RELAYED_STREAMS, relay_consumer, stream_name
 from core.webhooks.metrics import BREAKER_STATE_VALUES
@@ -51,9 +51,7 @@ class _Merged:
 async def _relay_families(svc: Services) -> list[list[Metric]]:
     relays = relay_handles(svc.settings.ray.namespace, svc.settings.ray.event_relays)
     try:
-        return list(await asyncio.wait_for(
-            asyncio.gather(*(r.metric_families.remote() for r in relays)), SCRAPE_TIMEOUT_S
-        ))  # fmt: skip
+        return await relay_metric_families(relays, SCRAPE_TIMEOUT_S)
     except Exception as err:  # noqa: BLE001 - best effort: a scrape must still answer
         log.warning("relay metrics unavailable: %r", err)
         return []

@@ -109,3 +109,12 @@ def test_names_outside_the_closed_set_are_refused(name: str) -> None:
 def test_wire_names_are_the_operations_values() -> None:
     assert runtime_op("get") == (TenantOp.GET, RUNTIME_OPS[TenantOp.GET])
     assert runtime_op(TenantOp.HANDLE_EVENT)[0] is TenantOp.HANDLE_EVENT
+
+
+def test_the_ingress_reaches_actors_only_through_handles_and_spawn() -> None:
+    """No ``.remote(`` call and no ``ray.get``/``ray.get_actor`` above the actors floor."""
+    offending = sorted(
+        _module(p) for p in (ROOT / "serve_app").rglob("*.py")
+        if any(s in p.read_text() for s in (".remote(", "ray.get(", "ray.get_actor("))
+    )  # fmt: skip
+    assert offending == []
