@@ -13,8 +13,10 @@ changed since the merge base). The result is the engine's JSON report, which
 from __future__ import annotations
 
 import asyncio
+import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +29,7 @@ from plugins.bitbucket.events import PullRequestEvent
 from plugins.bitbucket.repo_settings import Effective
 
 REVIEW_JOB = "review"
+FETCH_ATTEMPTS = 3
 
 
 class ReviewJob(BaseModel):
@@ -56,25 +59,38 @@ def clone_url_allowed(clone_url: str, api_url: str) -> bool:
     return clone.hostname in hosts and (clone.port == api.port or clone.hostname != api.hostname)
 
 
-def _fetch_base(
-    work: Path, scratch: Path, clone_url: str, base: str, header: SecretStr | None
-) -> None:
-    """Bring the base commit into the checkout (the merge base of the diff needs it)."""
+def _fetch(clone_url: str, refs: list[str], dest: Path, header: SecretStr | None) -> str:
+    """Fetch the first of ``refs`` the server gives (a commit, then its branch: some servers
+    refuse a commit that no ref names), trying again after a transient failure; the commit."""
     from sandbox.checkout import fetch_checkout
+    from sandbox.errors import SandboxError
 
+    failures: list[str] = []
+    for attempt in range(FETCH_ATTEMPTS):
+        for ref in refs:
+            shutil.rmtree(dest, ignore_errors=True)
+            try:
+                return fetch_checkout(clone_url, ref, dest, header)
+            except SandboxError as err:
+                failures.append(f"{ref[:40]}: {err}")
+        time.sleep(2.0 * (attempt + 1))
+    raise PermanentError(f"could not fetch {refs[0][:12]}: {failures[-1]}")
+
+
+def _fetch_base(work: Path, scratch: Path, job: ReviewJob, header: SecretStr | None) -> str:
+    """Bring the base commit into the checkout (the merge base of the diff needs it)."""
     other = scratch / "base"
-    fetch_checkout(clone_url, base, other, header)
+    base = _fetch(job.clone_url, [job.base, f"refs/heads/{job.event.target_branch}"], other, header)
     done = subprocess.run(
         ["git", "-C", str(work), "fetch", "-q", "--no-tags", str(other), "HEAD"],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     if done.returncode != 0:
-        raise PermanentError(f"could not bring the base {base[:12]} in: {done.stderr[:300]}")
+        raise PermanentError(f"could not bring the base {job.base[:12]} in: {done.stderr[:300]}")
+    return base
 
 
 def _review(job: ReviewJob, header: SecretStr | None, run: JobRun) -> dict[str, Any]:
-    from sandbox.checkout import fetch_checkout
-    from sandbox.errors import SandboxError
     from sandbox.ray_task import ReviewRequest, run_review
 
     def progress(stage: str, detail: str = "") -> None:
@@ -84,13 +100,11 @@ def _review(job: ReviewJob, header: SecretStr | None, run: JobRun) -> dict[str, 
         scratch = Path(tmp)
         work = scratch / "checkout"
         run.progress(0.05, f"fetching {job.head[:12]}")
-        try:
-            commit = fetch_checkout(job.clone_url, job.head, work, header)
-            _fetch_base(work, scratch, job.clone_url, job.base, header)
-        except SandboxError as err:
-            raise PermanentError(f"could not fetch {job.head[:12]}: {err}") from err
+        source = f"refs/heads/{job.event.source_branch}"
+        commit = _fetch(job.clone_url, [job.head, source], work, header)
+        base = _fetch_base(work, scratch, job, header)
         run.progress(0.15, f"checked out {commit[:12]}")
-        request = ReviewRequest(key=job.event.review_key, source_dir=work, base=job.base)
+        request = ReviewRequest(key=job.event.review_key, source_dir=work, base=base)
         report = run_review(request, progress)
     return {"analysis": report.model_dump(mode="json"), "head": commit}
 
