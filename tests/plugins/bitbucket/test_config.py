@@ -23,7 +23,9 @@ def test_manifest_schema_is_generated_from_config_py() -> None:
 
 def test_manifest_says_what_works_auth_kinds_and_events() -> None:
     manifest = BitbucketPlugin.load_manifest()
-    assert "does not review pull requests yet" in manifest.description
+    assert "(preview): reviews pull requests" in manifest.description
+    [job] = manifest.jobs  # the review runs on a sandbox worker
+    assert job.kind == "review" and job.resources == {"sandbox": 1.0}
     assert [a.kind.value for a in manifest.auth] == [
         "api_token",
         "oauth2_authorization_code",
