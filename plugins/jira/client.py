@@ -266,6 +266,11 @@ class JiraClient:
                                 idempotent=False)  # fmt: skip
         return str(made["key"])
 
+    async def add_remote_link(self, key: str, link: dict[str, Any]) -> int:
+        """Create (or, same ``globalId``, update) a remote issue link; its id."""
+        made = await self._json("POST", f"{self.api}/issue/{key}/remotelink", json=link)
+        return int(made["id"])
+
     async def register_webhook(
         self, name: str, url: str, events: Sequence[str], jql: str, secret: str
     ) -> int:

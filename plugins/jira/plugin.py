@@ -5,7 +5,8 @@ comment: analysis (LLM or rules), estimate from the site's synced history, the s
 field and a label set, ``jira.analysis.completed`` emitted. Each write is its own ledger step
 keyed by the comment, so a redelivery (or a retry after a failed field update) never posts twice.
 The history is synced by the ``sync-history`` schedule (and on enable); the model is fitted by
-the ``fit-model`` job. See docs/agents/jira.md.
+the ``fit-model`` job. A ``review.completed`` (Bitbucket) is commented on each linked issue once,
+with a remote link to the pull request (``linked.py``). See docs/agents/jira.md.
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ from .client import JiraClient
 from .config import JiraConfig
 from .errors import JiraAuthFailed, JiraNotFound
 from .flow import Inputs, build_report, event_data, field_update, subtask_fields
+from .linked import tell_linked_issues
 from .mentions import AgentIdentity, Command, Request, author_of, find_request
 from .render import to_adf, to_wiki
 from .report import Report
+from .reviews import REVIEW_COMPLETED
 from .story import FieldIds, story_from_issue
 
 SITE_KEY = "site"
@@ -190,7 +193,10 @@ class JiraPlugin(Plugin[JiraConfig]):
         return history.fit(job.payload)
 
     async def handle_event(self, event: Event) -> None:
-        """A finished fit: keep the model (or why it failed) in the instance store."""
+        """A review: tell its linked issues. A finished fit: keep the model (or why it failed)."""
+        if event.subject == REVIEW_COMPLETED:
+            await tell_linked_issues(self, event)
+            return
         outcome = JobOutcome.of(event)
         if outcome is None or outcome.kind != history.FIT_KIND:
             return
@@ -216,11 +222,12 @@ class JiraPlugin(Plugin[JiraConfig]):
         site = await self.site()
         request = find_request(comment.get("body"), author_of(comment), site.agent)
         key = _key(payload)
-        if request is None or not key or not self._in_scope(key):
+        if request is None or not key or not self.in_scope(key):
             return
         await self.answer(key, str(comment.get("id") or delivery.delivery_id), request, site)
 
-    def _in_scope(self, key: str) -> bool:
+    def in_scope(self, key: str) -> bool:
+        """Whether an issue key is in the configured projects (all when none are)."""
         return not self.config.projects or key.rsplit("-", 1)[0] in self.config.projects
 
     async def _once(self, step: str, fn: Callable[[], Awaitable[dict[str, Any]]]) -> Any:

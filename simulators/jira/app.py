@@ -12,6 +12,7 @@ from simulators.handle import SimHandle, attach
 from simulators.jira import (
     routes_agile,
     routes_issues,
+    routes_links,
     routes_meta,
     routes_search,
     routes_webhooks,
@@ -58,6 +59,7 @@ def create_app(config: SimulatorConfig, state: JiraState | None = None) -> FastA
     install_handlers(app)
     app.include_router(routes_meta.router(state))
     app.include_router(routes_issues.router(state, events))
+    app.include_router(routes_links.router(state))
     app.include_router(routes_search.router(state))
     app.include_router(routes_agile.router(state, events))
     app.include_router(routes_webhooks.router(state, sender))

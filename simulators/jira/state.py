@@ -83,6 +83,7 @@ class Issue:
     fields: dict[str, Any]
     comments: list[Comment] = field(default_factory=list)
     changelog: list[dict[str, Any]] = field(default_factory=list)
+    remote_links: list[dict[str, Any]] = field(default_factory=list)  # as Jira answers them
 
 
 @dataclass
