@@ -75,7 +75,8 @@ async def request_review(
     pr = await client.pull_request(event.repo, event.pr_id)
     event = event.model_copy(update={
         "head_commit": pr.head, "base_commit": pr.base, "draft": pr.draft, "state": pr.state,
-        "title": pr.title, "description": pr.description,
+        "title": pr.title, "description": pr.description, "author": pr.author,
+        "source_branch": pr.source_branch, "target_branch": pr.target_branch,
     })  # fmt: skip
     ledger = await load_ledger(plugin, event.review_key)
     if not asked and (ledger.paused or ledger.last_head == pr.head):

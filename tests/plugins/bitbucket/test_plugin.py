@@ -222,6 +222,29 @@ async def test_opened_pull_request_is_reviewed_once_and_commands_obeyed(
     assert len(harness.jobs) == 2
 
 
+@pytest.mark.parametrize("flavour", ["cloud", "dc"])
+async def test_a_skipped_pull_request_is_said_once_and_not_reviewed(
+    sim: SimServer, flavour: str
+) -> None:
+    made = cloud_pr(sim) if flavour == "cloud" else dc_pr(sim)
+    skip = {"skip": {"branches": ["feature/*"]}}
+    harness = _harness(sim, flavour, repositories=[made.repo.full_name], review=skip)
+    await harness.install()
+    await harness.enable()
+    key, opened = _payloads(flavour, made)["opened"]
+    for _ in range(2):  # Bitbucket sends it again: still one note
+        await harness.webhook(opened, headers={"X-Event-Key": key})
+    assert harness.jobs == []
+    me = account(sim, "dcoder-agent")
+    mine = [c for c in await harness.plugin.client().comments(made.repo, made.pr_id)
+            if c.author.name == me.username]  # fmt: skip
+    assert [c.text for c in mine] == [
+        "⏭️ No review: source branch 'feature/SHOP-12-run' matches skip pattern 'feature/*'. "
+        "_dcoder review_"
+    ]
+    await harness.aclose()
+
+
 async def test_other_repositories_and_events_are_ignored(
     agent: tuple[PluginHarness[BitbucketPlugin], Made],
 ) -> None:
