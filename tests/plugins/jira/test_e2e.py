@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import nats
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -31,6 +32,7 @@ from core.db import Database
 from core.keys import secrets_keys
 from core.settings import load_settings
 from core.signing import sign_hub_signature
+from plugin_sdk.events import Event, EventSource
 from simulators.app import create_app
 from simulators.config import SimulatorConfig
 from simulators.jira.state import JiraState
@@ -340,3 +342,51 @@ def test_3lo_tokens_are_refreshed_before_expiry_and_after_a_401(
     assert answer.adf is not None and f"dcoder agent on {key}" in answer.body
     assert _refresh_token(test_services, agent) != issued  # refreshed (and rotated) on the way
     assert agent.tenant.http.get(f"{agent.base}").json()["state"] == "enabled"
+
+
+async def _publish_review(services: TestServices, event: Event) -> None:
+    """Publish on the tenant's bus as the Bitbucket agent would (routed on dispatch)."""
+    nc = await nats.connect(services.nats_url)
+    try:
+        subject = f"{services.namespace}.events.{event.tenant_id}.{event.subject}"
+        await nc.jetstream().publish(subject, event.model_dump_json().encode(),
+                                     headers={"Nats-Msg-Id": event.id})  # fmt: skip
+    finally:
+        await nc.close()
+
+
+def test_review_completed_comments_once_with_a_remote_link(
+    serve_url: str, sim: Sim, test_services: TestServices
+) -> None:
+    agent = _install(serve_url, sim, new_tenant(serve_url, "jrev"))
+    state = sim.state()
+    key = kit.story(state, agent.project)
+    url = "https://bitbucket.example.com/acme/shop/pull-requests/7"
+    data = {"pull_request": {"flavour": "cloud", "repository": "acme/shop", "id": 7,
+                             "title": "Export invoices", "url": url, "head": "c" * 40,
+                             "source_branch": f"feature/{key}", "target_branch": "main",
+                             "author": "Alice"},
+            "jira_keys": [key], "result": "PASS", "open_counts": {"high": 0, "medium": 1,
+            "low": 2}, "new": 3, "fixed": 0, "mode": "analyzers-only"}  # fmt: skip
+    source = EventSource(plugin="bitbucket", instance_id="bb-1")
+    first = Event(subject="review.completed", tenant_id=agent.tenant.id, source=source, data=data)
+    asyncio.run(_publish_review(test_services, first))
+    [told] = _wait("the review comment", lambda: _answers(sim, agent, key), show=agent.state)
+    assert told.adf is not None and "dcoder review" in told.body and "PASS" in told.body
+    issue = state.issue(key)
+    assert issue is not None
+    [link] = _wait("the remote link", lambda: issue.remote_links)
+    assert link["object"]["url"] == url
+    # the same event again (the bus drops it) and a replay with a new id: nothing new
+    again = first.model_copy(update={"id": f"review-replay-{secrets.token_hex(4)}"})
+    for event in (first, again):
+        asyncio.run(_publish_review(test_services, event))
+
+    def reviews_done() -> list[dict[str, Any]] | None:
+        rows = agent.tenant.http.get(f"/v1/tenants/{agent.tenant.id}/deliveries").json()
+        mine = [r for r in rows if r["instance_id"] == agent.id
+                and r["event_key"] == "review.completed"]  # fmt: skip
+        return mine if len(mine) == 2 and all(r["status"] == "done" for r in mine) else None
+
+    _wait("the replay's delivery", reviews_done, show=agent.state)
+    assert len(_answers(sim, agent, key)) == 1 and len(issue.remote_links) == 1
