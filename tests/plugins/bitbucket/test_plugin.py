@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from plugin_sdk import PermanentError, PluginAuthFailed, PluginConfigInvalid
+from plugin_sdk.memory import ScriptedLlm
 from plugin_sdk.testing import PluginHarness
 from plugins.bitbucket.plugin import SERVER_KEY, BitbucketPlugin, Server
 from tests.plugins.bitbucket.conftest import SimServer, contract
@@ -22,11 +23,11 @@ SECRETS = {"webhook_secret": "s3cret"}
 
 
 def _harness(
-    sim: SimServer, flavour: str = "cloud", **config: Any
+    sim: SimServer, flavour: str = "cloud", llm: ScriptedLlm | None = None, **config: Any
 ) -> PluginHarness[BitbucketPlugin]:
     mount = "/bitbucket" if flavour == "cloud" else "/bitbucket-dc"
     base = {"deployment": flavour, "base_url": sim.url + mount}
-    harness = PluginHarness(BitbucketPlugin, config=base | config, secrets=SECRETS)
+    harness = PluginHarness(BitbucketPlugin, config=base | config, secrets=SECRETS, llm=llm)
     me = account(sim, "dcoder-agent")
     if flavour == "cloud":  # what the platform's auth attaches
         harness.http.auth = httpx.BasicAuth(me.email, me.api_token)
@@ -260,3 +261,32 @@ async def test_other_repositories_and_events_are_ignored(
     with pytest.raises(PermanentError, match="no pullrequest"):
         await harness.webhook({"repository": {}}, headers={"X-Event-Key": "pullrequest:created"})
     assert harness.published_events == []
+
+
+async def test_with_an_llm_its_findings_are_posted_and_the_summary_says_so(
+    sim: SimServer,
+) -> None:
+    made = cloud_pr(sim)
+    answer = {"findings": [{
+        "path": "app.py", "line": 2, "severity": "medium", "category": "error-handling",
+        "confidence": 0.9, "message": "KeyError when CMD is unset",
+        "fix_hint": "Use os.environ.get with a default.",
+    }]}  # fmt: skip
+    llm = ScriptedLlm([json.dumps(answer)])
+    harness = _harness(sim, llm=llm, repositories=[made.repo.full_name])
+    await harness.install()
+    await harness.enable()
+    key, opened = _payloads("cloud", made)["opened"]
+    await harness.webhook(opened, headers={"X-Event-Key": key})
+    me = account(sim, "dcoder-agent")
+    harness.job_auth = "Basic " + base64.b64encode(f"{me.email}:{me.api_token}".encode()).decode()
+    [done] = await harness.run_jobs()
+    assert done.subject == "job.completed", done.data
+    mine = [c for c in await harness.plugin.client().comments(made.repo, made.pr_id)
+            if c.author.name == me.username]  # fmt: skip
+    [summary] = [c for c in mine if "edited on every push" in c.text]
+    assert "and LLM review (prompt bitbucket-review@v1)" in summary.text, summary.text
+    llm = [c for c in mine if "KeyError when CMD is unset" in c.text]
+    # on a line no analyzer flagged (the LLM's finding on an analyzer's line is dropped)
+    assert len(llm) == 1 and llm[0].inline is not None and llm[0].inline.line == 2
+    await harness.aclose()
