@@ -1,0 +1,254 @@
+"""The Jira agent: mention → comment through the real service, history sync of 10k issues, the fit.
+
+One simulated Cloud site (``bench/support/jira_site.py``) seeded with the shared story-points
+CSVs (``BENCH_JIRA_SYNC`` stories, 10,000 by default) serves every part:
+
+1. offline analysis in-process: ``build_report`` (rules, no LLM) of one story against the synced
+   MESOS history and its fitted model; baseline the one REST read a mention needs (GET issue);
+2. history sync of every seeded story through ``history.sync`` (REST paging, the 16 store shards)
+   in a child process, time and peak RSS; baseline the same JQL paged and thrown away;
+3. the real service (``isolated_service``: ``up`` on free ports, Ray, NATS, PostgreSQL): install,
+   enable (its 15 s sync of MESOS, then the ``fit-model`` job until the model is kept), then
+   ``BENCH_JIRA_MENTIONS`` mentions one after another, from Alice's comment to the agent's comment
+   on the site (goal < 3 s p95); baseline a comment without a mention, until its delivery is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+import numpy as np
+
+from bench.support.jira_site import Site, agent_comments, comment, running_site, seed, story
+from bench.support.service import Service, isolated_service, port
+from plugin_sdk.memory import DisabledLlm, MemoryKeyValueStore
+from plugins.jira import history
+from plugins.jira.client import JiraClient
+from plugins.jira.config import JiraConfig
+from plugins.jira.flow import Inputs, build_report
+from plugins.jira.mentions import Command, Request
+from plugins.jira.story import story_from_issue
+
+TITLE = "Jira agent: mention → comment, history sync of 10k issues, model fit as a job"
+SYNC = int(os.environ.get("BENCH_JIRA_SYNC", "10000"))
+MENTIONS = int(os.environ.get("BENCH_JIRA_MENTIONS", "20"))
+OFFLINE = int(os.environ.get("BENCH_JIRA_OFFLINE", "30"))
+PROJECT = "MESOS"
+
+_SYNC_CHILD = """
+import asyncio, json, resource, sys, time
+import httpx
+from plugin_sdk.memory import MemoryKeyValueStore
+from plugins.jira import history
+from plugins.jira.client import JiraClient
+url, email, token, mode = sys.argv[1:5]
+async def main():
+    async with httpx.AsyncClient(auth=httpx.BasicAuth(email, token), timeout=60) as http:
+        client = JiraClient(http, url)
+        fields = await client.discover_fields()
+        store, pages = MemoryKeyValueStore(), 0
+        started = time.perf_counter()
+        if mode == "sync":
+            meta = await history.sync(client, store, fields, [], 3600)
+            count = meta.count
+        else:
+            jql = history.history_jql(fields.story_points, [], None)
+            count = 0
+            wanted = ["summary", "description", "components", "labels", "issuetype", "created",
+                      "updated", fields.story_points]
+            async for _ in client.search(jql, wanted):
+                count += 1
+        took = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"count": count, "seconds": took, "peak_mib": peak}))
+asyncio.run(main())
+"""
+
+
+def _ms(values: list[float], q: float) -> str:
+    return f"{np.percentile(np.array(values), q) * 1e3:,.0f}" if values else "–"
+
+
+async def _offline(site: Site) -> dict[str, Any]:
+    agent = site.account("dcoder-agent")
+    config = JiraConfig(base_url=site.url + "/jira", projects=[PROJECT], use_llm=False)
+    auth = httpx.BasicAuth(agent.email, agent.api_token)
+    async with httpx.AsyncClient(auth=auth, timeout=60) as http:
+        client = JiraClient(http, config.base_url)
+        fields = await client.discover_fields(PROJECT)
+        store = MemoryKeyValueStore()
+        await history.sync(client, store, fields, [PROJECT], 3600)
+        past = await history.load(store)
+        started = time.perf_counter()
+        fitted = history.fit(history.fit_payload(past))
+        fit_s = time.perf_counter() - started
+        await store.set(history.MODEL_KEY, fitted)
+        model = await history.read_model(store)
+        key = story(site.state, PROJECT, 0)
+        reads, reports = [], []
+        for _ in range(OFFLINE):
+            started = time.perf_counter()
+            issue = await client.get_issue(key)
+            reads.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            inputs = Inputs(
+                story_from_issue(issue, fields), Request(command=Command.DEFAULT), past, model
+            )
+            await build_report(inputs, DisabledLlm(), config)
+            reports.append(time.perf_counter() - started)
+    return {"history": len(past), "fit_s": fit_s, "fit_stories": fitted["stories"],
+            "reads": reads, "reports": reports}  # fmt: skip
+
+
+def _sync_child(site: Site, mode: str) -> dict[str, Any]:
+    agent = site.account("dcoder-agent")
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", _SYNC_CHILD, site.url + "/jira", agent.email, agent.api_token, mode],
+        capture_output=True, text=True, timeout=3600, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"sync child ({mode}) failed: {done.stderr[-1500:]}")
+    found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
+def _wait(what: str, probe: Any, timeout_s: float = 300, every_s: float = 0.02) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if found := probe():
+            return found
+        time.sleep(every_s)
+    raise RuntimeError(f"timed out after {timeout_s:g} s waiting for {what}")
+
+
+def _install(svc: Service, site: Site) -> tuple[httpx.Client, str, dict[str, float]]:
+    with svc.operator() as op:
+        made = op.post("/v1/tenants", json={"id": "bench-jira", "name": "Bench"})
+        made.raise_for_status()
+    key = made.json()["api_key"]["key"]
+    api = httpx.Client(base_url=svc.api, headers={"Authorization": f"Bearer {key}"}, timeout=120)
+    created = api.post("/v1/tenants/bench-jira/plugins", json={
+        "plugin": "jira", "name": "jira-bench", "secrets": {"webhook_secret": "bench-secret-1"},
+        "config": {"base_url": site.url + "/jira", "projects": [PROJECT], "use_llm": False,
+                   "service_url": svc.api},
+    })  # fmt: skip
+    created.raise_for_status()
+    base = f"/v1/tenants/bench-jira/plugins/{created.json()['id']}"
+    agent = site.account("dcoder-agent")
+    api.put(f"{base}/auth", json={"kind": "api_token", "email": agent.email,
+                                  "token": agent.api_token}).raise_for_status()  # fmt: skip
+    started = time.perf_counter()
+    api.post(f"{base}/enable").raise_for_status()
+    enabled = time.perf_counter()
+
+    def model() -> str | None:
+        detail = str(api.get(f"{base}/health").json().get("detail"))
+        return detail if "model: none" not in detail and "model:" in detail else None
+
+    detail = _wait("the fit job's model", model, 600, 0.2)
+    return api, detail, {"enable_s": enabled - started, "fit_s": time.perf_counter() - enabled}
+
+
+def _done_comments(api: httpx.Client) -> int:
+    rows = api.get("/v1/tenants/bench-jira/deliveries").json()
+    return sum(1 for r in rows if r["event_key"] == "comment_created" and r["status"] == "done")
+
+
+def _service(site: Site) -> dict[str, Any]:
+    allow = {"DCODER_EGRESS_ALLOW": f"127.0.0.1:{site.port}"}
+    with isolated_service(allow) as svc:
+        api, detail, times = _install(svc, site)
+        agent_id = site.account("dcoder-agent").account_id
+        plain, mentions = [], []
+        for n in range(MENTIONS):  # baseline first: the agent's answers are deliveries too
+            key, before = story(site.state, PROJECT, 1000 + n), _done_comments(api)
+            started = time.perf_counter()
+            comment(site, key, "no mention here, just a note")
+            _wait("the plain comment's delivery", lambda b=before: _done_comments(api) > b, 120)
+            plain.append(time.perf_counter() - started)
+        for n in range(MENTIONS + 1):  # the first one warms the instance up; kept apart
+            key = story(site.state, PROJECT, n + 1)
+            started = time.perf_counter()
+            comment(site, key, f"[~accountid:{agent_id}]")
+            _wait("the agent's comment", lambda k=key: agent_comments(site, k), 120)
+            mentions.append(time.perf_counter() - started)
+        api.close()
+    return {"cold_s": svc.cold_s, "detail": detail, **times, "plain": plain,
+            "first": mentions[0], "mentions": mentions[1:]}  # fmt: skip
+
+
+def run() -> str:
+    """Seed the simulator, then the offline, sync and service parts; Markdown tables."""
+    load_before = os.getloadavg()[0]
+    with running_site(port()) as site:
+        started = time.perf_counter()
+        seeded = seed(site.state, SYNC)
+        seed_s = time.perf_counter() - started
+        print(f"   seeded {sum(seeded.values()):,} stories in {seed_s:.1f}s", flush=True)
+        offline = asyncio.run(_offline(site))
+        paged, synced = _sync_child(site, "page"), _sync_child(site, "sync")
+        print(f"   synced {synced['count']:,} in {synced['seconds']:.1f}s", flush=True)
+        service = _service(site) if MENTIONS > 0 else None
+    return _report(seeded, offline, paged, synced, service, load_before)
+
+
+def _report(
+    seeded: dict[str, int], offline: dict[str, Any], paged: dict[str, Any],
+    synced: dict[str, Any], service: dict[str, Any] | None, load_before: float,
+) -> str:  # fmt: skip
+    n, load_after = sum(seeded.values()), os.getloadavg()[0]
+    out = [
+        f"Simulated Cloud site seeded with {n:,} resolved, estimated stories "
+        f"({', '.join(f'{k} {v:,}' for k, v in seeded.items())}). 1-min load average "
+        f"{load_before:.1f} at the start, {load_after:.1f} at the end (2 CPUs, shared).",
+        "",
+        f"**Offline analysis** (in-process, rules, no LLM; {PROJECT} history of "
+        f"{offline['history']:,} stories; `history.fit` in-process on the newest "
+        f"{offline['fit_stories']:,} that fit the job's payload: {offline['fit_s']:.1f} s), "
+        f"{OFFLINE} runs:",
+        "",
+        "| step | p50 ms | p95 ms |",
+        "|---|---:|---:|",
+        f"| baseline: GET issue from the simulator | {_ms(offline['reads'], 50)} | "
+        f"{_ms(offline['reads'], 95)} |",
+        f"| `build_report` (analysis + estimate) | {_ms(offline['reports'], 50)} | "
+        f"{_ms(offline['reports'], 95)} |",
+        "",
+        "**History sync** of every seeded story (REST pages of 100, child process):",
+        "",
+        "| run | stories | seconds | peak RSS MiB |",
+        "|---|---:|---:|---:|",
+        f"| baseline: the JQL paged, nothing kept | {paged['count']:,} | "
+        f"{paged['seconds']:.1f} | {paged['peak_mib']:.0f} |",
+        f"| `history.sync` into the 16 store shards | {synced['count']:,} | "
+        f"{synced['seconds']:.1f} | {synced['peak_mib']:.0f} |",
+    ]
+    if service is not None:
+        out += _service_rows(service)
+    return "\n".join(out)
+
+
+def _service_rows(s: dict[str, Any]) -> list[str]:
+    m, p = s["mentions"], s["plain"]
+    return [
+        "",
+        f"**Through the service** (cold `up` {s['cold_s']:.0f} s): enable (site check, webhook, "
+        f"15 s sync budget) {s['enable_s']:.1f} s, then the `fit-model` job until its model was "
+        f"kept {s['fit_s']:.1f} s (health: {s['detail']}).",
+        "",
+        "| path | n | p50 ms | p95 ms |",
+        "|---|---:|---:|---:|",
+        f"| baseline: comment without mention → delivery done | {len(p)} | {_ms(p, 50)} | "
+        f"{_ms(p, 95)} |",
+        f"| mention → the agent's comment on the site (goal < 3 s) | {len(m)} | {_ms(m, 50)} | "
+        f"{_ms(m, 95)} |",
+        "",
+        f"The first mention (instance warming up) took {s['first'] * 1e3:,.0f} ms, not counted.",
+    ]

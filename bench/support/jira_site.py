@@ -1,0 +1,128 @@
+"""A simulated Jira site for the Jira agent's benchmark: served over HTTP, seeded, spoken to.
+
+The simulator runs in a thread of the benchmark's process (uvicorn on a free loopback port), so
+the benchmark reads its state directly (when did the agent's comment land) while the service and
+the sync child reach it over HTTP like a real site.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from core.paths import PROJECT_ROOT
+from simulators.app import create_app
+from simulators.auth import Account, accounts
+from simulators.config import SimulatorConfig
+from simulators.jira.state import JiraState
+
+DATA_DIR = PROJECT_ROOT.parent / "shared" / "datasets" / "storypoints"
+STORY = (
+    "As an operator I want executors to retry registration so that a slow master does not lose "
+    "tasks.\n\nAcceptance criteria:\n- a failed registration is retried 3 times\n- each retry "
+    "waits twice as long"
+)
+
+
+@dataclass
+class Site:
+    """The running simulator."""
+
+    url: str
+    config: SimulatorConfig
+    app: FastAPI
+    port: int
+
+    @property
+    def state(self) -> JiraState:
+        """The Cloud site's state."""
+        mounted = next(r.app for r in self.app.routes if getattr(r, "path", "") == "/jira")  # type: ignore[attr-defined]
+        state: JiraState = mounted.state.jira
+        return state
+
+    def account(self, username: str) -> Account:
+        """A simulated person (``alice``, ``dcoder-agent``)."""
+        return next(a for a in accounts(self.config) if a.username == username)
+
+    def http(self, username: str) -> httpx.Client:
+        """A client of the Cloud site as that person (basic auth, API token)."""
+        who = self.account(username)
+        auth = httpx.BasicAuth(who.email, who.api_token)
+        return httpx.Client(base_url=self.url + "/jira", auth=auth, timeout=30)
+
+
+@contextlib.contextmanager
+def running_site(port: int) -> Iterator[Site]:
+    """The combined simulator on ``127.0.0.1:port`` until the block ends."""
+    url = f"http://127.0.0.1:{port}"
+    data_dir = Path(tempfile.mkdtemp(prefix="jira-bench-sim-"))
+    config = SimulatorConfig(base_url=url, data_dir=data_dir)
+    app = create_app(config)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the simulator did not start within 30 s")
+        time.sleep(0.05)
+    try:
+        yield Site(url, config, app, port)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def seed(state: JiraState, limit: int, first: str = "mesos") -> dict[str, int]:
+    """Resolved, estimated stories from the shared CSVs (one project each, ``first`` first) up
+    to ``limit``."""
+    seeded: dict[str, int] = {}
+    paths = sorted(DATA_DIR.glob("*.csv"), key=lambda p: (p.stem != first, p.stem))
+    for path in paths:
+        left = limit - sum(seeded.values())
+        if left <= 0:
+            break
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))[:left]
+        key = rows[0]["issuekey"].split("-")[0].upper()
+        project = state.project(key) or state.add_project(key, key.title())
+        for row in rows:
+            fields = {"summary": row["title"], "description": row.get("description") or None,
+                      state.story_points_id: float(row["storypoint"])}  # fmt: skip
+            state.set_status(state.create_issue(project, fields), "10001")
+        seeded[key] = len(rows)
+    return seeded
+
+
+def story(state: JiraState, project: str, n: int) -> str:
+    """An open story to be mentioned on."""
+    found = state.project(project)
+    assert found is not None
+    summary = f"Retry failed executor registrations ({n})"
+    return state.create_issue(found, {"summary": summary, "description": STORY}).key
+
+
+def agent_comments(site: Site, key: str) -> list[Any]:
+    """The agent's comments on ``key`` (read from the site's state)."""
+    issue = site.state.issue(key)
+    agent = site.account("dcoder-agent").account_id
+    return [c for c in issue.comments if c.author == agent] if issue is not None else []
+
+
+def comment(site: Site, key: str, text: str) -> dict[str, Any]:
+    """Alice comments (REST v2, wiki markup): the site sends its signed webhook."""
+    with site.http("alice") as http:
+        made = http.post(f"/rest/api/2/issue/{key}/comment", json={"body": text})
+    made.raise_for_status()
+    return dict(made.json())
