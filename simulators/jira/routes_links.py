@@ -61,10 +61,16 @@ def router(state: JiraState) -> APIRouter:
         return {"id": made["id"], "self": made["self"]}
 
     @routes.get("/rest/api/{api}/issue/{key}/remotelink")
-    def listing(api: Api, key: str, globalId: str | None = None) -> list[dict[str, Any]]:  # noqa: N803
-        """The issue's remote links (one ``globalId`` only, when given)."""
+    def listing(api: Api, key: str, globalId: str | None = None) -> Any:  # noqa: N803
+        """The issue's remote links; with ``globalId`` that one link (the spec's schema is one
+        object, its example a list: Jira answers a list, or the one link a globalId names)."""
         links = get_issue(key).remote_links
-        return [x for x in links if globalId is None or x.get("globalId") == globalId]
+        if globalId is None:
+            return links
+        found = [x for x in links if x.get("globalId") == globalId]
+        if not found:
+            raise not_found()
+        return found[0]
 
     @routes.get("/rest/api/{api}/issue/{key}/remotelink/{link_id}")
     def one(api: Api, key: str, link_id: int) -> dict[str, Any]:

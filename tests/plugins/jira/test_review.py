@@ -17,6 +17,7 @@ from plugins.jira.reviews import REVIEW_COMPLETED
 from simulators.jira.state import JiraState
 from tests.plugins.jira import sitekit as kit
 from tests.plugins.jira.conftest import SimServer
+from tests.simulators.contract import JIRA, assert_conforms, require_specs
 
 SECRETS = {"webhook_secret": "s3cret"}
 PR_URL = "https://bitbucket.example.com/acme/shop/pull-requests/7"
@@ -115,5 +116,10 @@ async def test_the_simulator_refuses_a_link_without_url(sim: SimServer) -> None:
         again = await http.post(url, json={"globalId": "g", "object": {"title": "y", "url": "u"}})
         assert (made.status_code, again.status_code) == (201, 200)
         assert made.json()["id"] == again.json()["id"]
-        [link] = (await http.get(url)).json()
-        assert link["object"]["title"] == "y"
+        listed = (await http.get(url)).json()
+        assert [link["object"]["title"] for link in listed] == ["y"]
+        require_specs()  # the answers as the official spec documents them
+        template = "/rest/api/3/issue/{issueIdOrKey}/remotelink"
+        assert_conforms(JIRA, "post", template, 201, made.json())
+        one = (await http.get(url, params={"globalId": "g"})).json()
+        assert_conforms(JIRA, "get", template, 200, one)  # the schema: one link (globalId)
