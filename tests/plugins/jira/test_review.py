@@ -123,3 +123,20 @@ async def test_the_simulator_refuses_a_link_without_url(sim: SimServer) -> None:
         assert_conforms(JIRA, "post", template, 201, made.json())
         one = (await http.get(url, params={"globalId": "g"})).json()
         assert_conforms(JIRA, "get", template, 200, one)  # the schema: one link (globalId)
+
+
+def test_the_bitbucket_agents_payload_is_read_as_published() -> None:
+    """The Bitbucket agent's own model, dumped as it publishes it, parses here (compatibility)."""
+    from plugins.bitbucket.findings import Severity
+    from plugins.bitbucket.outcome import PullRequestRef, ReviewCompleted
+    from plugins.jira.reviews import ReviewCompleted as Read
+
+    pr = PullRequestRef(flavour="dc", repository="PROJ/shop", id=3, title="t", url=None,
+                        source_branch="feature/SHOP-1", target_branch="main", head="d" * 40,
+                        author="Alice")  # fmt: skip
+    sent = ReviewCompleted(pull_request=pr, jira_keys=["SHOP-1"], result="PASS",
+                           open_counts=dict.fromkeys(Severity, 0), new=0, fixed=2,
+                           mode="llm", summary_comment_id=5)  # fmt: skip
+    read = Read.model_validate(sent.model_dump(mode="json"))
+    assert read.jira_keys == ["SHOP-1"] and read.fixed == 2 and read.open_counts["high"] == 0
+    assert read.step == f"review/dc:PROJ/shop#3@{'d' * 40}"
