@@ -350,3 +350,23 @@ def test_pull_request_reviewed_then_a_push_posts_one_and_resolves_one(
     assert other.http.get(f"/v1/tenants/{other.id}/jobs").json() == []
     assert other.http.get(f"/v1/tenants/{pr.tenant.id}/jobs").status_code in (403, 404)
     assert other.http.get(f"/v1/tenants/{other.id}/plugins/{pr.iid}").status_code == 404
+
+
+def test_two_quick_pushes_end_with_one_review_of_the_last_head_and_no_duplicates(
+    serve_url: str, esim: SimServer, tmp_path: Path
+) -> None:
+    pr = _open_pr(serve_url, esim, "cloud", tmp_path)
+    first = pr.head()
+    _wait("the first review", lambda: _reviewed(pr, first), show=pr.state)
+    pr.push(V2)
+    pr.push(V2 + '\n\ndef again(text):\n    return eval(text + "1")\n')
+    last = _wait("the last head", lambda: (h := pr.head()) != first and h)
+    _wait("the last head's review", lambda: _reviewed(pr, last), show=pr.state)
+    _wait("the jobs to end", lambda: pr.settled(), show=pr.state)
+    inline = _inline(pr)
+    tags = [c.text.rsplit("dcoder:", 1)[-1] for c in inline]
+    assert len(tags) == len(set(tags)) == 4, [c.text[:60] for c in inline]  # 2 + 1 + 1, once each
+    assert len(_summaries(pr)) == 1
+    jobs = pr.tenant.http.get(f"/v1/tenants/{pr.tenant.id}/jobs").json()
+    # the second push's review is superseded when it was still running (usually), never failed
+    assert all(j["status"] in ("done", "superseded", "cancelled") for j in jobs), jobs
