@@ -103,6 +103,9 @@ async def sync(
     if fields.story_points is None:
         raise PermanentError("no story-points field known: the history cannot be synced")
     meta = await read_meta(store)
+    # counted once here (a write cut short between a shard and the meta cannot leave the count
+    # behind), then page by page from the shards each page touches: not every shard per page
+    meta = meta.model_copy(update={"count": await _stored_count(store)})
     jql = history_jql(fields.story_points, projects, meta.since)
     wanted = ["summary", "description", "components", "labels", "issuetype", "created",
               "updated", fields.story_points]  # fmt: skip
@@ -133,16 +136,22 @@ async def _write_page(
         key = str(issue.get("key") or "")
         if entry is not None and key:
             by_shard.setdefault(shard_of(key), {})[key] = entry
+    added = 0
     for shard, entries in by_shard.items():
         current = await store.get(shard) or {}
+        added += sum(1 for key in entries if key not in current)
         await store.set(shard, current | entries)
     newest = str((page[-1].get("fields") or {}).get("updated") or "") or meta.since
+    meta = meta.model_copy(update={"since": newest, "count": meta.count + added})
+    await store.set(META_KEY, meta.model_dump(mode="json"))
+    return meta
+
+
+async def _stored_count(store: KeyValueStore) -> int:
     count = 0
     for shard in await store.keys(SHARD_PREFIX):
         count += len(await store.get(shard) or {})
-    meta = meta.model_copy(update={"since": newest, "count": count})
-    await store.set(META_KEY, meta.model_dump(mode="json"))
-    return meta
+    return count
 
 
 async def load(store: KeyValueStore) -> list[PastStory]:
