@@ -10,7 +10,10 @@ CSVs (``BENCH_JIRA_SYNC`` stories, 10,000 by default) serves every part:
 3. the real service (``isolated_service``: ``up`` on free ports, Ray, NATS, PostgreSQL): install,
    enable (its 15 s sync of MESOS, then the ``fit-model`` job until the model is kept), then
    ``BENCH_JIRA_MENTIONS`` mentions one after another, from Alice's comment to the agent's comment
-   on the site (goal < 3 s p95); baseline a comment without a mention, until its delivery is done.
+   on the site (goal < 3 s p95); baseline a comment without a mention, until its delivery is done;
+   then a second instance (project TISTUD, ``use_llm``) the same way, the service's gateway
+   (``DCODER_LLM_*``, litellm) pointed at a local OpenAI-compatible endpoint answering at once:
+   the LLM path end to end through the service, every answer checked to be the LLM's.
 """
 
 from __future__ import annotations
@@ -26,7 +29,15 @@ from typing import Any
 import httpx
 import numpy as np
 
-from bench.support.jira_site import Site, agent_comments, comment, running_site, seed, story
+from bench.support.jira_site import (
+    Site,
+    agent_comments,
+    comment,
+    running_provider,
+    running_site,
+    seed,
+    story,
+)
 from bench.support.service import Service, isolated_service, port
 from plugin_sdk.memory import DisabledLlm, MemoryKeyValueStore
 from plugins.jira import history
@@ -41,6 +52,7 @@ SYNC = int(os.environ.get("BENCH_JIRA_SYNC", "10000"))
 MENTIONS = int(os.environ.get("BENCH_JIRA_MENTIONS", "20"))
 OFFLINE = int(os.environ.get("BENCH_JIRA_OFFLINE", "30"))
 PROJECT = "MESOS"
+LLM_PROJECT = "TISTUD"  # seeded second: its own instance, with the LLM
 
 _SYNC_CHILD = """
 import asyncio, json, resource, sys, time
@@ -128,15 +140,22 @@ def _wait(what: str, probe: Any, timeout_s: float = 300, every_s: float = 0.02) 
     raise RuntimeError(f"timed out after {timeout_s:g} s waiting for {what}")
 
 
-def _install(svc: Service, site: Site) -> tuple[httpx.Client, str, dict[str, float]]:
+def _tenant(svc: Service) -> httpx.Client:
     with svc.operator() as op:
         made = op.post("/v1/tenants", json={"id": "bench-jira", "name": "Bench"})
         made.raise_for_status()
     key = made.json()["api_key"]["key"]
-    api = httpx.Client(base_url=svc.api, headers={"Authorization": f"Bearer {key}"}, timeout=120)
+    return httpx.Client(base_url=svc.api, headers={"Authorization": f"Bearer {key}"}, timeout=120)
+
+
+def _install(
+    svc: Service, api: httpx.Client, site: Site, project: str, use_llm: bool
+) -> tuple[str, dict[str, float]]:
+    """Install, authorize and enable one instance; wait for its model (health, times)."""
     created = api.post("/v1/tenants/bench-jira/plugins", json={
-        "plugin": "jira", "name": "jira-bench", "secrets": {"webhook_secret": "bench-secret-1"},
-        "config": {"base_url": site.url + "/jira", "projects": [PROJECT], "use_llm": False,
+        "plugin": "jira", "name": f"jira-{project.lower()}",
+        "secrets": {"webhook_secret": "bench-secret-1"},
+        "config": {"base_url": site.url + "/jira", "projects": [project], "use_llm": use_llm,
                    "service_url": svc.api},
     })  # fmt: skip
     created.raise_for_status()
@@ -153,7 +172,7 @@ def _install(svc: Service, site: Site) -> tuple[httpx.Client, str, dict[str, flo
         return detail if "model: none" not in detail and "model:" in detail else None
 
     detail = _wait("the fit job's model", model, 600, 0.2)
-    return api, detail, {"enable_s": enabled - started, "fit_s": time.perf_counter() - enabled}
+    return detail, {"enable_s": enabled - started, "fit_s": time.perf_counter() - enabled}
 
 
 def _done_comments(api: httpx.Client) -> int:
@@ -161,27 +180,46 @@ def _done_comments(api: httpx.Client) -> int:
     return sum(1 for r in rows if r["event_key"] == "comment_created" and r["status"] == "done")
 
 
+def _mentions(site: Site, project: str, count: int, first_n: int) -> list[float]:
+    """Mentions one after another: Alice's comment → the agent's comment on the site."""
+    agent_id, took = site.account("dcoder-agent").account_id, []
+    for n in range(count):
+        key = story(site.state, project, first_n + n)
+        started = time.perf_counter()
+        comment(site, key, f"[~accountid:{agent_id}]")
+        _wait("the agent's comment", lambda k=key: agent_comments(site, k), 120)
+        took.append(time.perf_counter() - started)
+    return took
+
+
+def _check_llm(site: Site, project: str) -> None:
+    answered = [c for i in site.state.issues.values() if i.project_key == project
+                for c in agent_comments(site, i.key)]  # fmt: skip
+    not_llm = [c.body.splitlines()[1] for c in answered if "LLM analysis" not in c.body]
+    if not_llm:
+        raise RuntimeError(f"the LLM instance answered without the LLM: {not_llm[:2]}")
+
+
 def _service(site: Site) -> dict[str, Any]:
-    allow = {"DCODER_EGRESS_ALLOW": f"127.0.0.1:{site.port}"}
-    with isolated_service(allow) as svc:
-        api, detail, times = _install(svc, site)
-        agent_id = site.account("dcoder-agent").account_id
-        plain, mentions = [], []
-        for n in range(MENTIONS):  # baseline first: the agent's answers are deliveries too
-            key, before = story(site.state, PROJECT, 1000 + n), _done_comments(api)
-            started = time.perf_counter()
-            comment(site, key, "no mention here, just a note")
-            _wait("the plain comment's delivery", lambda b=before: _done_comments(api) > b, 120)
-            plain.append(time.perf_counter() - started)
-        for n in range(MENTIONS + 1):  # the first one warms the instance up; kept apart
-            key = story(site.state, PROJECT, n + 1)
-            started = time.perf_counter()
-            comment(site, key, f"[~accountid:{agent_id}]")
-            _wait("the agent's comment", lambda k=key: agent_comments(site, k), 120)
-            mentions.append(time.perf_counter() - started)
-        api.close()
+    env = {"DCODER_EGRESS_ALLOW": f"127.0.0.1:{site.port}"}
+    with running_provider(port()) as provider:
+        env |= {"DCODER_LLM_MODEL": "openai/bench", "DCODER_LLM_API_BASE": provider,
+                "DCODER_LLM_API_KEY": "bench"}  # fmt: skip
+        with isolated_service(env) as svc, _tenant(svc) as api:
+            detail, times = _install(svc, api, site, PROJECT, use_llm=False)
+            plain = []
+            for n in range(MENTIONS):  # baseline first: the agent's answers are deliveries too
+                key, before = story(site.state, PROJECT, 1000 + n), _done_comments(api)
+                started = time.perf_counter()
+                comment(site, key, "no mention here, just a note")
+                _wait("the plain comment's delivery", lambda b=before: _done_comments(api) > b)
+                plain.append(time.perf_counter() - started)
+            mentions = _mentions(site, PROJECT, MENTIONS + 1, 1)  # the first warms up
+            _install(svc, api, site, LLM_PROJECT, use_llm=True)
+            llm = _mentions(site, LLM_PROJECT, MENTIONS + 1, 1)
+            _check_llm(site, LLM_PROJECT)
     return {"cold_s": svc.cold_s, "detail": detail, **times, "plain": plain,
-            "first": mentions[0], "mentions": mentions[1:]}  # fmt: skip
+            "first": mentions[0], "mentions": mentions[1:], "llm": llm[1:]}  # fmt: skip
 
 
 def run() -> str:
@@ -249,6 +287,8 @@ def _service_rows(s: dict[str, Any]) -> list[str]:
         f"{_ms(p, 95)} |",
         f"| mention → the agent's comment on the site (goal < 3 s) | {len(m)} | {_ms(m, 50)} | "
         f"{_ms(m, 95)} |",
+        f"| the same with the LLM (local endpoint answering at once; {LLM_PROJECT}) | "
+        f"{len(s['llm'])} | {_ms(s['llm'], 50)} | {_ms(s['llm'], 95)} |",
         "",
         f"The first mention (instance warming up) took {s['first'] * 1e3:,.0f} ms, not counted.",
     ]

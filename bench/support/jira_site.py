@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import json
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +128,48 @@ def comment(site: Site, key: str, text: str) -> dict[str, Any]:
         made = http.post(f"/rest/api/2/issue/{key}/comment", json={"body": text})
     made.raise_for_status()
     return dict(made.json())
+
+
+NAMES = ("Independent", "Negotiable", "Valuable", "Estimable", "Small", "Testable")
+ANSWER = {
+    "summary": "Clear story; the retry limit is testable.",
+    "user_value": "a slow master does not lose tasks",
+    "invest": [{"name": n, "ok": True, "note": "ok"} for n in NAMES],
+    "verdict": "ready", "ambiguous_words": [], "open_questions": ["Is 3 retries enough?"],
+    "components": ["executor"], "risks": [{"kind": "concurrency", "note": "retry storms"}],
+    "test_approach": ["unit test of the backoff"], "split": [],
+}  # fmt: skip
+
+
+class _Completions(BaseHTTPRequestHandler):
+    """An OpenAI-compatible chat completion that answers at once with ``ANSWER``."""
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's hook name
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        body = json.dumps({
+            "id": "c1", "object": "chat.completion", "created": 0, "model": "bench",
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": json.dumps(ANSWER)}}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        }).encode()  # fmt: skip
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
+        return
+
+
+@contextlib.contextmanager
+def running_provider(port: int) -> Iterator[str]:
+    """A local LLM endpoint (``…/v1``) answering instantly: what the gateway path costs."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), _Completions)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
