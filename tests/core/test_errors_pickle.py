@@ -44,6 +44,8 @@ def test_circuit_open_keeps_its_endpoint_and_retry() -> None:
 
 
 def test_every_error_class_is_covered_by_the_generic_rule() -> None:
-    # Any subclass, whatever its constructor, goes through IntegrationsError.__reduce__.
+    # Every core error, whatever its constructor, goes through IntegrationsError.__reduce__
+    # (plugins' own subclasses may add theirs; other tests may have imported some).
     for cls in _subclasses(errors.IntegrationsError):
-        assert cls.__reduce__ is errors.IntegrationsError.__reduce__, cls
+        if cls.__module__ == errors.__name__:
+            assert cls.__reduce__ is errors.IntegrationsError.__reduce__, cls
