@@ -203,7 +203,7 @@ def _check_llm(site: Site, project: str) -> None:
 def _service(site: Site) -> dict[str, Any]:
     env = {"DCODER_EGRESS_ALLOW": f"127.0.0.1:{site.port}"}
     with running_provider(port()) as provider:
-        env |= {"DCODER_LLM_MODEL": "openai/bench", "DCODER_LLM_API_BASE": provider,
+        env |= {"DCODER_LLM_MODEL": "openai/bench", "DCODER_LLM_API_BASE": provider.url,
                 "DCODER_LLM_API_KEY": "bench"}  # fmt: skip
         with isolated_service(env) as svc, _tenant(svc) as api:
             detail, times = _install(svc, api, site, PROJECT, use_llm=False)

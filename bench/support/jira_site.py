@@ -145,7 +145,8 @@ class _Completions(BaseHTTPRequestHandler):
     """An OpenAI-compatible chat completion that answers at once with ``ANSWER``."""
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's hook name
-        self.rfile.read(int(self.headers.get("content-length") or 0))
+        raw = self.rfile.read(int(self.headers.get("content-length") or 0))
+        getattr(self.server, "seen", []).append(json.loads(raw or b"{}"))
         body = json.dumps({
             "id": "c1", "object": "chat.completion", "created": 0, "model": "bench",
             "choices": [{"index": 0, "finish_reason": "stop",
@@ -162,14 +163,24 @@ class _Completions(BaseHTTPRequestHandler):
         return
 
 
+@dataclass
+class Provider:
+    """A running local LLM endpoint and the requests it answered."""
+
+    url: str
+    seen: list[dict[str, Any]]
+
+
 @contextlib.contextmanager
-def running_provider(port: int) -> Iterator[str]:
+def running_provider(port: int) -> Iterator[Provider]:
     """A local LLM endpoint (``…/v1``) answering instantly: what the gateway path costs."""
     server = ThreadingHTTPServer(("127.0.0.1", port), _Completions)
+    seen: list[dict[str, Any]] = []
+    server.seen = seen  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{port}/v1"
+        yield Provider(f"http://127.0.0.1:{port}/v1", seen)
     finally:
         server.shutdown()
         thread.join(timeout=10)
