@@ -6,16 +6,15 @@ Everything here is reached through the SDK's ``LlmGateway`` protocol, so tests s
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from pydantic import BaseModel, ConfigDict
 
-from core.errors import IntegrationsError
+from plugin_sdk.prompts import Prompt, load_prompt
 from plugin_sdk.protocols import LlmGateway
+from plugin_sdk.structured import ask_structured
 from plugins.jira.analysis import FunctionalAnalysis
-from plugins.jira.answer import AnswerInvalid, LlmAnswer, answer_schema, parse_answer
-from plugins.jira.prompts import Prompt, load_prompt
+from plugins.jira.answer import LlmAnswer, answer_schema
 from plugins.jira.story import Story
 from plugins.jira.technical import TechnicalAnalysis
 
@@ -71,13 +70,6 @@ def prompt_values(
     }
 
 
-async def _complete(
-    llm: LlmGateway, messages: list[dict[str, str]], timeout_s: float, max_tokens: int
-) -> str:
-    async with asyncio.timeout(timeout_s):
-        return await llm.complete(messages, max_tokens=max_tokens, temperature=0.0, json_mode=True)
-
-
 async def ask_llm(
     llm: LlmGateway,
     prompt: Prompt,
@@ -87,34 +79,9 @@ async def ask_llm(
     max_tokens: int = 1500,
 ) -> LlmOutcome:
     """Ask once; on an unusable reply ask once more with the reason; else give up with a note."""
-    messages = prompt.messages(**values)
-    attempts = 0
-    reason = ""
-    for _ in range(2):
-        attempts += 1
-        try:
-            reply = await _complete(llm, messages, timeout_s, max_tokens)
-        except TimeoutError:
-            return _gave_up(prompt, attempts, f"the LLM did not answer within {timeout_s:g} s")
-        except IntegrationsError as err:
-            return _gave_up(prompt, attempts, f"the LLM call failed ({err.code})")
-        try:
-            answer = parse_answer(reply)
-        except AnswerInvalid as err:
-            reason = err.reason
-            messages = [
-                *messages,
-                {"role": "assistant", "content": reply[:4000]},
-                {
-                    "role": "user",
-                    "content": f"That answer was not usable: {err.reason}. Reply again with "
-                    "the complete JSON object only, shorter if needed.",
-                },
-            ]
-            continue
-        return LlmOutcome(answer=answer, attempts=attempts, prompt=prompt.label)
-    return _gave_up(prompt, attempts, f"the LLM's answer was unusable twice ({reason})")
-
-
-def _gave_up(prompt: Prompt, attempts: int, why: str) -> LlmOutcome:
-    return LlmOutcome(answer=None, note=why, attempts=attempts, prompt=prompt.label)
+    asked = await ask_structured(
+        llm, prompt.messages(**values), LlmAnswer, timeout_s=timeout_s, max_tokens=max_tokens
+    )
+    return LlmOutcome(
+        answer=asked.answer, note=asked.note, attempts=asked.attempts, prompt=prompt.label
+    )

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from core.errors import RetryableError
+from plugin_sdk.prompts import PromptInvalid, parse_prompt
 from plugins.jira.analysis import analyze_functional
 from plugins.jira.answer import AnswerInvalid, LlmAnswer, extract_json, parse_answer
 from plugins.jira.llm import analysis_prompt, ask_llm, prompt_values
-from plugins.jira.prompts import PromptInvalid, parse_prompt
 from plugins.jira.story import Story
 from plugins.jira.technical import analyze_technical
 
