@@ -110,6 +110,7 @@ class PullRequestEvent(BaseModel):
     comment: CommentRef | None = None
     merge_commit: str | None = None
     from_fork: bool = False
+    url: str | None = None  # the pull request's page, for links from other tools (Jira)
 
     @property
     def review_key(self) -> str:
@@ -195,6 +196,7 @@ def _cloud(key: str, body: dict[str, Any]) -> PullRequestEvent:
         comment=comment,
         merge_commit=_get(pr, "merge_commit", "hash"),
         from_fork=bool(source_repo and dest_repo and source_repo != dest_repo),
+        url=_get(pr, "links", "html", "href"),
     )
 
 
@@ -235,4 +237,5 @@ def _dc(key: str, body: dict[str, Any]) -> PullRequestEvent:
         comment=comment,
         merge_commit=_get(pr, "properties", "mergeCommit", "id"),
         from_fork=from_repo_id is not None and from_repo_id != _get(to_repo, "id"),
+        url=_get(pr, "links", "self", 0, "href"),
     )

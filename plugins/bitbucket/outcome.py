@@ -59,7 +59,7 @@ class PullRequestRef(BaseModel):
             repository=event.repo.full_name,
             id=event.pr_id,
             title=event.title,
-            url=url,
+            url=url or event.url,
             source_branch=event.source_branch,
             target_branch=event.target_branch,
             head=event.head_commit,

@@ -90,3 +90,18 @@ def test_other_events_are_not_ours_and_broken_bodies_say_what_is_missing() -> No
         parse_event("pullrequest:created", body)
     with pytest.raises(PayloadInvalid, match="not a JSON object"):
         parse_event("pr:opened", ["x"])
+
+
+def test_the_pull_request_page_is_kept_for_links_from_other_tools() -> None:
+    from plugins.bitbucket.outcome import PullRequestRef
+
+    cloud = parse_event("pullrequest:created", contract("bitbucket-cloud", "pullrequest_created"))
+    assert cloud is not None
+    assert cloud.url == "https://bitbucket.org/amuniz/test-repos/pull-requests/735"
+    dc = parse_event("pr:from_ref_updated", contract("bitbucket-dc", "pr_from_ref_updated"))
+    assert dc is not None
+    assert dc.url == "http://example.com:7990/projects/PRJ/repos/my-repo/pull-requests/2"
+    # review.completed carries it, so the Jira agent can add its remote link
+    assert PullRequestRef.of(cloud).url == cloud.url
+    merged = parse_event("pr:merged", contract("bitbucket-dc", "pr_merged"))
+    assert merged is not None and merged.url is None  # that capture has no links
