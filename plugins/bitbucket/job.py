@@ -17,8 +17,10 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, SecretStr
@@ -27,6 +29,10 @@ from plugin_sdk import PermanentError
 from plugin_sdk.jobs import JobRun
 from plugins.bitbucket.events import PullRequestEvent
 from plugins.bitbucket.repo_settings import Effective
+
+if TYPE_CHECKING:
+    from sandbox.backends.base import SandboxBackend
+    from sandbox.ray_task import ReviewRequest
 
 REVIEW_JOB = "review"
 FETCH_ATTEMPTS = 3
@@ -43,6 +49,10 @@ class ReviewJob(BaseModel):
     clone_url: str
     settings: Effective
     full: bool = False  # "full review": post again what the ledger already holds
+
+    def analyzers(self) -> tuple[str, ...]:
+        """The analyzers switched on by the effective settings (base branch over instance)."""
+        return tuple(self.settings.settings.analyzers.tools())
 
 
 def clone_url_allowed(clone_url: str, api_url: str) -> bool:
@@ -90,6 +100,30 @@ def _fetch_base(work: Path, scratch: Path, job: ReviewJob, header: SecretStr | N
     return base
 
 
+def _analysis(
+    tools: tuple[str, ...],
+    request: ReviewRequest,
+    backend: SandboxBackend,
+    source_dir: Path,
+    progress: Callable[[str, str], None],
+) -> Any:
+    """The sandboxed analysis with only the analyzers the settings switch on."""
+    from sandbox.analysis.analyzers import AnalysisOptions
+    from sandbox.analysis.engine import analyze
+    from sandbox.analysis.models import Tool
+    from sandbox.backends.base import Limits
+
+    chosen = tuple(Tool(name) for name in tools)
+    return analyze(
+        source_dir,
+        base=request.base,
+        backend=backend,
+        limits=Limits.from_settings(request.settings),
+        progress=lambda message: progress("analysis", message),
+        options=AnalysisOptions(tools=chosen, parallel=bool(chosen)),  # no tools: no pool of 0
+    )
+
+
 def _review(job: ReviewJob, header: SecretStr | None, run: JobRun) -> dict[str, Any]:
     from sandbox.ray_task import ReviewRequest, run_review
 
@@ -105,7 +139,7 @@ def _review(job: ReviewJob, header: SecretStr | None, run: JobRun) -> dict[str, 
         base = _fetch_base(work, scratch, job, header)
         run.progress(0.15, f"checked out {commit[:12]}")
         request = ReviewRequest(key=job.event.review_key, source_dir=work, base=base)
-        report = run_review(request, progress)
+        report = run_review(request, progress, partial(_analysis, job.analyzers()))
     return {"analysis": report.model_dump(mode="json"), "head": commit}
 
 

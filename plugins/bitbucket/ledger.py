@@ -105,11 +105,14 @@ class Scope(BaseModel):
     sources: frozenset[Source] = frozenset({"analyzer"})  # sources that ran to the end
     not_reviewed: frozenset[str] = frozenset()  # paths the LLM could not cover (budget)
     failed_paths: frozenset[str] = frozenset()  # paths an analyzer could not cover
+    tools_off: frozenset[str] = frozenset()  # analyzers switched off in the settings
 
     def covers(self, entry: Entry) -> bool:
         """Whether this review looked where ``entry`` was, with the source that found it."""
         if entry.source not in self.sources:
             return False
+        if entry.source == "analyzer" and entry.rule.split("/", 1)[0] in self.tools_off:
+            return False  # a switched-off analyzer did not look: its findings are not "fixed"
         if entry.source == "llm" and entry.path in self.not_reviewed:
             return False
         return not (entry.source == "analyzer" and entry.path in self.failed_paths)

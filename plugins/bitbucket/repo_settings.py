@@ -29,6 +29,7 @@ from plugins.bitbucket.findings import Severity
 
 SETTINGS_PATH = ".dcoder/review.yaml"
 MAX_BYTES = 64 * 1024
+ANALYZER_TOOLS = ("semgrep", "ruff", "bandit", "dataflow")  # sandbox.analysis.models.Tool
 Patterns = list[str]
 
 
@@ -47,7 +48,11 @@ class Analyzers(_Strict):
 
     def tools(self) -> list[str]:
         """Analyzer names for the sandbox review (the LLM is not one of them)."""
-        return [n for n in ("semgrep", "ruff", "bandit", "dataflow") if getattr(self, n)]
+        return [n for n in ANALYZER_TOOLS if getattr(self, n)]
+
+    def tools_off(self) -> frozenset[str]:
+        """Analyzers switched off (their earlier findings are neither resolved nor reposted)."""
+        return frozenset(n for n in ANALYZER_TOOLS if not getattr(self, n))
 
 
 class SkipRules(_Strict):

@@ -72,13 +72,14 @@ def compose(
     settings = effective.settings
     problems = _problems(analysis)
     sources: set[Source] = set() if problems else {"analyzer"}
-    found = from_analysis(analysis)
+    off = settings.analyzers.tools_off()  # also filtered here: a report from before the switch
+    found = [f for f in from_analysis(analysis) if f.rule.split("/", 1)[0] not in off]
     if llm is not None and llm.usable:
         sources.add("llm")
         found += llm.findings
     chosen = select(found, settings.ignore, settings.severity_threshold)
     llm_gaps = frozenset(p for p, _ in (llm.not_reviewed if llm else []))
-    scope = Scope(sources=frozenset(sources), not_reviewed=llm_gaps)
+    scope = Scope(sources=frozenset(sources), not_reviewed=llm_gaps, tools_off=off)
     current = chosen.kept + chosen.below_threshold
     planned = _capped(
         plan(ledger, current, scope, len(current)), chosen.kept, settings.max_comments

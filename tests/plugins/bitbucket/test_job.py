@@ -25,3 +25,22 @@ from plugins.bitbucket.job import clone_url_allowed
 )
 def test_only_the_servers_own_host(clone: str, api: str, allowed: bool) -> None:
     assert clone_url_allowed(clone, api) is allowed
+
+
+def test_the_job_asks_for_the_analyzers_the_settings_switch_on() -> None:
+    from plugins.bitbucket.events import Actor, EventKind, PullRequestEvent, RepoRef
+    from plugins.bitbucket.job import ReviewJob
+    from plugins.bitbucket.repo_settings import Effective, ReviewSettings
+    from sandbox.analysis.models import Tool
+
+    event = PullRequestEvent(
+        flavour="dc", event_key="pr:opened", kind=EventKind.OPENED,
+        repo=RepoRef(owner="SHOP", slug="svc"), pr_id=1, title="t", state="OPEN",
+        source_branch="f", target_branch="main", head_commit="a" * 40,
+        author=Actor(id="1", name="alice"), actor=Actor(id="1", name="alice"),
+    )  # fmt: skip
+    settings = ReviewSettings.model_validate({"analyzers": {"semgrep": False, "dataflow": False}})
+    job = ReviewJob(event=event, head="a" * 40, base="b" * 40, clone_url="http://x/r.git",
+                    settings=Effective(settings=settings, source="instance defaults"))  # fmt: skip
+    assert job.analyzers() == ("ruff", "bandit")
+    assert all(Tool(name) for name in ReviewSettings().analyzers.tools())  # names the engine knows

@@ -290,3 +290,29 @@ async def test_with_an_llm_its_findings_are_posted_and_the_summary_says_so(
     # on a line no analyzer flagged (the LLM's finding on an analyzer's line is dropped)
     assert len(llm) == 1 and llm[0].inline is not None and llm[0].inline.line == 2
     await harness.aclose()
+
+
+@pytest.mark.parametrize("flavour", ["cloud", "dc"])
+async def test_switched_off_analyzers_do_not_run(sim: SimServer, flavour: str) -> None:
+    made = cloud_pr(sim) if flavour == "cloud" else dc_pr(sim)
+    only_ruff = {"analyzers": {"semgrep": False, "bandit": False, "dataflow": False}}
+    harness = _harness(sim, flavour, repositories=[made.repo.full_name], review=only_ruff)
+    await harness.install()
+    await harness.enable()
+    key, opened = _payloads(flavour, made)["opened"]
+    await harness.webhook(opened, headers={"X-Event-Key": key})
+    me = account(sim, "dcoder-agent")
+    basic = base64.b64encode(f"{me.email}:{me.api_token}".encode()).decode()
+    harness.job_auth = f"Basic {basic}" if flavour == "cloud" else f"Bearer {me.pat}"
+    [done] = await harness.run_jobs()
+    assert done.subject == "job.completed", done.data
+    analysis = done.data["result"]["analysis"]
+    assert [run["tool"] for run in analysis["runs"]] == ["ruff"]  # the others never started
+    assert {f["tool"] for f in analysis["findings"]} == {"ruff"}
+    mine = [c for c in await harness.plugin.client().comments(made.repo, made.pr_id)
+            if c.author.name == me.username]  # fmt: skip
+    inline = [c for c in mine if c.inline is not None]
+    assert inline and all("`ruff/" in c.text for c in inline), [c.text[:120] for c in inline]
+    [summary] = [c for c in mine if "edited on every push" in c.text]
+    assert "ruff" in summary.text and "semgrep" not in summary.text, summary.text
+    await harness.aclose()

@@ -134,3 +134,19 @@ def test_completed_payload() -> None:
     assert from_analysis(REPORT)[0].fingerprint in {
         a["external_id"] for a in review.report.annotations
     }
+
+
+def test_a_switched_off_analyzer_neither_posts_nor_fixes() -> None:
+    ledger = _applied(
+        Ledger(key=EVENT.review_key), compose(EVENT, "h1", DEFAULTS, REPORT, Ledger(key="k")), "h1"
+    )
+    off = ReviewSettings.model_validate({"analyzers": {"ruff": False}})
+    effective = Effective(settings=off, source=".dcoder/review.yaml at base")
+    # a report that still holds ruff's finding (from before the switch) and one without it
+    for report in (REPORT, REPORT | {"findings": REPORT["findings"][:1]}):
+        review = compose(EVENT, "h2", effective, report, Ledger(key=EVENT.review_key))
+        assert [f.rule for f in review.plan.post] == ["semgrep/py-sql-injection"]
+        again = compose(EVENT, "h2", effective, report, ledger)
+        assert again.plan.post == [] and again.plan.resolve == []  # ruff's comment stays open
+        assert again.summary.mode.analyzers == ["semgrep", "bandit", "dataflow"]
+        assert again.summary.open_counts[Severity.LOW] == 1 and again.summary.fixed == 0
