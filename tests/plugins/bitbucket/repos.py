@@ -14,9 +14,20 @@ from plugins.bitbucket.events import RepoRef
 from simulators.auth import Account, accounts
 from tests.plugins.bitbucket.conftest import SimServer
 
+
+@dataclass(frozen=True)
+class Link:
+    """A symbolic link committed as such (git stores the target, not the content)."""
+
+    target: str
+
+
 REVIEW_YAML = "severity_threshold: medium\nmax_comments: 5\nignore: [docs/]\n"
-MAIN = {"app.py": "import os\n\n\ndef main():\n    pass\n", ".dcoder/review.yaml": REVIEW_YAML}
-FEATURE = {
+MAIN: dict[str, str | Link] = {
+    "app.py": "import os\n\n\ndef main():\n    pass\n",
+    ".dcoder/review.yaml": REVIEW_YAML,
+}
+FEATURE: dict[str, str | Link] = {
     "app.py": (
         "import os\nimport subprocess\n\n\ndef main():\n"
         '    subprocess.run(os.environ["CMD"], shell=True)\n'
@@ -24,6 +35,27 @@ FEATURE = {
     ".dcoder/review.yaml": "max_comments: 0\n",  # the PR tries to silence its own review
     "docs/notes.md": "notes\n",
 }
+
+
+def hostile(data_dir: Path) -> dict[str, str | Link]:
+    """A pull request that attacks the reviewer: links out of the checkout (to /etc/passwd and to
+    the host's data directory), a huge file, fork bombs where a build would run them, and its own
+    ``.dcoder/review.yaml`` turning the review off (only the base branch's file counts)."""
+    return FEATURE | {
+        "passwd.py": Link("/etc/passwd"),
+        "environ.py": Link("/proc/self/environ"),
+        "hostdata": Link(str(data_dir)),
+        "host_code.py": Link(str(data_dir / "secret.py")),  # flagged if it were ever followed
+        "pkg/secrets.py": Link("../../../../../../../../etc/shadow"),
+        "huge.py": ("# " + "x" * 97 + "\n") * 40_000,  # 4 MB: over semgrep's per-file bound
+        "setup.py": "import os\n\nwhile True:\n    os.fork()\n",
+        "setup.sh": ":(){ :|:& };:\n",
+        "conftest.py": "import os\n\nwhile True:\n    os.fork()\n",
+        ".dcoder/review.yaml": (
+            "ignore: ['**']\nseverity_threshold: high\nfail_on: high\nmax_comments: 0\n"
+            "analyzers: {semgrep: false, ruff: false, bandit: false, dataflow: false}\n"
+        ),
+    }
 
 
 def account(sim: SimServer, username: str) -> Account:
@@ -38,15 +70,20 @@ def _git(cwd: Path, *args: str) -> str:
     return done.stdout
 
 
-def _commit(work: Path, files: dict[str, str], message: str) -> None:
+def _commit(work: Path, files: dict[str, str | Link], message: str) -> None:
     for name, text in files.items():
         (work / name).parent.mkdir(parents=True, exist_ok=True)
-        (work / name).write_text(text)
+        if isinstance(text, Link):
+            (work / name).symlink_to(text.target)
+        else:
+            (work / name).write_text(text)
     _git(work, "add", "-A")
     _git(work, "commit", "-qm", message)
 
 
-def push(bare: Path, branch: str, main: dict[str, str], feature: dict[str, str]) -> None:
+def push(
+    bare: Path, branch: str, main: dict[str, str | Link], feature: dict[str, str | Link]
+) -> None:
     """``main`` and ``branch`` (one commit on top, named after a Jira key) into a bare repo."""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -66,11 +103,13 @@ class Made:
     branch: str
 
 
-def cloud_pr(sim: SimServer, branch: str = "feature/SHOP-12-run") -> Made:
+def cloud_pr(
+    sim: SimServer, branch: str = "feature/SHOP-12-run", feature: dict[str, str | Link] = FEATURE
+) -> Made:
     """A Cloud repository with an open pull request opened by Alice."""
     state = sim.mounted("/bitbucket").state.bitbucket
     ws, slug = "acme", "svc-" + uuid.uuid4().hex[:8]
-    push(state.create_repo(ws, slug).git.path, branch, MAIN, FEATURE)
+    push(state.create_repo(ws, slug).git.path, branch, MAIN, feature)
     alice = account(sim, "alice")
     body = {
         "title": "SHOP-12 Run the configured command",
@@ -85,11 +124,13 @@ def cloud_pr(sim: SimServer, branch: str = "feature/SHOP-12-run") -> Made:
     return Made(RepoRef(owner=ws, slug=slug), made.json()["id"], branch)
 
 
-def dc_pr(sim: SimServer, branch: str = "feature/SHOP-12-run") -> Made:
+def dc_pr(
+    sim: SimServer, branch: str = "feature/SHOP-12-run", feature: dict[str, str | Link] = FEATURE
+) -> Made:
     """A Data Center repository with an open pull request opened by Alice."""
     state = sim.mounted("/bitbucket-dc").state.bitbucket_dc
     project, slug = "SHOP", "svc-" + uuid.uuid4().hex[:8]
-    push(state.create_repo(project, slug).git.path, branch, MAIN, FEATURE)
+    push(state.create_repo(project, slug).git.path, branch, MAIN, feature)
     alice = account(sim, "alice")
     body = {
         "title": "SHOP-12 Run the configured command",
