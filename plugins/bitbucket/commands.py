@@ -24,8 +24,8 @@ _WORD = re.compile(r"[a-z][a-z-]*")
 class Command(StrEnum):
     """What a comment asks the agent."""
 
-    REVIEW = "review"  # incremental: only what is new since the last review
-    FULL_REVIEW = "full-review"  # everything again (findings already posted are still not repeated)
+    REVIEW = "review"  # the head, unless it is reviewed already
+    FULL_REVIEW = "full-review"  # the head again even if reviewed (posted findings not repeated)
     PAUSE = "pause"  # no automatic reviews on pushes until resume
     RESUME = "resume"
     HELP = "help"
@@ -78,7 +78,18 @@ def find_command(text: str, author: Actor, agent_handles: Iterable[str]) -> Requ
 
 
 HELP_TEXT = (
-    "I understand: `review` (what is new since my last review), `full review` (everything "
-    "again; findings I already posted are not repeated), `pause` (no automatic reviews on "
-    "pushes) and `resume`."
+    "I understand: `review` (the latest commit, if I have not reviewed it yet), `full review` "
+    "(the whole pull request again, even a commit I reviewed; findings I already posted are not "
+    "repeated), `pause` (no automatic reviews on pushes), `resume` and `help`."
 )
+FOOTER = "_dcoder review_"  # as render.FOOTER, in italics
+
+
+def help_comment() -> str:
+    """The reply to ``help`` (or to a mention with a word the agent does not know)."""
+    return f"ℹ️ {HELP_TEXT} {FOOTER}"
+
+
+def reviewed_comment(head: str) -> str:
+    """The reply to ``review`` when the head is reviewed already."""
+    return f"✅ {head[:12]} is reviewed already; say `full review` to review it again. {FOOTER}"

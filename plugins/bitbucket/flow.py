@@ -19,7 +19,9 @@ from plugin_sdk.events import stable_event_id
 from plugin_sdk.jobs import JobOutcome
 from plugins.bitbucket.chunks import plan_chunks
 from plugins.bitbucket.client import BitbucketClient, Inline, PostedComment
+from plugins.bitbucket.commands import reviewed_comment
 from plugins.bitbucket.events import Actor, PullRequestEvent
+from plugins.bitbucket.failed import report_failure
 from plugins.bitbucket.job import REVIEW_JOB, ReviewJob
 from plugins.bitbucket.ledger import Ledger, forget, record_pending
 from plugins.bitbucket.llm import LlmResult, review_diff
@@ -65,11 +67,17 @@ def _clone_url(repository: dict[str, object]) -> str:
 
 
 async def request_review(
-    plugin: BitbucketPlugin, event: PullRequestEvent, delivery_id: str, *, asked: bool = False
+    plugin: BitbucketPlugin,
+    event: PullRequestEvent,
+    delivery_id: str,
+    *,
+    asked: bool = False,
+    full: bool = False,
 ) -> str | None:
     """Submit the review of the pull request's current head; the job id, or None when not due.
 
-    ``asked``: an explicit ``review`` command (reviews a paused, skipped or reviewed head too).
+    ``asked``: a ``review`` command (reviews a paused or skipped head too; an already reviewed
+    head gets a short reply instead). ``full``: ``full review``, the head again in any case.
     """
     client = plugin.client()
     pr = await client.pull_request(event.repo, event.pr_id)
@@ -81,6 +89,11 @@ async def request_review(
     ledger = await load_ledger(plugin, event.review_key)
     if not asked and (ledger.paused or ledger.last_head == pr.head):
         return None  # paused, or this head was reviewed already (a replayed webhook)
+    if asked and not full and ledger.last_head == pr.head:
+        async with plugin.ctx.effects.once(delivery_id, "reviewed-note") as first:
+            if first:
+                await client.add_comment(event.repo, event.pr_id, reviewed_comment(pr.head))
+        return None
     text = await client.file_at(event.repo, pr.base, SETTINGS_PATH)
     effective = Effective.resolve(plugin.config.review, text, pr.base)
     reason = None if asked else skip_reason(event, effective.settings.skip)
@@ -88,7 +101,7 @@ async def request_review(
         await _note_skip(plugin, client, event, ledger, reason, delivery_id)
         return None
     job = ReviewJob(
-        event=event, head=pr.head, base=pr.base, settings=effective,
+        event=event, head=pr.head, base=pr.base, settings=effective, full=full,
         clone_url=_clone_url(await client.repository(event.repo)),
     )  # fmt: skip
     return await plugin.ctx.jobs.submit(
@@ -139,9 +152,11 @@ async def _llm_review(
 
 async def apply_review(plugin: BitbucketPlugin, outcome: JobOutcome) -> None:
     """Apply a finished review job to its pull request (nothing when a newer head exists)."""
-    if not outcome.ok or not outcome.result:
-        plugin.ctx.log.warning("review job %s failed: %s", outcome.job_id, outcome.error)
+    if not outcome.ok:
+        await report_failure(plugin, outcome)
         return
+    if not outcome.result:
+        return  # cancelled or superseded: a newer review follows
     job = ReviewJob.model_validate(outcome.result["job"])
     head, analysis = str(outcome.result["head"]), dict(outcome.result["analysis"])
     client, event = plugin.client(), job.event

@@ -20,7 +20,7 @@ from plugin_sdk import Event, Health, PermanentError, Plugin, PluginConfigInvali
 from plugin_sdk.events import stable_event_id
 from plugin_sdk.jobs import JobOutcome, JobRun
 from plugins.bitbucket.client import BitbucketClient, client_for
-from plugins.bitbucket.commands import Command, find_command
+from plugins.bitbucket.commands import Command, find_command, help_comment
 from plugins.bitbucket.config import BitbucketConfig
 from plugins.bitbucket.errors import BitbucketAuthFailed, BitbucketNotFound
 from plugins.bitbucket.events import Actor, EventKind, PullRequestEvent, parse_event
@@ -115,8 +115,13 @@ class BitbucketPlugin(Plugin[BitbucketConfig]):
         if request is None:
             return
         command = request.command
-        if command in (Command.REVIEW, Command.FULL_REVIEW):
-            await request_review(self, event, delivery_id, asked=True)
+        if command is Command.HELP:
+            async with self.ctx.effects.once(delivery_id, "help") as first:
+                if first:
+                    await self.client().add_comment(event.repo, event.pr_id, help_comment())
+        elif command in (Command.REVIEW, Command.FULL_REVIEW):
+            full = command is Command.FULL_REVIEW
+            await request_review(self, event, delivery_id, asked=True, full=full)
         elif command in (Command.PAUSE, Command.RESUME):
             ledger = await load_ledger(self, event.review_key)
             paused = command is Command.PAUSE

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
-import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,7 +17,7 @@ from plugin_sdk.memory import ScriptedLlm
 from plugin_sdk.testing import PluginHarness
 from plugins.bitbucket.plugin import SERVER_KEY, BitbucketPlugin, Server
 from tests.plugins.bitbucket.conftest import SimServer, contract
-from tests.plugins.bitbucket.repos import Made, account, cloud_pr, dc_pr, hostile
+from tests.plugins.bitbucket.repos import Made, account, cloud_pr, dc_pr
 
 SECRETS = {"webhook_secret": "s3cret"}
 
@@ -291,72 +289,4 @@ async def test_with_an_llm_its_findings_are_posted_and_the_summary_says_so(
     by_llm = [c for c in mine if "KeyError when CMD is unset" in c.text]
     # on a line no analyzer flagged (the LLM's finding on an analyzer's line is dropped)
     assert len(by_llm) == 1 and by_llm[0].inline is not None and by_llm[0].inline.line == 2
-    await harness.aclose()
-
-
-@pytest.mark.parametrize("flavour", ["cloud", "dc"])
-async def test_switched_off_analyzers_do_not_run(sim: SimServer, flavour: str) -> None:
-    made = cloud_pr(sim) if flavour == "cloud" else dc_pr(sim)
-    only_ruff = {"analyzers": {"semgrep": False, "bandit": False, "dataflow": False}}
-    harness = _harness(sim, flavour, repositories=[made.repo.full_name], review=only_ruff)
-    await harness.install()
-    await harness.enable()
-    key, opened = _payloads(flavour, made)["opened"]
-    await harness.webhook(opened, headers={"X-Event-Key": key})
-    me = account(sim, "dcoder-agent")
-    basic = base64.b64encode(f"{me.email}:{me.api_token}".encode()).decode()
-    harness.job_auth = f"Basic {basic}" if flavour == "cloud" else f"Bearer {me.pat}"
-    [done] = await harness.run_jobs()
-    assert done.subject == "job.completed", done.data
-    analysis = done.data["result"]["analysis"]
-    assert [run["tool"] for run in analysis["runs"]] == ["ruff"]  # the others never started
-    assert {f["tool"] for f in analysis["findings"]} == {"ruff"}
-    mine = [c for c in await harness.plugin.client().comments(made.repo, made.pr_id)
-            if c.author.name == me.username]  # fmt: skip
-    inline = [c for c in mine if c.inline is not None]
-    assert inline and all("`ruff/" in c.text for c in inline), [c.text[:120] for c in inline]
-    [summary] = [c for c in mine if "edited on every push" in c.text]
-    assert "ruff" in summary.text and "semgrep" not in summary.text, summary.text
-    await harness.aclose()
-
-
-def _first_line(path: Path) -> str:
-    return path.read_text().splitlines()[0]
-
-
-@pytest.mark.parametrize("flavour", ["cloud", "dc"])
-async def test_a_hostile_pull_request_is_contained_and_its_settings_ignored(
-    sim: SimServer, flavour: str, tmp_path: Path
-) -> None:
-    marker = f"HOST-SECRET-{uuid.uuid4().hex}"
-    (tmp_path / "secret.py").write_text(
-        f'import subprocess\n\nsubprocess.run("{marker}", shell=True)  # {marker}\n'
-    )
-    feature = hostile(tmp_path)
-    made = (cloud_pr if flavour == "cloud" else dc_pr)(sim, feature=feature)
-    harness = _harness(sim, flavour, repositories=[made.repo.full_name])
-    await harness.install()
-    await harness.enable()
-    key, opened = _payloads(flavour, made)["opened"]
-    await harness.webhook(opened, headers={"X-Event-Key": key})
-    me = account(sim, "dcoder-agent")
-    basic = base64.b64encode(f"{me.email}:{me.api_token}".encode()).decode()
-    harness.job_auth = f"Basic {basic}" if flavour == "cloud" else f"Bearer {me.pat}"
-    [done] = await harness.run_jobs()  # finishes: nothing of the PR is executed
-    assert done.subject == "job.completed", done.data
-    mine = [c for c in await harness.plugin.client().comments(made.repo, made.pr_id)
-            if c.author.name == me.username]  # fmt: skip
-    said = json.dumps(done.data) + "".join(c.text for c in mine) + json.dumps(
-        [e.data for e in harness.published_events])  # fmt: skip
-    passwd = _first_line(Path("/etc/passwd"))  # e.g. root:x:0:0:root:/root:/bin/bash
-    for leaked in (marker, passwd, str(tmp_path)):
-        assert leaked not in said, leaked
-    found = {f["path"] for f in done.data["result"]["analysis"]["findings"]}
-    links = {"passwd.py", "environ.py", "host_code.py", "pkg/secrets.py"}
-    assert not found & links and not any(p.startswith("hostdata") for p in found), found
-    # the base branch's settings apply, not the PR's own file (which switched everything off)
-    [summary] = [c for c in mine if "edited on every push" in c.text]
-    assert ".dcoder/review.yaml at" in summary.text and "semgrep" in summary.text
-    inline = [c for c in mine if c.inline is not None]
-    assert {c.inline.line for c in inline if c.inline and c.inline.path == "app.py"} == {6}
     await harness.aclose()
