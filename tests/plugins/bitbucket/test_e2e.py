@@ -370,3 +370,38 @@ def test_two_quick_pushes_end_with_one_review_of_the_last_head_and_no_duplicates
     jobs = pr.tenant.http.get(f"/v1/tenants/{pr.tenant.id}/jobs").json()
     # the second push's review is superseded when it was still running (usually), never failed
     assert all(j["status"] in ("done", "superseded", "cancelled") for j in jobs), jobs
+
+
+def _fault(sim: SimServer, **rule: Any) -> None:
+    made = httpx.post(f"{sim.url}/_sim/faults", json=rule, timeout=10)
+    assert made.status_code == 201, made.text
+
+
+def test_bitbucket_429_is_waited_out_and_5xx_dead_letters_the_review_with_its_reason(
+    serve_url: str, esim: SimServer, tmp_path: Path
+) -> None:
+    pr = _open_pr(serve_url, esim, "cloud", tmp_path)
+    api = f"/bitbucket/2.0/repositories/{pr.repo.full_name}"
+    # (set while the job fetches and analyses: it takes seconds before anything is posted)
+    _fault(esim, path_prefix=f"{api}/pullrequests/{pr.pr_id}/comments", method="POST",
+           kind="rate_limit", retry_after_s=1, count=2)  # fmt: skip
+    _fault(esim, path_prefix=f"{api}/commit/", method="PUT", kind="server_error", status=503,
+           count=None)  # fmt: skip
+    try:
+        head = pr.head()
+        _wait("the review's summary", lambda: _reviewed(pr, head), show=pr.state)
+
+        def dead() -> list[dict[str, Any]]:
+            rows = pr.tenant.http.get(f"/v1/tenants/{pr.tenant.id}/deliveries").json()
+            return [r for r in rows if r["event_key"] == "job.completed" and r["status"] == "dead"]
+
+        [row] = _wait("the review's delivery dead-lettered", dead, show=pr.state)
+        assert "503" in row["last_error"] and "reports/dcoder-review" in row["last_error"], row
+        rules = httpx.get(f"{esim.url}/_sim/faults", timeout=10).json()
+        assert [r["kind"] for r in rules] == ["server_error"]  # both 429s were hit, then waited out
+        # every attempt re-ran the review's steps: each comment is still there once
+        inline = _inline(pr)
+        assert sorted(c.inline.line for c in inline if c.inline) == [7, 11]
+        assert len(_summaries(pr)) == 1 and pr.report(head) is None
+    finally:
+        httpx.delete(f"{esim.url}/_sim/faults", timeout=10)
