@@ -13,6 +13,7 @@ changed since the merge base). The result is the engine's JSON report, which
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import subprocess
 import tempfile
@@ -100,6 +101,29 @@ def _fetch_base(work: Path, scratch: Path, job: ReviewJob, header: SecretStr | N
     return base
 
 
+def drop_outward_links(root: Path) -> list[str]:
+    """Remove the symlinks of a checkout that point out of it (or nowhere resolvable), so no
+    analyzer reads a host file through one; the paths removed, relative to ``root``."""
+    root = root.resolve()
+    dropped = []
+    for dirpath, dirnames, filenames in os.walk(root):  # links to directories are not entered
+        here = Path(dirpath)
+        if here == root and ".git" in dirnames:
+            dirnames.remove(".git")
+        for name in [*dirnames, *filenames]:
+            path = here / name
+            if not path.is_symlink():
+                continue
+            try:
+                inside = path.resolve().is_relative_to(root)
+            except (OSError, RuntimeError):  # a loop
+                inside = False
+            if not inside:
+                path.unlink()
+                dropped.append(path.relative_to(root).as_posix())
+    return sorted(dropped)
+
+
 def _analysis(
     tools: tuple[str, ...],
     request: ReviewRequest,
@@ -137,6 +161,7 @@ def _review(job: ReviewJob, header: SecretStr | None, run: JobRun) -> dict[str, 
         source = f"refs/heads/{job.event.source_branch}"
         commit = _fetch(job.clone_url, [job.head, source], work, header)
         base = _fetch_base(work, scratch, job, header)
+        drop_outward_links(work)  # the diff still shows them; nothing reads through them
         run.progress(0.15, f"checked out {commit[:12]}")
         request = ReviewRequest(key=job.event.review_key, source_dir=work, base=base)
         report = run_review(request, progress, partial(_analysis, job.analyzers()))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from plugins.bitbucket.job import clone_url_allowed
@@ -44,3 +46,23 @@ def test_the_job_asks_for_the_analyzers_the_settings_switch_on() -> None:
                     settings=Effective(settings=settings, source="instance defaults"))  # fmt: skip
     assert job.analyzers() == ("ruff", "bandit")
     assert all(Tool(name) for name in ReviewSettings().analyzers.tools())  # names the engine knows
+
+
+def test_links_out_of_the_checkout_are_removed_before_the_analysis(tmp_path: Path) -> None:
+    from plugins.bitbucket.job import drop_outward_links
+
+    root, outside = tmp_path / "checkout", tmp_path / "host"
+    (root / "pkg").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "secret.py").write_text("x = 1\n")
+    (root / "app.py").write_text("x = 1\n")
+    (root / "passwd.py").symlink_to("/etc/passwd")
+    (root / "pkg" / "up.py").symlink_to("../../host/secret.py")
+    (root / "hostdata").symlink_to(outside)
+    (root / "loop").symlink_to(root / "loop")
+    (root / "pkg" / "same.py").symlink_to("../app.py")  # inside: kept
+    (root / ".git").mkdir()
+    (root / ".git" / "x").symlink_to("/etc/passwd")  # git's own tree is not analysed
+    assert drop_outward_links(root) == ["hostdata", "loop", "passwd.py", "pkg/up.py"]
+    assert (root / "pkg" / "same.py").is_symlink() and (outside / "secret.py").is_file()
+    assert (root / ".git" / "x").is_symlink()
