@@ -9,6 +9,7 @@ import json
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 
 from plugin_sdk.testing import PluginHarness
@@ -40,17 +41,19 @@ async def test_switched_off_analyzers_do_not_run(sim: SimServer, flavour: str) -
     key, opened = _payloads(flavour, made)["opened"]
     await harness.webhook(opened, headers={"X-Event-Key": key})
     me = account(sim, "dcoder-agent")
-    basic = base64.b64encode(f"{me.email}:{me.api_token}".encode()).decode()
-    harness.job_auth = f"Basic {basic}" if flavour == "cloud" else f"Bearer {me.pat}"
+    _auth(sim, harness, flavour)
     [done] = await harness.run_jobs()
     assert done.subject == "job.completed", done.data
     analysis = done.data["result"]["analysis"]
     assert [run["tool"] for run in analysis["runs"]] == ["ruff"]  # the others never started
-    assert {f["tool"] for f in analysis["findings"]} == {"ruff"}
+    # ruff's S602 on the shell=True line (low: below the base's threshold, so counted, not posted)
+    assert {(f["tool"], f["path"], f["start_line"]) for f in analysis["findings"]} == {
+        ("ruff", "app.py", 6)
+    }
     mine = [c for c in await harness.plugin.client().comments(made.repo, made.pr_id)
             if c.author.name == me.username]  # fmt: skip
     inline = [c for c in mine if c.inline is not None]
-    assert inline and all("`ruff/" in c.text for c in inline), [c.text[:120] for c in inline]
+    assert all("`ruff/" in c.text for c in inline), [c.text[:120] for c in inline]
     [summary] = [c for c in mine if "edited on every push" in c.text]
     assert "ruff" in summary.text and "semgrep" not in summary.text, summary.text
     await harness.aclose()
@@ -76,8 +79,7 @@ async def test_a_hostile_pull_request_is_contained_and_its_settings_ignored(
     key, opened = _payloads(flavour, made)["opened"]
     await harness.webhook(opened, headers={"X-Event-Key": key})
     me = account(sim, "dcoder-agent")
-    basic = base64.b64encode(f"{me.email}:{me.api_token}".encode()).decode()
-    harness.job_auth = f"Basic {basic}" if flavour == "cloud" else f"Bearer {me.pat}"
+    _auth(sim, harness, flavour)
     [done] = await harness.run_jobs()  # finishes: nothing of the PR is executed
     assert done.subject == "job.completed", done.data
     mine = [c for c in await harness.plugin.client().comments(made.repo, made.pr_id)
@@ -135,8 +137,11 @@ async def test_a_failed_review_is_said_once_without_secrets(sim: SimServer) -> N
     await harness.enable()
     key, opened = _payloads("cloud", made)["opened"]
     await harness.webhook(opened, headers={"X-Event-Key": key})
-    wrong = "Bearer not-the-token-0123456789abcdef"
-    harness.job_auth = wrong  # the fetch is refused: the job fails (after its retries)
+    git = f"/bitbucket/{made.repo.owner}/{made.repo.slug}.git"  # this repository's git only
+    async with httpx.AsyncClient(base_url=sim.url, timeout=10) as http:
+        rule = {"path_prefix": git, "kind": "server_error", "status": 503, "count": None}
+        assert (await http.post("/_sim/faults", json=rule)).status_code == 201
+    harness.job_auth = "Bearer not-the-token-0123456789abcdef"
     [failed] = await harness.run_jobs()
     assert failed.subject == "job.failed", failed.data
     await harness.redeliver_event(failed)  # the event again: still one comment
