@@ -37,7 +37,8 @@ def pull_request_of(key: str | None) -> tuple[str, RepoRef, int] | None:
 
 def public_reason(error: str | None) -> str:
     """The error's first line, short, with anything credential-like replaced by ``***``."""
-    line = (error or "unknown error").strip().splitlines()[0] if error else "unknown error"
+    lines = (error or "").strip().splitlines()
+    line = lines[0] if lines else "unknown error"
     for pattern in _SECRETS:
         line = pattern.sub(_blank, line)
     return line if len(line) <= MAX_REASON else line[: MAX_REASON - 1] + "…"

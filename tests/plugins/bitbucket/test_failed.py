@@ -35,7 +35,7 @@ def test_the_reason_is_one_short_line() -> None:
     reason = public_reason("TimeoutError: timed out after 600s\nTraceback (most recent call)")
     assert reason == "TimeoutError: timed out after 600s"
     assert len(public_reason("x" * 5000)) == MAX_REASON
-    assert public_reason(None) == "unknown error"
+    assert public_reason(None) == public_reason("  \n") == "unknown error"
     text = failed_comment(reason)
     assert text.startswith("⚠️ The review did not finish: TimeoutError") and "`review`" in text
 
