@@ -344,6 +344,50 @@ def test_3lo_tokens_are_refreshed_before_expiry_and_after_a_401(
     assert agent.tenant.http.get(f"{agent.base}").json()["state"] == "enabled"
 
 
+def _revoke(sim: Sim, refresh_token: str) -> None:
+    """The site revokes the instance's refresh token (its next refresh answers invalid_grant)."""
+    response = httpx.post(f"{sim.url}/_sim/oauth", json={"revoke_refresh_token": refresh_token})
+    assert response.json() == {"revoked": True}, response.text
+
+
+def test_3lo_revoked_refresh_keeps_the_mention_until_a_new_authorization(
+    serve_url: str, sim: Sim, test_services: TestServices
+) -> None:
+    agent = _install(serve_url, sim, new_tenant(serve_url, "jreauth"), history=6, oauth=True,
+                     oauth_site=sim.url)  # fmt: skip
+    _wait("the fit job's model", lambda: agent.model(6), show=agent.state)
+    api, key = agent.tenant.http, kit.story(sim.state(), agent.project)
+    # the access token (60 s) is already inside the refresh window, as if expired: the mention's
+    # first call refreshes, with a refresh token the site has revoked in the meantime
+    _revoke(sim, _refresh_token(test_services, agent))
+    _mention(sim, agent, key, "estimate", to="demo")
+    _wait("needs_reauth", lambda: api.get(agent.base).json()["state"] == "needs_reauth",
+          show=agent.state)  # fmt: skip
+    _wait("the kept mention", lambda: api.get(f"{agent.base}/auth").json()["held_deliveries"] == 1,
+          show=agent.state)  # fmt: skip
+    health = agent.health()
+    assert health["status"] == "needs_reauth" and "invalid_grant" in health["detail"], health
+    [kept] = _deliveries(agent)
+    assert kept["status"] == "retrying" and "re-authorized" in kept["last_error"], kept
+    assert api.get(f"/v1/tenants/{agent.tenant.id}/dead-letters").json() == []
+    assert _answers(sim, agent, key, by="demo") == []
+    # a new authorization through the API: the instance resumes and the kept mention is answered
+    _authorize(serve_url, sim, agent)
+    assert api.get(agent.base).json()["state"] == "enabled"
+    [answer] = _wait("the agent's comment", lambda: _answers(sim, agent, key, by="demo"),
+                     show=agent.state)  # fmt: skip
+    assert answer.adf is not None and f"dcoder agent on {key}" in answer.body
+    state = sim.state()
+    issue = state.issue(key)
+    assert issue is not None
+    _wait("the field", lambda: issue.fields[state.story_points_id] is not None)
+    rows = _settled(agent, 2)  # the kept mention and the answer coming back
+    assert kept["id"] in {r["id"] for r in rows} and len(rows) == 2, rows
+    assert {r["status"] for r in rows} == {"done"}, rows
+    assert len(_answers(sim, agent, key, by="demo")) == 1
+    assert api.get(f"{agent.base}/auth").json()["held_deliveries"] == 0
+
+
 async def _publish_review(services: TestServices, event: Event) -> None:
     """Publish on the tenant's bus as the Bitbucket agent would (routed on dispatch)."""
     nc = await nats.connect(services.nats_url)
