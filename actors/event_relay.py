@@ -63,9 +63,7 @@ class EventRelay:
             self.bus,
             DeliveryStore(db),
             # ``actors.spawn`` passes how to create a missing tenant host (else: looked up)
-            TenantClient(
-                self.settings.ray.namespace, self.settings.ray.tenant_hosts, spawn_host
-            ),
+            TenantClient(self.settings.ray.namespace, self.settings.ray.tenant_hosts, spawn_host),
         )
         # bounds what this relay dispatches at once while ingress replicas report pressure
         self.pacer = Pacer(MAX_IN_FLIGHT, yield_ms=self.settings.webhooks.dispatch_yield_ms)

@@ -138,9 +138,9 @@ class JobRunner:
         resources = dict(job.resources)
         cpus = resources.pop("CPU", DEFAULT_CPUS)
         me = ray.get_runtime_context().current_actor
-        ref = job_task.options(
-            num_cpus=cpus, resources=resources, name=f"job:{job.kind}"
-        ).remote(spec, me)
+        ref = job_task.options(num_cpus=cpus, resources=resources, name=f"job:{job.kind}").remote(
+            spec, me
+        )
         watcher = asyncio.create_task(self._watch(claimed, ref))
         self.running[job.id] = Running(claimed, ref, watcher)
 
