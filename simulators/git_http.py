@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import Request, Response
 
+log = logging.getLogger(__name__)
 PushCallback = Callable[[str], Awaitable[None]]
 _FORWARDED = {
     "content-type": "CONTENT_TYPE",
@@ -52,16 +55,25 @@ async def serve_git(
     for header, variable in _FORWARDED.items():
         if header in request.headers:
             env[variable] = request.headers[header]
-    proc = await asyncio.create_subprocess_exec(
-        "git",
-        "http-backend",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-    )
-    stdout, stderr = await proc.communicate(body)
+    # The body goes in as a file, not a pipe: http-backend may stop reading early (it answers an
+    # error, or needs less than was sent), and a write to its closed pipe then failed the whole
+    # request under uvloop instead of returning what git said.
+    with tempfile.TemporaryFile() as stdin:
+        stdin.write(body)
+        stdin.seek(0)
+        proc = await asyncio.create_subprocess_exec(
+            "git",
+            "http-backend",
+            stdin=stdin,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+        )
+        stdout, stderr = await proc.communicate()
     if proc.returncode != 0 and not stdout:
+        log.warning(
+            "git http-backend %s failed (%s): %s", path_info, proc.returncode, stderr[-500:]
+        )
         return Response(stderr or b"git http-backend failed", status_code=500)
     return _parse_cgi(stdout)
 
