@@ -13,12 +13,11 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
+from plugin_sdk.http import retry_after_s
 from plugins.bitbucket.errors import (
     BitbucketAuthFailed,
     BitbucketBadRequest,
@@ -40,20 +39,6 @@ class RetrySettings:
     backoff_s: float = 0.5
     max_backoff_s: float = 8.0
     max_retry_after_s: float = 30.0  # a longer Retry-After is the delivery's to wait, not ours
-
-
-def retry_after_s(response: httpx.Response) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta seconds or an HTTP date), if any."""
-    value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
 def messages_of(response: httpx.Response) -> list[str]:

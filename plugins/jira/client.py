@@ -13,14 +13,13 @@ import asyncio
 import random
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict
 
 from core.errors import CircuitOpen
+from plugin_sdk.http import retry_after_s
 from plugins.jira.errors import (
     JiraAuthFailed,
     JiraBadRequest,
@@ -82,20 +81,6 @@ class PostedComment(BaseModel):
     id: str
     author_account_id: str | None = None
     author_name: str | None = None
-
-
-def retry_after_s(response: httpx.Response) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta seconds or an HTTP date), if any."""
-    value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
 def _messages(response: httpx.Response) -> list[str]:

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from plugin_sdk.atlassian import adf_to_text
-from plugins.jira.client import JiraClient, RetrySettings, retry_after_s
+from plugin_sdk.http import retry_after_s
+from plugins.jira.client import JiraClient, RetrySettings
 from plugins.jira.errors import (
     JiraAuthFailed,
     JiraBadRequest,
