@@ -117,7 +117,7 @@ def test_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestServ
     jira_sim_socket.close()
     for server in (nats, pg):
         if server is not None:
-            server.stop()  # type: ignore[attr-defined]
+            server.stop()
     shutil.rmtree(root, ignore_errors=True)
 
 
@@ -153,7 +153,7 @@ def ray_address(test_services: TestServices) -> Iterator[str]:
         _temp_dir=temp_dir,
         _node_ip_address="127.0.0.1",
     )
-    yield context.address_info["address"]
+    yield context.address_info["address"]  # type: ignore[attr-defined]
     ray.shutdown()
     shutil.rmtree(temp_dir, ignore_errors=True)
     cleanup(load_settings())
@@ -195,7 +195,7 @@ def _wait_ready(base_url: str, timeout_s: float = 90.0) -> None:
 
 
 @pytest.fixture(scope="session")
-def db_fetch(test_services: TestServices):  # type: ignore[no-untyped-def]
+def db_fetch(test_services: TestServices):
     """Run one read query against the session's database (for asserting stored state)."""
     import asyncpg
 

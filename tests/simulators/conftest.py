@@ -13,6 +13,7 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from starlette.routing import Mount
 
 from simulators.app import create_app
 from simulators.config import SimulatorConfig
@@ -28,7 +29,7 @@ class SimServer:
 
     def mounted(self, path: str) -> Any:
         """The sub-app mounted at ``path`` (its ``state`` holds the product's state)."""
-        return next(r.app for r in self.app.routes if getattr(r, "path", "") == path)
+        return next(r.app for r in self.app.routes if isinstance(r, Mount) and r.path == path)
 
     def client(self) -> httpx.Client:
         """An httpx client with the demo basic credentials."""
