@@ -19,6 +19,7 @@ from typing import Any
 import ray
 from pydantic import BaseModel
 
+from actors.job_access import JobAccess
 from actors.job_auth import instance_authorization, token_endpoints
 from plugin_sdk.jobs import REVIEW_KIND, JobRun
 from plugin_sdk.manifest import Manifest
@@ -80,15 +81,19 @@ def execute(spec: TaskSpec, report: Callable[[float, str], None]) -> dict[str, A
         spec.tenant_id, spec.instance_id,
         lambda: token_endpoints(_manifest(spec), spec.config),
     )  # fmt: skip
+    builtin = _builtin(spec.kind)
+    manifest = None if builtin else _manifest(spec)
+    endpoints = token_endpoints(manifest, spec.config) if manifest else {}
+    access = JobAccess(spec.tenant_id, spec.instance_id, manifest, spec.config, endpoints)
     run = JobRun(
         id=spec.job_id, kind=spec.kind, payload=spec.payload, tenant_id=spec.tenant_id,
         instance_id=spec.instance_id, config=spec.config, attempt=spec.attempt, report=report,
-        auth=auth,
+        auth=auth, store=access.store, open_http=access.http,
     )  # fmt: skip
-    function = _builtin(spec.kind) or plugin_class(spec).run_job
+    function = builtin or plugin_class(spec).run_job
     result = function(run)
     if inspect.isawaitable(result):
-        result = asyncio.run(_awaited(result))
+        result = asyncio.run(_awaited(result, access))
     if result is None:
         result = {}
     if not isinstance(result, dict):
@@ -97,8 +102,11 @@ def execute(spec: TaskSpec, report: Callable[[float, str], None]) -> dict[str, A
     return out
 
 
-async def _awaited(awaitable: Any) -> Any:
-    return await awaitable
+async def _awaited(awaitable: Any, access: JobAccess) -> Any:
+    try:
+        return await awaitable
+    finally:  # in the loop the job's store and client were opened in
+        await access.aclose()
 
 
 @ray.remote(max_retries=0)

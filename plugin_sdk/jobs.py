@@ -6,7 +6,9 @@ gets the outcome back as an event to ``handle_event``: ``job.completed`` (``even
 ``job_id``, ``kind``, ``key``, ``result``) or ``job.failed`` (``error`` instead of ``result``).
 ``JobOutcome.of(event)`` reads it. The job itself runs in a Ray worker process, not in the
 tenant host, so ``run_job`` is a class method that gets a ``JobRun`` (payload, config, progress),
-never a ``PluginContext``.
+never a ``PluginContext``. An ``async def run_job`` also reaches its own instance: ``job.store``
+(the same key-value store as ``ctx.store``), ``job.http`` (egress-guarded, the instance's auth)
+and ``job.authorization()``; all are opened in the worker for the job's instance only.
 """
 
 from __future__ import annotations
@@ -17,10 +19,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+import httpx
+
 from core.bus import JOB_COMPLETED, JOB_FAILED
 from core.errors import PermanentError, ValidationFailed
 from plugin_sdk.events import Event
 from plugin_sdk.manifest import Manifest
+from plugin_sdk.protocols import KeyValueStore
 
 __all__ = [
     "BUILTIN_KINDS",
@@ -32,6 +37,7 @@ __all__ = [
     "Jobs",
     "JobSubmission",
     "NoJobQueue",
+    "NoJobStore",
     "REVIEW_KIND",
 ]
 
@@ -137,7 +143,7 @@ def _check_payload(payload: dict[str, Any]) -> None:
 
 @dataclass(frozen=True)
 class JobRun:
-    """What ``Plugin.run_job`` gets in the Ray worker: the job and a progress reporter."""
+    """What ``Plugin.run_job`` gets in the Ray worker: the job, progress, and its own instance."""
 
     id: str
     kind: str
@@ -150,6 +156,8 @@ class JobRun:
     # the instance's Authorization header, read in the worker from the credential store (never
     # from the payload); the harness and hosts without credentials answer None
     auth: Callable[[], Awaitable[str | None]] = field(repr=False, default=lambda: _no_auth())
+    store: KeyValueStore = field(repr=False, default_factory=lambda: NoJobStore())
+    open_http: Callable[[], httpx.AsyncClient] = field(repr=False, default=lambda: _no_http())
 
     def progress(self, fraction: float, message: str = "") -> None:
         """Report progress in 0..1 (visible in ``GET /v1/tenants/{t}/jobs/{id}``)."""
@@ -161,9 +169,40 @@ class JobRun:
         ``http.extraHeader``); never put it in a result, a log or a workspace."""
         return await self.auth()
 
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The instance's HTTP client, as ``ctx.http`` in the tenant host: egress-guarded, the
+        instance's ``Authorization`` on its own hosts (refreshed when due and after a 401).
+        Opened on first use in the job's event loop and closed when the job ends."""
+        return self.open_http()
+
 
 async def _no_auth() -> str | None:
     return None
+
+
+def _no_http() -> httpx.AsyncClient:
+    raise PermanentError("this host gives jobs no HTTP client")
+
+
+class NoJobStore:
+    """``JobRun.store`` of a host that gives jobs no store: every call refuses."""
+
+    async def get(self, key: str) -> Any | None:
+        """Refuses."""
+        raise PermanentError("this host gives jobs no instance store")
+
+    async def set(self, key: str, value: Any, *, ttl_s: float | None = None) -> None:
+        """Refuses."""
+        raise PermanentError("this host gives jobs no instance store")
+
+    async def delete(self, key: str) -> bool:
+        """Refuses."""
+        raise PermanentError("this host gives jobs no instance store")
+
+    async def keys(self, prefix: str = "") -> list[str]:
+        """Refuses."""
+        raise PermanentError("this host gives jobs no instance store")
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ ledger and LLM, and without Ray, NATS or a database::
 
 Background jobs submitted through ``ctx.jobs`` wait in ``harness.jobs`` until
 ``await harness.run_jobs()`` runs them with the plugin's ``run_job`` (in this process) and
-delivers ``job.completed`` / ``job.failed`` to ``handle_event``; ``await harness.tick(name)``
-runs one tick of a schedule.
+delivers ``job.completed`` / ``job.failed`` to ``handle_event``; a job's ``job.store`` is the
+instance's store (``harness.store``, as in the service) and ``job.http`` is ``harness.http``.
+``await harness.tick(name)`` runs one tick of a schedule.
 """
 
 from __future__ import annotations
@@ -272,7 +273,8 @@ class PluginHarness(Generic[P]):
         run = JobRun(
             id=job.id, kind=job.submission.kind, payload=job.submission.payload,
             tenant_id=self.tenant_id, instance_id=self.instance_id, config=self.ctx.config,
-            attempt=1, report=report, auth=self._job_auth,
+            attempt=1, report=report, auth=self._job_auth, store=self.store,
+            open_http=lambda: self.http,
         )  # fmt: skip
         try:
             result = await asyncio.to_thread(_job_function(self.plugin_cls, run.kind), run)
