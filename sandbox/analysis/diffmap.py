@@ -87,6 +87,19 @@ def _unquote(quoted: str) -> str:
 
 
 def changed_lines(repo: Path, base: str) -> ChangedLines:
-    """Changed lines of every file that still exists in ``repo``."""
+    """Changed lines of every regular file that still exists in ``repo``.
+
+    A symlink is never a changed file (not even one pointing at a file inside the checkout): the
+    analyzers must not be led to read through it, and its target is reviewed under its own path.
+    """
     changed = parse_diff(git_diff(repo, base))
-    return {path: lines for path, lines in changed.items() if (repo / path).is_file()}
+    root = repo.resolve()
+    return {path: lines for path, lines in changed.items() if _regular_inside(root, path)}
+
+
+def _regular_inside(root: Path, path: str) -> bool:
+    """``path`` is a regular file of the checkout: no symlink on the way, nothing outside it."""
+    target = root / path
+    if target.is_symlink() or not target.is_file():
+        return False
+    return target.resolve().is_relative_to(root)

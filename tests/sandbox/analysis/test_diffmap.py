@@ -76,3 +76,16 @@ def test_repository_diff_driver_is_not_run(repo: Path, tmp_path: Path) -> None:
     _commit(repo, {"a.py": "y\n"}, "c")
     assert changed_lines(repo, "main") == {"a.py": {1}}
     assert not marker.exists()
+
+
+def test_symlinks_are_not_changed_files(repo: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "secret.py"
+    outside.write_text("token = 1\n")
+    _commit(repo, {"a.py": "x\n"}, "base")
+    git(repo, "checkout", "-q", "-b", "f")
+    (repo / "out.py").symlink_to(outside)
+    (repo / "alias.py").symlink_to(repo / "a.py")
+    (repo / "d").symlink_to(tmp_path)
+    git(repo, "add", "out.py", "alias.py", "d")
+    _commit(repo, {"a.py": "y\n"}, "links")
+    assert changed_lines(repo, "main") == {"a.py": {1}}
