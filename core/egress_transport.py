@@ -11,6 +11,9 @@ Two layers, because a check of the URL alone can be outwitted by DNS:
   The TLS server name and the ``Host`` header keep the name (httpcore takes both from the URL), so
   certificates verify as usual, and a name that resolves to a private address at connect time
   (DNS rebinding) is refused.
+* ``checked_destination`` runs the same checks for a client that is not httpx (a review job's
+  ``git fetch``): URL, host permissions, resolution; the caller pins the connection to the
+  checked address (``Destination.curl_resolve``) and follows no redirect.
 
 Refusals raise ``EgressRefused`` (permanent: a delivery is not retried for it).
 """
@@ -28,7 +31,14 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
-from core.egress import AllowList, EgressNotPermitted, EgressRefused, check_url, resolve_checked
+from core.egress import (
+    AllowList,
+    EgressNotPermitted,
+    EgressRefused,
+    IPAddress,
+    check_url,
+    resolve_checked,
+)
 
 NETWORK_PERMISSION = "network:"
 RESOLVE_TIMEOUT_S = 10.0
@@ -122,6 +132,46 @@ class HostPermissions:
             return True
         return any(p.startswith("*.") and name.endswith(p[1:]) for p in self.patterns)
 
+    def check(self, host: str) -> None:
+        """Raise ``EgressNotPermitted`` unless ``host`` is permitted."""
+        if not self.allows(host):
+            raise EgressNotPermitted(
+                f"outbound request to {host!r} refused: the plugin's manifest permissions"
+                " (network:<host>) and the instance's config URLs do not name this host",
+                host=host,
+            )
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A checked destination: the URL's host and port and the address to connect to."""
+
+    host: str
+    port: int
+    address: IPAddress
+
+    def curl_resolve(self) -> str:
+        """``host:port:address`` as curl's ``--resolve`` (git's ``http.curloptResolve``) wants."""
+        address = f"[{self.address}]" if self.address.version == 6 else str(self.address)
+        return f"{self.host}:{self.port}:{address}"
+
+
+async def checked_destination(
+    url: str, allow: AllowList, permitted: HostPermissions
+) -> Destination:
+    """The guard's checks for a client that is not ``httpx`` (``git`` over HTTP): the URL
+    (scheme, literal addresses), the instance's host permissions, then every address the name
+    resolves to; the caller pins its connection to ``Destination.address`` and follows no
+    redirect (an unchecked hop)."""
+    check_url(url, allow)
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    permitted.check(host)
+    async with asyncio.timeout(RESOLVE_TIMEOUT_S):
+        address = await resolve_checked(host, port, allow)
+    return Destination(host, port, address)
+
 
 class EgressTransport(httpx.AsyncBaseTransport):
     """One instance's outbound requests: URL and permission checks, then ``inner``."""
@@ -141,12 +191,7 @@ class EgressTransport(httpx.AsyncBaseTransport):
     def check(self, url: httpx.URL) -> None:
         """Raise ``EgressRefused`` when this instance may not send a request to ``url``."""
         check_url(str(url), self.allow)
-        if not self.permitted.allows(url.host):
-            raise EgressNotPermitted(
-                f"outbound request to {url.host!r} refused: the plugin's manifest permissions"
-                " (network:<host>) and the instance's config URLs do not name this host",
-                host=url.host,
-            )
+        self.permitted.check(url.host)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -19,7 +20,9 @@ from sandbox.errors import SandboxError
 GIT_TIMEOUT_S = 300.0
 
 
-def _git_env(extra_header: SecretStr | None) -> dict[str, str]:
+def _git_env(
+    extra_header: SecretStr | None, config: Mapping[str, str] | None = None
+) -> dict[str, str]:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": "/nonexistent",  # no user config, no stored credentials
@@ -28,12 +31,13 @@ def _git_env(extra_header: SecretStr | None) -> dict[str, str]:
         "GIT_ASKPASS": "/bin/false",
         "LC_ALL": "C",
     }
+    pairs = list((config or {}).items())
     if extra_header is not None:
-        env |= {
-            "GIT_CONFIG_COUNT": "1",
-            "GIT_CONFIG_KEY_0": "http.extraHeader",
-            "GIT_CONFIG_VALUE_0": extra_header.get_secret_value(),
-        }
+        pairs.append(("http.extraHeader", extra_header.get_secret_value()))
+    for i, (key, value) in enumerate(pairs):
+        env |= {f"GIT_CONFIG_KEY_{i}": key, f"GIT_CONFIG_VALUE_{i}": value}
+    if pairs:
+        env["GIT_CONFIG_COUNT"] = str(len(pairs))
     return env
 
 
@@ -56,11 +60,13 @@ def fetch_checkout(
     dest: Path,
     auth_header: SecretStr | None = None,
     depth: int | None = 50,
+    config: Mapping[str, str] | None = None,
 ) -> str:
     """Fetch ``ref`` of ``repo_url`` into the new directory ``dest``, check it out; its commit.
 
     ``auth_header`` is a full header line, e.g. ``Authorization: Bearer <token>``. The result
-    is verified: no file under ``dest/.git`` may contain the secret.
+    is verified: no file under ``dest/.git`` may contain the secret. ``config``: more git
+    settings for the fetch only, set the same way (e.g. the egress guard's pinned address).
     """
     dest.mkdir(parents=True)
     env = _git_env(None)
@@ -68,7 +74,7 @@ def fetch_checkout(
     fetch = ["fetch", "-q", "--no-tags"]
     if depth:
         fetch.append(f"--depth={depth}")
-    _git([*fetch, repo_url, ref], dest, _git_env(auth_header))
+    _git([*fetch, repo_url, ref], dest, _git_env(auth_header, config))
     _git(["checkout", "-q", "--detach", "FETCH_HEAD"], dest, env)
     if auth_header is not None:
         assert_no_secret(dest / ".git", auth_header)

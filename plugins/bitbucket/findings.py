@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Source = Literal["analyzer", "llm"]
+TRIMMED = "trimmed"  # the report's key saying what the review job's bound left out
 
 
 class Severity(StrEnum):

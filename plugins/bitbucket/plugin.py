@@ -25,7 +25,7 @@ from plugins.bitbucket.config import BitbucketConfig
 from plugins.bitbucket.errors import BitbucketAuthFailed, BitbucketNotFound
 from plugins.bitbucket.events import Actor, EventKind, PullRequestEvent, parse_event
 from plugins.bitbucket.flow import apply_review, load_ledger, request_review, save_ledger
-from plugins.bitbucket.job import REVIEW_JOB, run_review_job
+from plugins.bitbucket.job import REVIEW_JOB, FetchGuard, run_review_job
 from plugins.bitbucket.outcome import PR_MERGED, jira_keys, merged_payload
 
 SERVER_KEY = "server"
@@ -135,7 +135,8 @@ class BitbucketPlugin(Plugin[BitbucketConfig]):
         if job.kind != REVIEW_JOB:
             raise PermanentError(f"unknown job kind {job.kind!r}")
         config = BitbucketConfig.model_validate(dict(job.config))
-        result = await run_review_job(job, config.api_url)
+        guard = FetchGuard.of(cls.load_manifest().permissions, job.config)
+        result = await run_review_job(job, config.api_url, guard)
         return result | {"job": job.payload}
 
     async def handle_event(self, event: Event) -> None:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from plugins.bitbucket.events import PullRequestEvent
 from plugins.bitbucket.findings import (
+    TRIMMED,
     ReviewFinding,
     Severity,
     Source,
@@ -47,7 +48,24 @@ def _problems(analysis: dict[str, object]) -> list[str]:
     for run in runs if isinstance(runs, list) else []:
         if isinstance(run, dict) and not run.get("ok", True) and not run.get("skipped"):
             out.append(f"{run.get('tool')} did not finish: {run.get('error') or 'failed'}")
+    trimmed = analysis.get(TRIMMED)
+    if isinstance(trimmed, dict):
+        out.append(_trimmed_note(trimmed))
     return out
+
+
+def _trimmed_note(trimmed: dict[str, object]) -> str:
+    """What a bounded report left out (the job's result holds at most ``max_bytes``)."""
+    dropped = trimmed.get("dropped")
+    counts = dropped if isinstance(dropped, dict) else {}
+    left = sum(int(n) for n in counts.values())
+    parts = ", ".join(f"{counts[s.value]} {s.value}" for s in Severity if counts.get(s.value))
+    limit = int(str(trimmed.get("max_bytes") or 0)) // 1024
+    return (
+        f"the analysis found {trimmed.get('found')} findings, more than a review's result holds "
+        f"({limit} KiB): the {left} least severe ({parts}) are left out of this review, and it "
+        "resolves no earlier comment"
+    )
 
 
 def _mode(effective: Effective, llm: LlmResult | None, llm_note: str | None) -> Mode:

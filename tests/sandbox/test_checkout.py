@@ -41,6 +41,11 @@ def git_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
     _git(root, "clone", "-q", "--bare", str(work), "repo.git")
     app = FastAPI()
 
+    @app.get("/moved/{path:path}")  # a redirect to the repository (the fetch must not follow)
+    async def moved(path: str, request: Request) -> Response:
+        target = f"/{path}?{request.url.query}" if request.url.query else f"/{path}"
+        return Response(status_code=302, headers={"Location": target})
+
     @app.api_route("/{path:path}", methods=["GET", "POST"])
     async def git(path: str, request: Request) -> Response:
         if request.headers.get("authorization") != f"Bearer {TOKEN}":
@@ -83,3 +88,36 @@ def test_fetch_without_token_is_refused(git_server: tuple[str, str], tmp_path: P
     url, _ = git_server
     with pytest.raises(SandboxError, match="git fetch failed"):
         fetch_checkout(url, "main", tmp_path / "checkout")
+
+
+def _pinned(port: int) -> dict[str, str]:
+    return {
+        "http.curloptResolve": f"git.invalid:{port}:127.0.0.1",
+        "http.followRedirects": "false",
+    }
+
+
+def test_fetch_pinned_to_an_address_connects_there_without_resolving(
+    git_server: tuple[str, str], tmp_path: Path
+) -> None:
+    url, head = git_server
+    port = int(url.rsplit(":", 1)[1].split("/", 1)[0])
+    header = SecretStr(f"Authorization: Bearer {TOKEN}")
+    named = f"http://git.invalid:{port}/repo.git"  # .invalid never resolves
+    with pytest.raises(SandboxError, match="Could not resolve host"):
+        fetch_checkout(named, "main", tmp_path / "a", auth_header=header)
+    commit = fetch_checkout(named, "main", tmp_path / "b", auth_header=header,
+                            config=_pinned(port))  # fmt: skip
+    assert commit == head
+
+
+def test_fetch_follows_no_redirect_when_told(git_server: tuple[str, str], tmp_path: Path) -> None:
+    url, head = git_server
+    port = int(url.rsplit(":", 1)[1].split("/", 1)[0])
+    header = SecretStr(f"Authorization: Bearer {TOKEN}")
+    moved = f"http://git.invalid:{port}/moved/repo.git"
+    with pytest.raises(SandboxError, match="git fetch failed"):
+        fetch_checkout(moved, "main", tmp_path / "a", auth_header=header, config=_pinned(port))
+    followed = {"http.curloptResolve": _pinned(port)["http.curloptResolve"]}  # git's default
+    assert fetch_checkout(moved, "main", tmp_path / "b", auth_header=header,
+                          config=followed) == head  # fmt: skip

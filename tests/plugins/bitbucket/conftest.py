@@ -1,10 +1,17 @@
-"""The combined simulator (one per session, real HTTP on a free port) and the shared contracts."""
+"""The combined simulator (one per session, real HTTP on a free port) and the shared contracts.
+
+A test using the session's simulator has its loopback port on the egress guard's allow-list
+(``DCODER_EGRESS_ALLOW``, as an operator would list a LAN server): the review job's ``git fetch``
+passes the guard in the harness too.
+"""
 
 from __future__ import annotations
 
 import copy
 import json
+import os
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -21,3 +28,13 @@ def contract(product: str, name: str) -> dict[str, Any]:
         pytest.skip(f"contracts not present at {path}")
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return copy.deepcopy(data)
+
+
+@pytest.fixture(autouse=True)
+def _simulator_reachable(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if "sim" not in request.fixturenames:
+        return
+    server: SimServer = request.getfixturevalue("sim")
+    entry = f"127.0.0.1:{urlsplit(server.url).port}"
+    listed = os.environ.get("DCODER_EGRESS_ALLOW", "")
+    monkeypatch.setenv("DCODER_EGRESS_ALLOW", ",".join(e for e in (listed, entry) if e))
