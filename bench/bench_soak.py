@@ -185,7 +185,8 @@ a unique `webhook-id`; a 5xx or a timeout retried after `Retry-After` or 1 s, up
 try's, from its scheduled send time. Every accepted webhook is looked up in `deliveries`
 afterwards; the plugin publishes one event per delivery (counted in JetStream). RSS of every
 process of the run sampled every 10 s. 1-min load average {load_before:.1f} at the start; sender
-CPU {sent.generator_cpu:.0%} of one core.{left}
+CPU {sent.generator_cpu:.0%} of one core, {sent.generator_cpu_ms:.3f} ms per request sent (HTTP/1.1
+over keep-alive connections with asyncio protocols, `bench/support/http_sender.py`).{left}
 
 Goals:
 

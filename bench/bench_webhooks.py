@@ -4,7 +4,8 @@ work, in one run on one isolated service; handler start, a backlog's drain, admi
 Both targets verify a Standard Webhooks signature, write a delivery row into the service's
 embedded PostgreSQL and publish to its embedded JetStream before answering 202. Load: wrk with
 pre-signed requests (closed loop, max throughput) and an asyncio open-loop generator at fixed
-arrival rates (latency from the scheduled send time, so a slow server cannot hide its queueing).
+arrival rates (requests built as bytes before the run, bench/support/http_sender.py; latency
+from the scheduled send time, so a slow server cannot hide its queueing).
 The fixed rates are fractions of the bare app's max throughput measured in the same round, so
 the goals hold the service to what this machine can do, whatever the machine.
 """

@@ -9,9 +9,9 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-import aiohttp
 import numpy as np
 
+from bench.support.http_sender import Sender, run
 from bench.support.load import BODY, CLIENT_TIMEOUT_S
 from core.signing import sign_standard
 
@@ -38,6 +38,9 @@ class Sent:
     final_status: np.ndarray
     attempts: np.ndarray
     generator_cpu: float = 0.0
+    """The sender's CPU as a fraction of one core over the run."""
+    generator_cpu_ms: float = 0.0
+    """The sender's CPU ms per request sent (retries count as requests)."""
 
     def ids(self, prefix: str, *statuses: int) -> list[str]:
         """The ``webhook-id`` of every request whose last try was answered with ``statuses``."""
@@ -59,61 +62,54 @@ async def _send(url: str, secret: str, prefix: str, due: np.ndarray) -> Sent:
     n_req = len(due)
     sent = Sent(due, np.zeros(n_req, int), np.zeros(n_req), np.zeros(n_req, int),
                 np.zeros(n_req, int))  # fmt: skip
-    timeout = aiohttp.ClientTimeout(total=CLIENT_TIMEOUT_S)
     # Open loop: a slow server must not be hidden by the sender waiting for a free connection.
-    connector = aiohttp.TCPConnector(limit=4096)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+    sender = Sender(url, max_connections=4096, timeout_s=CLIENT_TIMEOUT_S)
+    loop = asyncio.get_running_loop()
+    finished = loop.create_future()
+    left = n_req
 
-        async def post(msg_id: str) -> tuple[int, float]:
-            stamp = int(time.time())
-            headers = {
-                "content-type": "application/json", "webhook-id": msg_id,
-                "webhook-timestamp": str(stamp),
-                "webhook-signature": sign_standard(secret, msg_id, stamp, BODY),
-            }  # fmt: skip
-            try:
-                async with session.post(url, data=BODY, headers=headers) as response:
-                    await response.read()
-                    retry = response.headers.get("retry-after", "1")
-                    return response.status, float(retry) if retry.isdigit() else 1.0
-            except (aiohttp.ClientError, TimeoutError):
-                return -1, 1.0
+    def post(n: int, attempt: int) -> None:
+        msg_id = f"{prefix}-{n}"
+        stamp = int(time.time())  # signed as it is sent: a retry minutes later stays valid
+        headers = {
+            "Content-Type": "application/json", "webhook-id": msg_id,
+            "webhook-timestamp": str(stamp),
+            "webhook-signature": sign_standard(secret, msg_id, stamp, BODY),
+        }  # fmt: skip
+        sender.send(sender.request(headers, BODY), lambda *a: answered(n, attempt, *a))
 
-        async def one(n: int, started: float) -> None:
-            msg_id = f"{prefix}-{n}"
-            for attempt in range(1, MAX_ATTEMPTS + 1):
-                status, retry_after = await post(msg_id)
-                if attempt == 1:
-                    sent.first_status[n] = status
-                    sent.first_latency[n] = time.perf_counter() - (started + due[n])
-                sent.final_status[n], sent.attempts[n] = status, attempt
-                if status != -1 and status < 500:
-                    return
-                await asyncio.sleep(retry_after)
+    def answered(n: int, attempt: int, status: int, retry_after: float, at: float) -> None:
+        nonlocal left
+        if attempt == 1:
+            sent.first_status[n] = status
+            sent.first_latency[n] = at - (start + due[n])
+        sent.final_status[n], sent.attempts[n] = status, attempt
+        if (status == -1 or status >= 500) and attempt < MAX_ATTEMPTS:
+            loop.call_later(retry_after, post, n, attempt + 1)
+            return
+        left -= 1
+        if not left and not finished.done():
+            finished.set_result(None)
 
-        cpu0, start = time.process_time(), time.perf_counter() + 0.05
-        tasks = set()
-        for n in range(n_req):
-            delay = start + due[n] - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            task = asyncio.create_task(one(n, start))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-        while tasks:
-            await asyncio.gather(*list(tasks))
-        sent.generator_cpu = (time.process_time() - cpu0) / (time.perf_counter() - start)
+    cpu0, start = time.process_time(), time.perf_counter() + 0.05
+    for n in range(n_req):
+        delay = start + due[n] - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        post(n, 1)
+    if n_req:
+        await finished
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - start
+    sender.close()
+    sent.generator_cpu = cpu / wall
+    sent.generator_cpu_ms = cpu * 1e3 / max(int(sent.attempts.sum()), 1)
     return sent
 
 
 def send(url: str, secret: str, prefix: str, phases: list[Phase]) -> Sent:
-    """Send ``phases`` to ``url``; blocking (uvloop when installed)."""
+    """Send ``phases`` to ``url``; blocking (on uvloop)."""
     due = schedule(phases)
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(_send(url, secret, prefix, due))
-    return uvloop.run(_send(url, secret, prefix, due))
+    return run(lambda: _send(url, secret, prefix, due))  # type: ignore[return-value]
 
 
 def windows(sent: Sent, width_s: float) -> list[tuple[float, int, int, int, float, float]]:

@@ -43,8 +43,9 @@ def _fixed_table(run: Run) -> str:
     lines = [
         "| rate | round | req/s sent | bare p50 ms | bare p99 ms | bare non-202 | Serve p50 ms "
         "| Serve p99 ms | Serve p99 ÷ bare p99 | Serve 503 | Serve no answer "
-        "| handler start p99 ms | generator send lag p99 ms (bare / Serve) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| handler start p99 ms | sender send lag p99 ms (bare / Serve) "
+        "| sender CPU ms per request (bare / Serve) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for label, results in serve.fixed.items():
         for n, (b, s) in enumerate(zip(bare.fixed[label], results, strict=True), 1):
@@ -53,7 +54,7 @@ def _fixed_table(run: Run) -> str:
                 f"| {label} | {n} | {s.rate:.0f} | {b.p50_ms:.1f} | {b.p99_ms:.1f} | {b.other} "
                 f"| {s.p50_ms:.1f} | {s.p99_ms:.1f} | {s.p99_ms / b.p99_ms:.1f}× | {s.shed} "
                 f"| {s.lost} | {_ms(lag, 99):.0f} | {b.send_lag_p99_ms:.1f} / "
-                f"{s.send_lag_p99_ms:.1f} |"
+                f"{s.send_lag_p99_ms:.1f} | {b.generator_cpu_ms:.3f} / {s.generator_cpu_ms:.3f} |"
             )
     return "\n".join(lines)
 
@@ -211,9 +212,11 @@ actor process every accepted delivery on the same CPUs while the load runs.
 
 Each round first measures the bare app's max throughput (`wrk -t2 -c{bw.CONNECTIONS}
 -d{bw.DURATION_S}s`, pre-signed requests, each with a unique `webhook-id`): **the round's
-yardstick**. Both targets then get open-loop runs (asyncio + aiohttp, fixed arrival schedule,
-latency from the scheduled send time, a request without an answer after {CLIENT_TIMEOUT_S:.0f} s
-given up) of {bw.DURATION_S} s at {fractions} that throughput and at a fixed {bw.RATE} req/s
+yardstick**. Both targets then get open-loop runs (requests built as bytes beforehand, sent
+over keep-alive connections with asyncio protocols on uvloop, `bench/support/http_sender.py`,
+about 0.1 CPU ms per request; fixed arrival schedule, latency from the scheduled send time, a
+request without an answer after {CLIENT_TIMEOUT_S:.0f} s given up) of {bw.DURATION_S} s at
+{fractions} that throughput and at a fixed {bw.RATE} req/s
 (continuity with earlier passes, no goal), each after the relay's backlog drained; the goals
 compare the service with the bare app at the same rate in the same round, so they hold on a
 slow machine as on a fast one. Then the service's max throughput twice: as it runs (relay and
