@@ -13,7 +13,7 @@ import json
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -142,15 +142,19 @@ ANSWER = {
 
 
 class _Completions(BaseHTTPRequestHandler):
-    """An OpenAI-compatible chat completion that answers at once with ``ANSWER``."""
+    """An OpenAI-compatible chat completion that answers at once (the server's ``answer`` of the
+    request, ``ANSWER`` by default)."""
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's hook name
         raw = self.rfile.read(int(self.headers.get("content-length") or 0))
-        getattr(self.server, "seen", []).append(json.loads(raw or b"{}"))
+        request = json.loads(raw or b"{}")
+        getattr(self.server, "seen", []).append(request)
+        answer = getattr(self.server, "answer", None)
+        content = answer(request) if answer is not None else json.dumps(ANSWER)
         body = json.dumps({
             "id": "c1", "object": "chat.completion", "created": 0, "model": "bench",
             "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": json.dumps(ANSWER)}}],
+                         "message": {"role": "assistant", "content": content}}],
             "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
         }).encode()  # fmt: skip
         self.send_response(200)
@@ -172,11 +176,17 @@ class Provider:
 
 
 @contextlib.contextmanager
-def running_provider(port: int) -> Iterator[Provider]:
-    """A local LLM endpoint (``…/v1``) answering instantly: what the gateway path costs."""
+def running_provider(
+    port: int, answer: Callable[[dict[str, Any]], str] | None = None
+) -> Iterator[Provider]:
+    """A local LLM endpoint (``…/v1``) answering instantly: what the gateway path costs.
+
+    ``answer`` gives the assistant's text for a request (its JSON body); Jira's ``ANSWER`` when
+    it is None."""
     server = ThreadingHTTPServer(("127.0.0.1", port), _Completions)
     seen: list[dict[str, Any]] = []
     server.seen = seen  # type: ignore[attr-defined]
+    server.answer = answer  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
