@@ -6,6 +6,8 @@ push supersedes the running one). ``apply_review`` takes the job's analysis, add
 when the platform has a model, composes the review (``review.compose``) and applies it as
 idempotent steps: each step runs once per job (``ctx.effects``), and a comment is looked for by
 its marker before it is created, so neither a replayed event nor an ambiguous failure posts twice.
+The LLM review is such a step too: its result is recorded with the job's effects, so a retried
+apply (a Bitbucket 5xx while posting) reuses it and never asks the model again for the same job.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from plugin_sdk import PermanentError
+from pydantic import TypeAdapter
+
+from plugin_sdk import PermanentError, PluginNotReady
 from plugin_sdk.events import stable_event_id
 from plugin_sdk.jobs import JobOutcome
 from plugins.bitbucket.chunks import plan_chunks
@@ -43,6 +47,7 @@ if TYPE_CHECKING:
     from plugins.bitbucket.plugin import BitbucketPlugin
 
 LEDGER_PREFIX = "ledger:"
+_LLM_RESULT = TypeAdapter(LlmResult)
 
 
 async def load_ledger(plugin: BitbucketPlugin, key: str) -> Ledger:
@@ -150,6 +155,23 @@ async def _llm_review(
     return result, None
 
 
+async def _llm_review_once(
+    plugin: BitbucketPlugin, client: BitbucketClient, job: ReviewJob, job_id: str
+) -> tuple[LlmResult | None, str | None]:
+    """The job's LLM review, asked once per job: a retried apply gets the recorded result."""
+
+    async def ask() -> dict[str, Any]:
+        result, note = await _llm_review(plugin, client, job)
+        kept = _LLM_RESULT.dump_python(result, mode="json") if result is not None else None
+        return {"result": kept, "note": note}
+
+    recorded = await plugin.ctx.effects.run_once(f"{job_id}/llm", ask)
+    if recorded is None:
+        raise PluginNotReady(f"the LLM review of job {job_id} is under way in another attempt")
+    kept = recorded.get("result")
+    return (_LLM_RESULT.validate_python(kept) if kept else None), recorded.get("note")
+
+
 async def apply_review(plugin: BitbucketPlugin, outcome: JobOutcome) -> None:
     """Apply a finished review job to its pull request (nothing when a newer head exists)."""
     if not outcome.ok:
@@ -163,7 +185,7 @@ async def apply_review(plugin: BitbucketPlugin, outcome: JobOutcome) -> None:
     current = await client.pull_request(event.repo, event.pr_id)
     if current.head != head:
         return  # a newer push: its own review follows
-    llm, llm_note = await _llm_review(plugin, client, job)
+    llm, llm_note = await _llm_review_once(plugin, client, job, outcome.job_id)
     ledger = await load_ledger(plugin, event.review_key)
     composed = compose(event, head, job.settings, analysis, ledger, llm=llm, llm_note=llm_note)
     steps = Steps(plugin, client, outcome.job_id, event, head)

@@ -1,6 +1,8 @@
 """Reviews in the SDK harness against the simulators, beyond the basics of test_plugin.py: the
 analyzer switches, a hostile pull request, the commands' replies and a failed review said once
-(the real fetch over HTTP and the real sandbox)."""
+(the real fetch over HTTP and the real sandbox); a fetch the egress guard refuses; a retried
+apply that reuses the job's LLM review (the platform's gateway against a local OpenAI-compatible
+endpoint)."""
 
 from __future__ import annotations
 
@@ -11,8 +13,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from plugin_sdk.testing import PluginHarness
+from plugins.bitbucket.errors import BitbucketUnavailable
 from plugins.bitbucket.plugin import BitbucketPlugin
 from tests.plugins.bitbucket.conftest import SimServer
 from tests.plugins.bitbucket.repos import Made, account, cloud_pr, dc_pr, hostile
@@ -151,3 +155,87 @@ async def test_a_failed_review_is_said_once_without_secrets(sim: SimServer) -> N
     assert "0123456789abcdef" not in notes[0] and "not-the-token" not in notes[0]
     assert not [e for e in harness.published_events if e.subject == "review.completed"]
     await harness.aclose()
+
+
+async def test_a_clone_url_the_egress_guard_refuses_is_not_fetched(
+    sim: SimServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = cloud_pr(sim)
+    harness = _harness(sim, repositories=[made.repo.full_name])
+    await harness.install()
+    await harness.enable()
+    key, opened = _payloads("cloud", made)["opened"]
+    await harness.webhook(opened, headers={"X-Event-Key": key})
+    # the operator has not listed the simulator's loopback port: its clone URL is refused
+    monkeypatch.setenv("DCODER_EGRESS_ALLOW", "")
+    git = f"/bitbucket/{made.repo.owner}/{made.repo.slug}.git"
+    async with httpx.AsyncClient(base_url=sim.url, timeout=10) as http:
+        rule = {"path_prefix": git, "kind": "server_error", "status": 503, "count": 1}
+        assert (await http.post("/_sim/faults", json=rule)).status_code == 201
+        _auth(sim, harness, "cloud")
+        try:
+            [failed] = await harness.run_jobs()
+            assert failed.subject == "job.failed", failed.data
+            error = failed.data["error"]
+            assert f"refusing to fetch {sim.url}{git}" in error, error
+            assert "127.0.0.1 refused: it is a loopback address" in error, error
+            rules = (await http.get("/_sim/faults")).json()
+            mine = [r for r in rules if r["path_prefix"] == git]
+            assert mine and mine[0]["hits"] == 0, rules  # never asked: nothing fetched
+        finally:
+            await http.delete("/_sim/faults")
+    notes = [t for t in await _mine(sim, harness, made) if "did not finish" in t]
+    assert len(notes) == 1 and "loopback address" in notes[0], notes
+    await harness.aclose()
+
+
+async def test_a_retried_apply_reuses_the_jobs_llm_review(sim: SimServer) -> None:
+    from core.llm import LiteLlmGateway
+    from core.settings import LlmSettings
+    from plugin_sdk.events import Event, EventSource
+    from plugin_sdk.jobs import JOB_COMPLETED, outcome_data
+    from tests.plugins.jira.test_llm_endpoint import Provider
+
+    answer = {"findings": [{
+        "path": "app.py", "line": 2, "severity": "medium", "category": "error-handling",
+        "confidence": 0.9, "message": "KeyError when CMD is unset",
+        "fix_hint": "Use os.environ.get with a default.",
+    }]}  # fmt: skip
+    provider = Provider(["{}", json.dumps(answer), json.dumps(answer)])
+    url = await provider.start()
+    gateway = LiteLlmGateway(LlmSettings(model="openai/test-model", api_base=url,
+                                         api_key=SecretStr("k"), timeout_s=30))  # fmt: skip
+    await gateway.complete([{"role": "user", "content": "warm up"}], max_tokens=10)
+    provider.requests.clear()
+    made = cloud_pr(sim)
+    harness = _harness(sim, llm=gateway, repositories=[made.repo.full_name])  # type: ignore[arg-type]
+    await harness.install()
+    await harness.enable()
+    key, opened = _payloads("cloud", made)["opened"]
+    await harness.webhook(opened, headers={"X-Event-Key": key})
+    _auth(sim, harness, "cloud")
+    pull = f"/bitbucket/2.0/repositories/{made.repo.full_name}/pullrequests/{made.pr_id}"
+    async with httpx.AsyncClient(base_url=sim.url, timeout=10) as http:
+        rule = {"path_prefix": f"{pull}/comments", "method": "POST", "kind": "server_error",
+                "status": 503, "count": 1}  # fmt: skip
+        assert (await http.post("/_sim/faults", json=rule)).status_code == 201
+        with pytest.raises(BitbucketUnavailable, match="503"):  # the apply fails while posting
+            await harness.run_jobs()
+    assert len(provider.requests) == 1
+    [job] = harness.jobs
+    assert job.status == "done" and job.result is not None
+    event = Event(
+        id=f"{job.id}:done", subject=JOB_COMPLETED, tenant_id=harness.tenant_id,
+        source=EventSource(plugin="bitbucket", instance_id=harness.instance_id),
+        data=outcome_data(job.id, "review", job.submission.key, job.result, None, 1),
+    )  # fmt: skip
+    await harness.redeliver_event(event)  # the delivery's retry: the same job's outcome
+    await harness.redeliver_event(event)  # and a replay of it
+    assert len(provider.requests) == 1  # the model was asked once for the job
+    mine = await _mine(sim, harness, made)
+    assert len([t for t in mine if "KeyError when CMD is unset" in t]) == 1, mine
+    [summary] = [t for t in mine if "edited on every push" in t]
+    assert "and LLM review (prompt bitbucket-review@v1)" in summary
+    await harness.aclose()
+    assert provider.server is not None
+    provider.server.close()
