@@ -1,12 +1,16 @@
 """The LLM gateway: chat completions through litellm with whatever provider is configured.
 
 Without ``DCODER_LLM_MODEL`` the gateway is disabled and every agent does its deterministic work.
-litellm is imported lazily (it is heavy) with its cost map read locally (no network at import).
+litellm is imported lazily (it is heavy), off the event loop, with its cost map read locally (no
+network at import).
 """
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -35,8 +39,7 @@ class LiteLlmGateway:
         """The assistant's reply; transient provider failures raise RetryableError."""
         if not self.settings.model:
             raise PluginNotReady("no LLM model is configured (DCODER_LLM_MODEL)")
-        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-        import litellm
+        litellm = await _litellm()
 
         kwargs: dict[str, Any] = {
             "model": self.settings.model,
@@ -58,6 +61,17 @@ class LiteLlmGateway:
         except Exception as err:  # noqa: BLE001 - litellm raises many provider-specific types
             raise classify_llm_error(err) from err
         return str(response.choices[0].message.content or "")
+
+
+async def _litellm() -> Any:
+    """litellm, imported in a thread the first time: the import takes seconds of CPU, and on the
+    event loop it would stall every instance the tenant host runs (seen: ~3 s of a review's
+    first LLM call in ``bench/bench_bitbucket.py``)."""
+    module = sys.modules.get("litellm")
+    if module is None:
+        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        module = await asyncio.to_thread(importlib.import_module, "litellm")
+    return module
 
 
 #: Provider statuses worth another try later: timeouts, conflicts, rate limits and 5xx.
