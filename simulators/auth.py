@@ -59,7 +59,8 @@ class Principal:
     account_id: str
     email: str
     scheme: Literal["basic", "bearer"]
-    client_id: str | None = None
+    client_id: str | None = None  # set for OAuth 2.0 (3LO) access tokens: the calling app
+    scope: str = ""  # the OAuth 2.0 token's scopes (space-separated)
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,7 @@ def _bearer(config: SimulatorConfig, token: str, audiences: tuple[Audience, ...]
     claims = TokenIssuer(config).verify(token, audiences)
     # OAuth grants act for their subject; tokens for unknown subjects act as the demo user.
     found = account_by_id(config, claims.subject) or accounts(config)[0]
-    return Principal(found.account_id, found.email, "bearer", claims.client_id)
+    return Principal(found.account_id, found.email, "bearer", claims.client_id, claims.scope)
 
 
 def authenticate(

@@ -2,10 +2,12 @@
 
 Resolved issues with story points are pulled through JQL, page by page, ordered by ``updated``;
 each page is written before the next is asked for and the cursor moves with it, so a sync cut
-short (the hook's timeout, a Jira outage) continues where it stopped. The stories live in the
-instance store (``ctx.store``, never the database directly) in ``SHARDS`` values keyed by a hash
-of the issue key, so a re-synced issue replaces itself. The model is fitted in a background job
-(``fit_payload`` → ``fit`` in a Ray worker) and kept in the store as the estimator's bytes.
+short (a superseded or failed job, a Jira outage) continues where it stopped. The sync runs as
+the ``sync-history`` job (``sync_job.py``) in a Ray worker, writing through ``job.store``. The
+stories live in the instance store (``ctx.store`` / ``job.store``, never the database directly)
+in ``SHARDS`` values keyed by a hash of the issue key, so a re-synced issue replaces itself. The
+model is fitted in a background job (``fit_payload`` → ``fit`` in a Ray worker) and kept in the
+store as the estimator's bytes.
 """
 
 from __future__ import annotations
@@ -46,7 +48,6 @@ class SyncMeta(BaseModel):
     count: int = 0  # stories with points in the store
     synced_at: float | None = None
     complete: bool = False  # the last sync reached the end of the query
-    fitted_count: int = 0  # history size the last submitted fit saw
 
 
 def shard_of(key: str) -> str:
@@ -97,9 +98,9 @@ async def read_meta(store: KeyValueStore) -> SyncMeta:
 
 async def sync(
     client: JiraClient, store: KeyValueStore, fields: FieldIds, projects: Sequence[str],
-    budget_s: float,
+    budget_s: float | None = None,
 ) -> SyncMeta:  # fmt: skip
-    """Pull what changed since the last sync, page by page, until done or ``budget_s`` is up."""
+    """Pull what changed since the last sync, page by page, until done (or ``budget_s`` is up)."""
     if fields.story_points is None:
         raise PermanentError("no story-points field known: the history cannot be synced")
     meta = await read_meta(store)
@@ -109,7 +110,7 @@ async def sync(
     jql = history_jql(fields.story_points, projects, meta.since)
     wanted = ["summary", "description", "components", "labels", "issuetype", "created",
               "updated", fields.story_points]  # fmt: skip
-    deadline = time.monotonic() + budget_s
+    deadline = None if budget_s is None else time.monotonic() + budget_s
     page: list[dict[str, Any]] = []
     complete = True
     async for issue in client.search(jql, wanted):
@@ -117,7 +118,7 @@ async def sync(
         if len(page) >= 100:
             meta = await _write_page(store, meta, page, fields)
             page = []
-            if time.monotonic() > deadline:
+            if deadline is not None and time.monotonic() > deadline:
                 complete = False
                 break
     if page:

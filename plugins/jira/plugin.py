@@ -4,18 +4,18 @@ A ``comment_created`` that mentions the agent (never one of its own) is answered
 comment: analysis (LLM or rules), estimate from the site's synced history, the story-points
 field and a label set, ``jira.analysis.completed`` emitted. Each write is its own ledger step
 keyed by the comment, so a redelivery (or a retry after a failed field update) never posts twice.
-The history is synced by the ``sync-history`` schedule (and on enable); the model is fitted by
-the ``fit-model`` job. A ``review.completed`` (Bitbucket) is commented on each linked issue once,
-with a remote link to the pull request (``linked.py``). See docs/agents/jira.md.
+The history is synced by the ``sync-history`` job (submitted on enable and by the schedule of
+that name, ``sync_job.py``); the model is fitted by the ``fit-model`` job when it grew. A
+``review.completed`` (Bitbucket) is commented on each linked issue once, with a remote link to
+the pull request (``linked.py``). See docs/agents/jira.md.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
-
-from pydantic import BaseModel, ConfigDict
 
 from plugin_sdk import (
     Event,
@@ -39,27 +39,16 @@ from .mentions import AgentIdentity, Command, Request, author_of, find_request
 from .render import to_adf, to_wiki
 from .report import Report
 from .reviews import REVIEW_COMPLETED
-from .story import FieldIds, story_from_issue
+from .site import SITE_KEY, Site
+from .story import story_from_issue
+from .sync_job import SYNC_ERROR_KEY, SYNC_KIND, after_sync, run_sync, submit_sync
+from .webhook import ensure_webhook, remove_webhook, webhook_note
 
-SITE_KEY = "site"
-WEBHOOK_KEY = "webhook"
+__all__ = ["SITE_KEY", "JiraPlugin", "Site"]
+
 MODEL_ERROR_KEY = "model-error"
 SYNC_SCHEDULE = "sync-history"
 COMPLETED = "jira.analysis.completed"
-ENABLE_SYNC_BUDGET_S = 15.0
-TICK_SYNC_BUDGET_S = 20.0
-
-
-class Site(BaseModel):
-    """What ``configure`` learnt about the site, kept in the instance store."""
-
-    model_config = ConfigDict(frozen=True)
-
-    agent: AgentIdentity
-    agent_name: str
-    fields: FieldIds
-    deployment_type: str
-    version: str
 
 
 class JiraPlugin(Plugin[JiraConfig]):
@@ -122,75 +111,38 @@ class JiraPlugin(Plugin[JiraConfig]):
         return Site.model_validate(raw) if raw is not None else await self._check_site()
 
     # --- remote set-up ------------------------------------------------------------------------
-    def webhook_url(self) -> str | None:
-        """Where the site sends ``comment_created`` (needs ``service_url``)."""
-        if not self.config.service_url:
-            return None
-        base = self.config.service_url.rstrip("/")
-        return f"{base}/v1/webhooks/{self.ctx.tenant_id}/{self.ctx.instance_id}"
-
     async def install(self) -> None:
-        """Register the site's webhook (Cloud, with ``service_url``) once credentials work."""
+        """Register the site's webhook (where the agent may, ``webhook.py``) with credentials."""
         try:
-            await self._ensure_webhook()
+            await ensure_webhook(self)
         except JiraAuthFailed:
             if not await self._no_credentials():
                 raise
 
-    async def _ensure_webhook(self) -> None:
-        url = self.webhook_url()
-        if url is None or self.config.deployment == "dc" or await self.ctx.store.get(WEBHOOK_KEY):
-            return
-        client = self.client()
-        found = next((w for w in await client.webhooks() if w.get("url") == url), None)
-        if found is not None:
-            hook_id = int(str(found["self"]).rstrip("/").rsplit("/", 1)[-1])
-        else:
-            projects = ", ".join(self.config.projects)
-            jql = f"project in ({projects})" if projects else ""
-            secret = self.ctx.secrets["webhook_secret"]
-            hook_id = await client.register_webhook(
-                "dcoder agent", url, ["comment_created"], jql, secret
-            )
-        await self.ctx.store.set(WEBHOOK_KEY, {"id": hook_id, "url": url})
-
     async def enable(self) -> None:
-        """Check the site, register the webhook, start the history (the schedule continues)."""
+        """Check the site, register the webhook, submit the history sync (the schedule repeats)."""
         await self.site()
-        await self._ensure_webhook()
-        await self._sync_and_fit(ENABLE_SYNC_BUDGET_S)
+        await ensure_webhook(self)
+        await submit_sync(self)
 
     async def uninstall(self) -> None:
         """Remove the webhook ``install`` registered (best effort)."""
-        hook = await self.ctx.store.get(WEBHOOK_KEY)
-        if hook:
-            await self.client().delete_webhook(int(hook["id"]))
+        await remove_webhook(self)
 
     # --- history --------------------------------------------------------------------------------
     async def run_scheduled(self, name: str) -> None:
-        """``sync-history``: pull what changed; refit when the history grew."""
+        """``sync-history``: submit the sync job (it supersedes a live one of the same key)."""
         if name == SYNC_SCHEDULE:
-            await self._sync_and_fit(TICK_SYNC_BUDGET_S)
-
-    async def _sync_and_fit(self, budget_s: float) -> None:
-        site = await self.site()
-        if site.fields.story_points is None:
-            return  # no points field (set_story_points false): nothing to learn from
-        store = self.ctx.store
-        meta = await history.sync(self.client(), store, site.fields, self.config.projects, budget_s)
-        if meta.count < self.config.min_history or meta.count == meta.fitted_count:
-            return
-        payload = history.fit_payload(await history.load(store))
-        await self.ctx.jobs.submit(history.FIT_KIND, payload, key="fit")
-        fitted = meta.model_copy(update={"fitted_count": meta.count})
-        await store.set(history.META_KEY, fitted.model_dump(mode="json"))
+            await submit_sync(self)
 
     @classmethod
-    def run_job(cls, job: JobRun) -> dict[str, Any]:
-        """``fit-model``: fit the site's estimator in the worker (one process)."""
-        if job.kind != history.FIT_KIND:
-            raise PermanentError(f"unknown job kind {job.kind!r}")
-        return history.fit(job.payload)
+    async def run_job(cls, job: JobRun) -> dict[str, Any]:
+        """``sync-history`` (JQL pages → ``job.store``) and ``fit-model`` (one process)."""
+        if job.kind == SYNC_KIND:
+            return await run_sync(job)
+        if job.kind == history.FIT_KIND:
+            return await asyncio.to_thread(history.fit, job.payload)
+        raise PermanentError(f"unknown job kind {job.kind!r}")
 
     async def handle_event(self, event: Event) -> None:
         """A review: tell its linked issues. A finished fit: keep the model (or why it failed)."""
@@ -198,6 +150,8 @@ class JiraPlugin(Plugin[JiraConfig]):
             await tell_linked_issues(self, event)
             return
         outcome = JobOutcome.of(event)
+        if outcome is not None and outcome.kind == SYNC_KIND:
+            await after_sync(self, event, outcome)
         if outcome is None or outcome.kind != history.FIT_KIND:
             return
         async with self.ctx.effects.once(event.id, "model") as first:
@@ -291,20 +245,12 @@ class JiraPlugin(Plugin[JiraConfig]):
         model = await store.get(history.MODEL_KEY)
         parts = [f"history: {meta.count} stories with points"]
         parts.append(f"model: {model['history_size']} stories" if model else "model: none yet")
+        if error := await store.get(SYNC_ERROR_KEY):
+            parts.append(f"last sync failed: {error}")
         if error := await store.get(MODEL_ERROR_KEY):
             parts.append(f"last fit failed: {error}")
-        parts.append(await self._webhook_note())
+        parts.append(await webhook_note(self))
         return Health(detail="; ".join(parts))
-
-    async def _webhook_note(self) -> str:
-        hook = await self.ctx.store.get(WEBHOOK_KEY)
-        if hook:
-            return f"webhook {hook['id']} registered"
-        url = self.webhook_url() or "<service>/v1/webhooks/<tenant>/<instance>"
-        return (
-            f"webhook not registered by the agent: on the site add a webhook to {url} for "
-            "'Comment created' with the instance's webhook_secret (docs/agents/jira.md)"
-        )
 
 
 def _key(payload: dict[str, object]) -> str:

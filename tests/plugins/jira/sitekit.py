@@ -100,3 +100,13 @@ def fault(sim_url: str, **rule: Any) -> None:
 def clear_faults(sim_url: str) -> None:
     """Remove every injected fault."""
     httpx.delete(f"{sim_url}/_sim/faults", timeout=10)
+
+
+async def settle_jobs(harness: Any) -> list[str]:
+    """Run the harness's jobs until none is queued (a sync's completion submits the fit);
+    the kinds run, in order."""
+    ran: list[str] = []
+    while queued := harness.job_queue.queued():
+        ran += [job.submission.kind for job in queued]
+        await harness.run_jobs()
+    return ran

@@ -29,8 +29,8 @@ def test_manifest_says_what_works_and_declares_auth_kinds() -> None:
         "oauth2_authorization_code",
     ]
     assert manifest.events.emits == ["jira.analysis.completed"]
-    assert [j.kind for j in manifest.jobs] == ["fit-model"]
-    assert manifest.jobs[0].resources == {"CPU": 0.5}  # the fit runs with workers=1
+    assert [j.kind for j in manifest.jobs] == ["sync-history", "fit-model"]
+    assert manifest.jobs[1].resources == {"CPU": 0.5}  # the fit runs with workers=1
     assert [s.name for s in manifest.schedules] == ["sync-history"]
 
 

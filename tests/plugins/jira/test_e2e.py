@@ -10,6 +10,7 @@ it (``DCODER_EGRESS_ALLOW`` lets plugins reach only that loopback port).
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import secrets
 import threading
@@ -145,8 +146,8 @@ def _install(serve_url: str, sim: Sim, tenant: TenantClient, mount: str = "/jira
         _authorize(serve_url, sim, agent)
     enabled = tenant.http.post(f"{agent.base}/enable")
     assert enabled.status_code == 200, enabled.text
-    if dc:  # Data Center: the admin registers the webhook (the agent can't on DC)
-        _register_dc_webhook(sim, serve_url, agent)
+    if dc or oauth:  # Data Center and 3LO: the admin registers the webhook (the agent may not)
+        _register_admin_webhook(sim, serve_url, agent)
     return agent
 
 
@@ -175,13 +176,16 @@ def _refresh_token(test_services: TestServices, agent: Agent) -> str:
     return asyncio.run(read())
 
 
-def _register_dc_webhook(sim: Sim, serve_url: str, agent: Agent) -> None:
+def _register_admin_webhook(sim: Sim, serve_url: str, agent: Agent) -> None:
+    """What the site's admin does (their PAT on DC, API token on Cloud): a signed webhook."""
     admin = kit.account(sim.config, "demo")
-    response = httpx.post(f"{sim.url}/jira-dc/rest/webhooks/1.0/webhook", json={
+    basic = base64.b64encode(f"{admin.email}:{admin.api_token}".encode()).decode()
+    auth = f"Bearer {admin.pat}" if agent.mount == "/jira-dc" else f"Basic {basic}"
+    response = httpx.post(f"{sim.url}{agent.mount}/rest/webhooks/1.0/webhook", json={
         "name": "dcoder", "url": f"{serve_url}/v1/webhooks/{agent.tenant.id}/{agent.id}",
         "events": ["comment_created"], "secret": agent.secret,
         "filters": {"issue-related-events-section": f"project = {agent.project}"},
-    }, headers={"Authorization": f"Bearer {admin.pat}"}, timeout=10)  # fmt: skip
+    }, headers={"Authorization": auth}, timeout=10)  # fmt: skip
     assert response.status_code == 201, response.text
 
 
@@ -333,6 +337,10 @@ def test_3lo_tokens_are_refreshed_before_expiry_and_after_a_401(
     # the simulator's consent authorizes its demo user: that account is the agent here
     agent = _install(serve_url, sim, new_tenant(serve_url, "j3lo"), oauth=True,
                      oauth_site=sim.url)  # fmt: skip
+    # an OAuth 2.0 instance registers no admin webhook (not in the OAuth 2.0 API): the admin's
+    [hook] = [w for w in sim.state().webhooks.values() if w.url.endswith(agent.id)]
+    assert hook.name == "dcoder" and hook.secret == agent.secret
+    assert "OAuth 2.0 instance may not register admin webhooks" in agent.health()["detail"]
     issued = _refresh_token(test_services, agent)
     key = kit.story(sim.state(), agent.project)
     kit.fault(sim.url, path_prefix=f"/jira/rest/api/3/issue/{key}", method="GET",

@@ -85,16 +85,19 @@ async def test_history_sync_fit_job_and_an_estimate_sets_field_and_label(
     project, harness = site
     state, agent = _state(sim), kit.account(sim.config, "dcoder-agent")
     kit.history(state, project, 60)
-    await harness.tick("sync-history")
+    await harness.tick("sync-history")  # supersedes the sync enable queued (same key)
+    [sync] = harness.job_queue.queued()
+    assert (sync.submission.kind, sync.submission.key) == ("sync-history", "sync-history")
+    await harness.run_jobs()  # the sync; its job.completed submits the fit
     meta = await history.read_meta(harness.store)
-    assert meta.count == 60 and meta.complete
-    [job] = harness.jobs
+    assert meta.count == 60 and meta.complete and sync.result["added"] == 60
+    [job] = harness.job_queue.queued()
     assert job.submission.kind == "fit-model" and len(job.submission.payload["stories"]) == 60
     await harness.run_jobs()
     model = await harness.store.get(history.MODEL_KEY) or {}
     assert model["history_size"] == 60
-    await harness.tick("sync-history")  # nothing new: no second fit
-    assert len(harness.jobs) == 1
+    await harness.tick("sync-history")  # nothing new: a sync, no second fit
+    assert await kit.settle_jobs(harness) == ["sync-history"]
     key = kit.story(state, project)
     await _mention(sim, harness, key, "estimate")
     [answer] = kit.agent_comments(state, key, agent)
@@ -129,7 +132,7 @@ async def test_field_update_failing_after_the_comment_is_retried_without_a_secon
     state, agent = _state(sim), kit.account(sim.config, "dcoder-agent")
     kit.history(state, project, 30)
     await harness.tick("sync-history")
-    await harness.run_jobs()
+    await kit.settle_jobs(harness)
     key = kit.story(state, project)
     mention = kit.comment(sim.url + "/jira", kit.account(sim.config, "alice"), key,
                           f"[~accountid:{agent.account_id}] estimate")  # fmt: skip

@@ -6,7 +6,8 @@ import httpx
 
 from plugin_sdk.testing import PluginHarness
 from plugins.jira import history
-from plugins.jira.plugin import JiraPlugin
+from plugins.jira.plugin import SITE_KEY, JiraPlugin
+from plugins.jira.sync_job import FITTED_KEY
 from simulators.jira.state import JiraState
 from tests.plugins.jira import sitekit as kit
 from tests.plugins.jira.conftest import SimServer
@@ -42,12 +43,38 @@ async def test_second_sync_adds_only_what_changed_and_refits(sim: SimServer) -> 
     me = kit.account(sim.config, "dcoder-agent")
     harness.http.auth = httpx.BasicAuth(me.email, me.api_token)
     await harness.install()
-    await harness.enable()  # the first sync: 12 stories, a fit
-    assert (await history.read_meta(harness.store)).count == 12 and len(harness.jobs) == 1
-    kit.history(state, project, 15)  # 3 more (the first 12 rows again are new issues too)
+    await harness.enable()  # submits the first sync as a job
+    assert await kit.settle_jobs(harness) == ["sync-history", "fit-model"]  # 12 stories, a fit
+    assert (await history.read_meta(harness.store)).count == 12
+    kit.history(state, project, 15)  # 15 more issues
     kit.story(state, project)  # open, no points: never part of the history
     await harness.tick("sync-history")
+    assert await kit.settle_jobs(harness) == ["sync-history", "fit-model"]
     meta = await history.read_meta(harness.store)
-    assert meta.count == 27 and meta.fitted_count == 27 and len(harness.jobs) == 2
+    assert meta.count == 27 and await harness.store.get(FITTED_KEY) == 27
+    assert harness.jobs[2].result["added"] == 15 and harness.jobs[2].result["complete"]
     assert len(await history.load(harness.store)) == 27
+    await harness.tick("sync-history")  # nothing changed: a sync, no fit
+    assert await kit.settle_jobs(harness) == ["sync-history"]
+    assert harness.jobs[-1].result["added"] == 0
+    await harness.aclose()
+
+
+async def test_a_failed_sync_is_said_on_health_until_the_next_one_works(sim: SimServer) -> None:
+    state: JiraState = sim.mounted("/jira").state.jira
+    project = kit.new_project(state)
+    harness = PluginHarness(JiraPlugin, secrets={"webhook_secret": "s"}, config={
+        "base_url": sim.url + "/jira", "projects": [project], "min_history": 5})  # fmt: skip
+    me = kit.account(sim.config, "dcoder-agent")
+    harness.http.auth = httpx.BasicAuth(me.email, me.api_token)
+    await harness.install()
+    await harness.enable()
+    await harness.store.delete(SITE_KEY)  # as if the job ran for an instance never checked
+    await harness.run_jobs()
+    assert harness.jobs[0].status == "failed" and "not checked yet" in str(harness.jobs[0].error)
+    await harness.plugin.site()  # checked again (as the next tick does)
+    assert "last sync failed: PermanentError" in (await harness.health()).detail
+    await harness.tick("sync-history")  # the tick checks the site again, the sync works
+    assert await kit.settle_jobs(harness) == ["sync-history"]
+    assert "last sync failed" not in (await harness.health()).detail
     await harness.aclose()
