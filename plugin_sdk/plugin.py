@@ -138,7 +138,8 @@ class Plugin(Generic[ConfigT]):
 
         Runs in a Ray worker process (not the tenant host): no ``self``, no ``PluginContext``;
         ``job.payload`` and ``job.config`` are its input, ``job.progress(f)`` reports progress.
-        May be ``async def`` (it then runs in its own event loop). Raising fails the job.
+        May be ``async def`` (it then runs in its own event loop and may use its instance's
+        ``job.store`` and ``job.http``). Raising fails the job.
         """
         raise PermanentError(f"plugin {cls.__name__} runs no background jobs")
 
