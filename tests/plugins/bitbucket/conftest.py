@@ -3,6 +3,10 @@
 A test using the session's simulator has its loopback port on the egress guard's allow-list
 (``DCODER_EGRESS_ALLOW``, as an operator would list a LAN server): the review job's ``git fetch``
 passes the guard in the harness too.
+
+``esim``: the end-to-end tests' simulator (one per module) on a copy of the port the session
+reserved for simulators, the only loopback port ``DCODER_EGRESS_ALLOW`` lets the service's
+plugins reach (the OAuth tests use the same port with their own copy).
 """
 
 from __future__ import annotations
@@ -10,15 +14,22 @@ from __future__ import annotations
 import copy
 import json
 import os
+import threading
+import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import uvicorn
 
 from core.settings import Settings
+from simulators.app import create_app
+from simulators.config import SimulatorConfig
+from tests.conftest import TestServices
 from tests.simulators.conftest import SimServer, sim
 
-__all__ = ["SimServer", "contract", "sim"]
+__all__ = ["SimServer", "contract", "esim", "sim"]
 
 
 def contract(product: str, name: str) -> dict[str, Any]:
@@ -38,3 +49,25 @@ def _simulator_reachable(request: pytest.FixtureRequest, monkeypatch: pytest.Mon
     entry = f"127.0.0.1:{urlsplit(server.url).port}"
     listed = os.environ.get("DCODER_EGRESS_ALLOW", "")
     monkeypatch.setenv("DCODER_EGRESS_ALLOW", ",".join(e for e in (listed, entry) if e))
+
+
+@pytest.fixture(scope="module")
+def esim(
+    test_services: TestServices, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SimServer]:
+    assert test_services.sim_socket is not None
+    sock = test_services.sim_socket.dup()  # closing ours leaves the session's port open
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    config = SimulatorConfig(base_url=url, data_dir=tmp_path_factory.mktemp("bb-e2e"))
+    app = create_app(config)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the end-to-end simulator did not start")
+        time.sleep(0.05)
+    yield SimServer(url, config, app)
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -15,27 +15,22 @@ import base64
 import secrets
 import subprocess
 import tempfile
-import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import pytest
-import uvicorn
 
 from plugins.bitbucket.client import BitbucketClient, PostedComment, client_for
 from plugins.bitbucket.errors import BitbucketNotFound
 from plugins.bitbucket.events import RepoRef
-from simulators.app import create_app
-from simulators.config import SimulatorConfig
 from simulators.webhooks_out import delivery_headers
-from tests.conftest import TestServices
 from tests.plugins.bitbucket.conftest import SimServer
-from tests.plugins.bitbucket.repos import account
+from tests.plugins.bitbucket.repos import Link, account
 from tests.serve_app.api_client import TenantClient, new_tenant
 
 BASE = {
@@ -58,24 +53,6 @@ WAIT_S = 240.0
 BRANCH = "feature/SHOP-12-run"
 TITLE = "SHOP-12 Run the configured command"
 T = TypeVar("T")
-
-
-@pytest.fixture(scope="module")
-def esim(
-    test_services: TestServices, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[SimServer]:
-    assert test_services.sim_socket is not None
-    sock = test_services.sim_socket.dup()  # closing ours leaves the session's port open
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    config = SimulatorConfig(base_url=url, data_dir=tmp_path_factory.mktemp("bb-e2e"))
-    app = create_app(config)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    _wait("the simulator", lambda: server.started, 15)
-    yield SimServer(url, config, app)
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def _wait(what: str, probe: Callable[[], Any], timeout_s: float = WAIT_S,
@@ -182,8 +159,15 @@ def _alice_header(sim: SimServer, flavour: str) -> str:
     )
 
 
-def _repository(sim: SimServer, flavour: str, tmp: Path) -> tuple[RepoRef, Path]:
-    """A repository of the simulator with main and Alice's branch (V1), and her work tree."""
+def _repository(
+    sim: SimServer,
+    flavour: str,
+    tmp: Path,
+    base: Mapping[str, str | Link] = BASE,
+    feature: Mapping[str, str | Link] | None = None,
+) -> tuple[RepoRef, Path]:
+    """A repository of the simulator with main (``base``) and Alice's branch (``feature`` on
+    top; V1 by default), and her work tree."""
     owner = "acme" if flavour == "cloud" else "SHOP"
     repo = RepoRef(owner=owner, slug="svc-" + uuid.uuid4().hex[:8])
     if flavour == "cloud":
@@ -195,17 +179,28 @@ def _repository(sim: SimServer, flavour: str, tmp: Path) -> tuple[RepoRef, Path]
         remote = f"{sim.url}/bitbucket-dc/scm/{owner}/{repo.slug}.git"
     work = Path(tempfile.mkdtemp(dir=tmp))
     _git(work, "init", "-q", "-b", "main")
-    for name, text in BASE.items():
-        (work / name).parent.mkdir(parents=True, exist_ok=True)
-        (work / name).write_text(text)
+    _write(work, base)
     _git(work, "add", "-A")
     _git(work, "commit", "-qm", "Initial commit")
     _git(work, "checkout", "-qb", BRANCH)
-    (work / "app.py").write_text(V1)
-    _git(work, "commit", "-qam", "OPS-7 run the configured command")
+    _write(work, {"app.py": V1} if feature is None else feature)
+    _git(work, "add", "-A")
+    _git(work, "commit", "-qm", "OPS-7 run the configured command")
     _git(work, "push", "-q", str(bare), "main", BRANCH)
     _git(work, "remote", "add", "origin", remote)
     return repo, work
+
+
+def _write(work: Path, files: Mapping[str, str | Link]) -> None:
+    for name, text in files.items():
+        path = work / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_symlink() or path.exists():
+            path.unlink()
+        if isinstance(text, Link):
+            path.symlink_to(text.target)
+        else:
+            path.write_text(text)
 
 
 def _install(
@@ -231,9 +226,16 @@ def _install(
     return tenant, iid
 
 
-def _open_pr(serve_url: str, sim: SimServer, flavour: str, tmp: Path) -> Pr:
+def _open_pr(
+    serve_url: str,
+    sim: SimServer,
+    flavour: str,
+    tmp: Path,
+    base: Mapping[str, str | Link] = BASE,
+    feature: Mapping[str, str | Link] | None = None,
+) -> Pr:
     """A tenant with the agent installed; Alice's repository, its webhook, then her PR."""
-    repo, work = _repository(sim, flavour, tmp)
+    repo, work = _repository(sim, flavour, tmp, base, feature)
     secret = secrets.token_urlsafe(24)
     tenant, iid = _install(serve_url, sim, flavour, repo, secret)
     pr = Pr(sim, tenant, iid, flavour, repo, work)

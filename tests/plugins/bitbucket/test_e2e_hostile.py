@@ -1,0 +1,98 @@
+"""A hostile pull request and the analyzer switches through the whole service (Ray, NATS,
+PostgreSQL, the sandbox, the simulator's git over HTTP), beyond the SDK harness's versions in
+test_plugin_review.py: what a Ray worker on a sandbox node does with a pull request that attacks
+it, and what the base branch's ``.dcoder/review.yaml`` switches off.
+
+The simulator (``esim``, conftest) and the helpers are test_e2e.py's; one flavour each (the
+harness runs both): the review path is the same, only the client differs.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+from tests.plugins.bitbucket.conftest import SimServer
+from tests.plugins.bitbucket.repos import MAIN, hostile
+from tests.plugins.bitbucket.test_e2e import (
+    BASE,
+    Pr,
+    _inline,
+    _open_pr,
+    _reviewed,
+    _summaries,
+    _wait,
+)
+
+
+def _jobs(pr: Pr) -> list[dict[str, Any]]:
+    jobs: list[dict[str, Any]] = pr.tenant.http.get(f"/v1/tenants/{pr.tenant.id}/jobs").json()
+    return jobs
+
+
+def _bomb(ran: Path) -> str:
+    """A fork bomb whose first act leaves a trace: ``ran`` exists if anything ever ran it."""
+    trace = f"pathlib.Path({str(ran)!r}).mkdir(parents=True)\n"
+    return f"import os\nimport pathlib\n\n{trace}while True:\n    os.fork()\n"
+
+
+def test_a_hostile_pull_request_is_contained_by_the_service(
+    serve_url: str, esim: SimServer, tmp_path: Path
+) -> None:
+    marker = f"HOST-SECRET-{uuid.uuid4().hex}"
+    host = tmp_path / "host"  # a host directory holding code an analyzer would flag
+    host.mkdir()
+    (host / "secret.py").write_text(
+        f'import subprocess\n\nsubprocess.run("{marker}", shell=True)  # {marker}\n'
+    )
+    ran = tmp_path / "ran"
+    feature = hostile(host) | {
+        "setup.py": _bomb(ran / "setup.py"),
+        "conftest.py": _bomb(ran / "conftest.py"),
+        "setup.sh": f"mkdir -p {ran}/setup.sh\n:(){{ :|:& }};:\n",
+    }
+    pr = _open_pr(serve_url, esim, "cloud", tmp_path, base=MAIN, feature=feature)
+    head = pr.head()
+    _wait("the hostile pull request's review", lambda: _reviewed(pr, head), show=pr.state)
+    [job] = _jobs(pr)
+    assert job["status"] == "done" and job["attempts"] == 1, job
+    analysis = job["result"]["analysis"]
+    found = {f["path"] for f in analysis["findings"]}
+    links = {"passwd.py", "environ.py", "host_code.py", "pkg/secrets.py"}
+    assert not found & links and not any(p.startswith("hostdata") for p in found), found
+    # nothing of the host in the job (its result, its payload), any comment or the report
+    comments = pr.comments()
+    said = json.dumps(job) + "".join(c.text for c in comments) + json.dumps(pr.report(head))
+    passwd = Path("/etc/passwd").read_text().splitlines()[0]
+    for leaked in (marker, passwd, str(host)):
+        assert leaked not in said, leaked
+    assert not ran.exists(), sorted(p.name for p in ran.iterdir())  # no bomb ever started
+    # the base branch's settings apply (threshold medium, 5 comments), not the pull request's
+    # own file, which switched every analyzer off and allowed no comment
+    [summary] = _summaries(pr)
+    assert f".dcoder/review.yaml at {job['payload']['base'][:12]}" in summary.text, summary.text
+    assert "semgrep" in summary.text and "FAIL" in summary.text
+    inline = _inline(pr)
+    assert {(c.inline.path, c.inline.line) for c in inline if c.inline} == {("app.py", 6)}
+
+
+def test_analyzers_switched_off_in_the_base_branch_leave_no_findings(
+    serve_url: str, esim: SimServer, tmp_path: Path
+) -> None:
+    only_ruff = "analyzers: {semgrep: false, bandit: false, dataflow: false}\n"
+    base = BASE | {".dcoder/review.yaml": BASE[".dcoder/review.yaml"] + only_ruff}
+    pr = _open_pr(serve_url, esim, "dc", tmp_path, base=base)
+    head = pr.head()
+    _wait("the review", lambda: _reviewed(pr, head), show=pr.state)
+    [job] = _jobs(pr)
+    assert job["status"] == "done", job
+    analysis = job["result"]["analysis"]
+    assert [run["tool"] for run in analysis["runs"]] == ["ruff"]  # the others never started
+    found = {(f["tool"], f["path"], f["start_line"]) for f in analysis["findings"]}
+    assert ("ruff", "app.py", 7) in found and {t for t, _, _ in found} == {"ruff"}, found
+    inline = _inline(pr)
+    assert inline and all("`ruff/" in c.text for c in inline), [c.text[:100] for c in inline]
+    [summary] = _summaries(pr)
+    assert "(ruff)" in summary.text and "semgrep" not in summary.text, summary.text
