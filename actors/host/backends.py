@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -51,31 +52,91 @@ class PostgresKeyValueStore:
         return [r["key"] for r in rows]
 
 
+class _Coalesced:
+    """Claims (or completions) of one ledger issued in the same turn of the event loop, sent as
+    one statement: the deliveries of a relay batch run their handlers concurrently, and each
+    used to cost its own round trip (and PostgreSQL its own statement) for each step."""
+
+    def __init__(self, flush: Callable[[list[tuple[str, Any]]], Awaitable[set[str]]]) -> None:
+        self._flush = flush
+        self._waiting: list[tuple[str, Any, asyncio.Future[bool]]] = []
+        self._sending: set[asyncio.Task[None]] = set()  # the loop keeps only weak references
+
+    async def __call__(self, key: str, value: Any) -> bool:
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((key, value, future))
+        if len(self._waiting) == 1:
+            task = asyncio.get_running_loop().create_task(self._send())
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+        return await future
+
+    async def _send(self) -> None:
+        await asyncio.sleep(0)  # one turn: the other handlers of the batch get here too
+        batch, self._waiting = self._waiting, []
+        try:
+            hit = await self._flush([(key, value) for key, value, _ in batch])
+        except Exception as err:  # noqa: BLE001 - every caller gets the statement's failure
+            for *_, future in batch:
+                if not future.done():
+                    future.set_exception(err)
+            return
+        except BaseException:
+            for *_, future in batch:
+                future.cancel()
+            raise
+        seen: set[str] = set()
+        for key, _, future in batch:
+            # a key twice in one batch: the first caller has the claim, the second does not
+            if not future.done():
+                future.set_result(key in hit and key not in seen)
+            seen.add(key)
+
+
 class PostgresEffectLedger:
-    """EffectLedger on ``instance_effects``: atomic claims; expired pending claims reclaimable."""
+    """EffectLedger on ``instance_effects``: atomic claims; expired pending claims reclaimable.
+
+    Concurrent claims and completions (a batch of deliveries to this instance) are coalesced
+    into one statement each; every key keeps its own outcome.
+    """
 
     def __init__(self, db: Database, instance_id: str) -> None:
         self.db = db
         self.instance_id = instance_id
+        self._claims = _Coalesced(self._claim_many)
+        self._completions = _Coalesced(self._complete_many)
 
     async def claim(self, key: str, *, lease_s: float) -> bool:
-        row = await self.db.fetchrow(
+        return await self._claims(key, lease_s)
+
+    async def _claim_many(self, items: list[tuple[str, Any]]) -> set[str]:
+        keys: dict[str, float] = {}
+        for key, lease_s in items:
+            keys.setdefault(key, float(lease_s))  # once per statement (ON CONFLICT needs it)
+        rows = await self.db.fetch(
             "INSERT INTO instance_effects (instance_id, key, status, lease_until)"
-            " VALUES ($1, $2, 'pending', now() + make_interval(secs => $3::float8))"
+            " SELECT $1, t.key, 'pending', now() + make_interval(secs => t.lease_s)"
+            " FROM unnest($2::text[], $3::float8[]) AS t(key, lease_s)"
             " ON CONFLICT (instance_id, key) DO UPDATE"
             " SET lease_until = EXCLUDED.lease_until, updated_at = now()"
             " WHERE instance_effects.status = 'pending' AND instance_effects.lease_until < now()"
             " RETURNING key",
-            self.instance_id, key, lease_s,
+            self.instance_id, list(keys), list(keys.values()),
         )  # fmt: skip
-        return row is not None
+        return {row["key"] for row in rows}
 
     async def complete(self, key: str, result: Any = None) -> None:
+        await self._completions(key, json.dumps(result))
+
+    async def _complete_many(self, items: list[tuple[str, Any]]) -> set[str]:
         await self.db.execute(
-            "UPDATE instance_effects SET status = 'done', result = $3::jsonb, lease_until = NULL,"
-            " updated_at = now() WHERE instance_id = $1 AND key = $2",
-            self.instance_id, key, json.dumps(result),
+            "UPDATE instance_effects e SET status = 'done', result = t.result::jsonb,"
+            " lease_until = NULL, updated_at = now()"
+            " FROM unnest($2::text[], $3::text[]) AS t(key, result)"
+            " WHERE e.instance_id = $1 AND e.key = t.key",
+            self.instance_id, [key for key, _ in items], [value for _, value in items],
         )  # fmt: skip
+        return set()
 
     async def release(self, key: str) -> None:
         await self.db.execute(
