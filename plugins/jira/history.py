@@ -1,8 +1,11 @@
 """The site's history for estimates: synced into the instance store, fitted by a job.
 
 Resolved issues with story points are pulled through JQL, page by page, ordered by ``updated``;
-each page is written before the next is asked for and the cursor moves with it, so a sync cut
-short (a superseded or failed job, a Jira outage) continues where it stopped. The sync runs as
+they are written in batches (``WRITE_BATCH`` issues, or what came in ``WRITE_EVERY_S``) and the
+cursor moves with each write, so a sync cut short (a superseded or failed job, a Jira outage)
+continues where the last write stopped. Every write rewrites the shards it touches, whose size
+grows with the history: a write per 100-issue page made the 10k sync job take 54 s instead of 8
+(bench/bench_jira.py, on the same busy machine). The sync runs as
 the ``sync-history`` job (``sync_job.py``) in a Ray worker, writing through ``job.store``. The
 stories live in the instance store (``ctx.store`` / ``job.store``, never the database directly)
 in ``SHARDS`` values keyed by a hash of the issue key, so a re-synced issue replaces itself. The
@@ -38,6 +41,8 @@ STORED_DESCRIPTION = 2000  # what the similarity and the estimator read of a des
 PAYLOAD_BUDGET = 200_000  # bytes of stories in one fit job's payload (the limit is 256 KiB)
 PAYLOAD_DESCRIPTION = 400
 MAX_MODEL_B64 = 750_000  # the job's result travels as one JetStream message (1 MiB)
+WRITE_BATCH = 1000  # issues per write of the shards (ten REST pages)
+WRITE_EVERY_S = 10.0  # ... or what came in this long, whichever is first
 OVERLAP = timedelta(days=1)  # JQL dates are minutes in the agent's time zone: re-read a day
 
 
@@ -100,25 +105,25 @@ async def sync(
     client: JiraClient, store: KeyValueStore, fields: FieldIds, projects: Sequence[str],
     budget_s: float | None = None,
 ) -> SyncMeta:  # fmt: skip
-    """Pull what changed since the last sync, page by page, until done (or ``budget_s`` is up)."""
+    """Pull what changed since the last sync, in batches, until done (or ``budget_s`` is up)."""
     if fields.story_points is None:
         raise PermanentError("no story-points field known: the history cannot be synced")
     meta = await read_meta(store)
     # counted once here (a write cut short between a shard and the meta cannot leave the count
-    # behind), then page by page from the shards each page touches: not every shard per page
+    # behind), then batch by batch from the shards each batch touches
     meta = meta.model_copy(update={"count": await _stored_count(store)})
     jql = history_jql(fields.story_points, projects, meta.since)
     wanted = ["summary", "description", "components", "labels", "issuetype", "created",
               "updated", fields.story_points]  # fmt: skip
     deadline = None if budget_s is None else time.monotonic() + budget_s
     page: list[dict[str, Any]] = []
-    complete = True
+    complete, written = True, time.monotonic()
     async for issue in client.search(jql, wanted):
         page.append(issue)
-        if len(page) >= 100:
+        if len(page) >= WRITE_BATCH or time.monotonic() - written >= WRITE_EVERY_S:
             meta = await _write_page(store, meta, page, fields)
-            page = []
-            if deadline is not None and time.monotonic() > deadline:
+            page, written = [], time.monotonic()
+            if deadline is not None and written > deadline:
                 complete = False
                 break
     if page:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
+from plugin_sdk.memory import MemoryKeyValueStore
 from plugin_sdk.testing import PluginHarness
 from plugins.jira import history
+from plugins.jira.client import JiraClient
 from plugins.jira.plugin import SITE_KEY, JiraPlugin
 from plugins.jira.sync_job import FITTED_KEY
 from simulators.jira.state import JiraState
@@ -78,3 +81,23 @@ async def test_a_failed_sync_is_said_on_health_until_the_next_one_works(sim: Sim
     assert await kit.settle_jobs(harness) == ["sync-history"]
     assert "last sync failed" not in (await harness.health()).detail
     await harness.aclose()
+
+
+async def test_a_sync_cut_short_continues_where_its_last_write_stopped(
+    sim: SimServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(history, "WRITE_BATCH", 5)  # a write per 5 issues instead of 1,000
+    state: JiraState = sim.mounted("/jira").state.jira
+    project = kit.new_project(state)
+    kit.history(state, project, 12)
+    me = kit.account(sim.config, "dcoder-agent")
+    async with httpx.AsyncClient(auth=httpx.BasicAuth(me.email, me.api_token)) as http:
+        client = JiraClient(http, sim.url + "/jira")
+        fields = await client.discover_fields(project)
+        store = MemoryKeyValueStore()
+        meta = await history.sync(client, store, fields, [project], budget_s=0)
+        assert (meta.count, meta.complete) == (5, False)  # stopped after its first write
+        assert (await history.read_meta(store)).since == meta.since
+        meta = await history.sync(client, store, fields, [project])
+        assert (meta.count, meta.complete) == (12, True)
+        assert len(await history.load(store)) == 12
