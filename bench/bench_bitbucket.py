@@ -10,16 +10,21 @@ unsafe deserialisation, a weak password hash, TLS checks off) the analyzers repo
 1. analyzers only (``use_llm: false``): Alice opens a pull request (the simulator sends
    ``pullrequest:created``) until the agent's inline comments, its summary naming the head and the
    Code Insights report of the head are all on the simulator; the first review (cold job worker)
-   apart, then ``BENCH_BB_RUNS`` (3) more. Baseline in the same run, without the service: the
+   apart, then ``BENCH_BB_RUNS`` (5) more. Baseline in the same run, without the service: the
    same fetch (head and base over git HTTP with the agent's credential) and the same analysis
-   (the same analyzers, the same sandbox backend) called directly, ``BENCH_BB_BASELINE_RUNS`` (2);
+   (the same analyzers, the same sandbox backend) called directly, ``BENCH_BB_BASELINE_RUNS`` (3);
 2. the same with the LLM on: the service's gateway (``DCODER_LLM_*``, litellm) pointed at a local
    OpenAI-compatible endpoint (``bench/support/jira_site.running_provider``) answering at once
-   with a valid structured review (every added ``except Exception:``), ``BENCH_BB_LLM_RUNS`` (2);
+   with a valid structured review (every added ``except Exception:``), the instance's first
+   review (its first LLM call) apart, then ``BENCH_BB_LLM_RUNS`` (3); the reviews of 1. and 2.
+   and the baseline runs are interleaved, so all see the same background load;
 3. the last LLM pull request then gets ``BENCH_BB_PUSHES`` (5) pushes over git HTTP, each changing
    lines in place, adding one finding and fixing another: each push → its review timed, comments
    per review counted, and at the end the agent's inline comments grouped by
    ``(path, line, rule)`` and by fingerprint (goal: no duplicates) and its summaries (goal: one).
+
+Each review's numbers are kept in ``bench/.work/bitbucket.json``; a review waits at most
+``BENCH_BB_TIMEOUT_S`` (300 s).
 """
 
 from __future__ import annotations
