@@ -2,7 +2,8 @@
 
 ``request_review`` reads the pull request as it is now, the settings at its **base** commit,
 the skip rules and the ledger, and submits one ``review`` job keyed by the pull request (a newer
-push supersedes the running one). ``apply_review`` takes the job's analysis, adds the LLM review
+push supersedes the running one). ``apply_review`` takes the job's analysis (from its result, or
+from the instance's store where the job kept a report too large for it), adds the LLM review
 when the platform has a model, composes the review (``review.compose``) and applies it as
 idempotent steps: each step runs once per job (``ctx.effects``), and a comment is looked for by
 its marker before it is created, so neither a replayed event nor an ambiguous failure posts twice.
@@ -26,7 +27,7 @@ from plugins.bitbucket.client import BitbucketClient, Inline, PostedComment
 from plugins.bitbucket.commands import reviewed_comment
 from plugins.bitbucket.events import Actor, PullRequestEvent
 from plugins.bitbucket.failed import report_failure
-from plugins.bitbucket.job import REVIEW_JOB, ReviewJob
+from plugins.bitbucket.job import ANALYSIS_KEY, REVIEW_JOB, ReviewJob
 from plugins.bitbucket.ledger import Ledger, forget, record_pending
 from plugins.bitbucket.llm import LlmResult, review_diff
 from plugins.bitbucket.outcome import REVIEW_COMPLETED, jira_keys
@@ -172,6 +173,17 @@ async def _llm_review_once(
     return (_LLM_RESULT.validate_python(kept) if kept else None), recorded.get("note")
 
 
+async def _analysis(plugin: BitbucketPlugin, result: dict[str, Any]) -> dict[str, Any]:
+    """The job's report: in its result, or in the instance's store when it was too large."""
+    key = result.get(ANALYSIS_KEY)
+    if key is None:
+        return dict(result["analysis"])
+    stored = await plugin.ctx.store.get(str(key))
+    if not isinstance(stored, dict):
+        raise PermanentError(f"the review's report {key!r} is no longer in the store (expired)")
+    return stored
+
+
 async def apply_review(plugin: BitbucketPlugin, outcome: JobOutcome) -> None:
     """Apply a finished review job to its pull request (nothing when a newer head exists)."""
     if not outcome.ok:
@@ -180,11 +192,12 @@ async def apply_review(plugin: BitbucketPlugin, outcome: JobOutcome) -> None:
     if not outcome.result:
         return  # cancelled or superseded: a newer review follows
     job = ReviewJob.model_validate(outcome.result["job"])
-    head, analysis = str(outcome.result["head"]), dict(outcome.result["analysis"])
+    head = str(outcome.result["head"])
     client, event = plugin.client(), job.event
     current = await client.pull_request(event.repo, event.pr_id)
     if current.head != head:
         return  # a newer push: its own review follows
+    analysis = await _analysis(plugin, outcome.result)
     llm, llm_note = await _llm_review_once(plugin, client, job, outcome.job_id)
     ledger = await load_ledger(plugin, event.review_key)
     composed = compose(event, head, job.settings, analysis, ledger, llm=llm, llm_note=llm_note)

@@ -14,8 +14,10 @@ URL's host must be the server's own, permitted by the manifest or the instance's
 resolve only to addresses the guard accepts (``DCODER_EGRESS_ALLOW`` for exceptions); ``git`` is
 then pinned to the checked address (``http.curloptResolve``), follows no redirect and speaks only
 HTTP(S). The report travels in the job's result (the job table, the ``job.completed`` event on
-NATS), so it is bounded (``bound_report``): over ``MAX_REPORT_BYTES`` the least severe findings
-are left out and the report says how many (the summary comment states it).
+NATS), so its size is bounded: a report over ``MAX_REPORT_BYTES`` is kept whole in the instance's
+store (``JobRun.store``, for ``REPORT_TTL_S``) and the result carries its key
+(``ANALYSIS_KEY``); only a host that gives jobs no store gets it bounded (``bound_report``: the
+least severe findings left out, the report says how many and the summary comment states it).
 """
 
 from __future__ import annotations
@@ -54,6 +56,9 @@ FETCH_ATTEMPTS = 3
 # the report's bound in the job's result: the result (with the job's payload, at most 256 KiB)
 # and its event envelope stay below NATS's default max_payload of 1 MiB
 MAX_REPORT_BYTES = 512 * 1024
+ANALYSIS_KEY = "analysis_key"  # the result's reference to a report kept in the instance's store
+REPORT_PREFIX = "report:"  # + the job's id: the store key of a report too large for the result
+REPORT_TTL_S = 7 * 24 * 3600.0  # long enough for the apply's retries and a replay of dead letters
 _SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
 
 
@@ -260,7 +265,21 @@ def _review(
         run.progress(0.15, f"checked out {commit[:12]}")
         request = ReviewRequest(key=job.event.review_key, source_dir=work, base=base)
         report = run_review(request, progress, partial(_analysis, job.analyzers()))
-    return {"analysis": bound_report(report.model_dump(mode="json")), "head": commit}
+    return {"analysis": report.model_dump(mode="json"), "head": commit}
+
+
+async def deliverable(run: JobRun, report: dict[str, Any]) -> dict[str, Any]:
+    """The report as the job's result carries it: whole when it fits ``MAX_REPORT_BYTES``; else
+    kept in the instance's store with its key in the result, or bounded when the host gives jobs
+    no store."""
+    if len(json.dumps(report).encode()) <= MAX_REPORT_BYTES:
+        return {"analysis": report}
+    key = REPORT_PREFIX + run.id
+    try:
+        await run.store.set(key, report, ttl_s=REPORT_TTL_S)
+    except PermanentError:  # a host without a store for jobs
+        return {"analysis": bound_report(report)}
+    return {ANALYSIS_KEY: key}
 
 
 async def run_review_job(run: JobRun, api_url: str, guard: FetchGuard) -> dict[str, Any]:
@@ -271,4 +290,5 @@ async def run_review_job(run: JobRun, api_url: str, guard: FetchGuard) -> dict[s
     config = await guard.git_config(job.clone_url)  # before the credential is read
     value = await run.authorization()
     header = SecretStr(f"Authorization: {value}") if value else None
-    return await asyncio.to_thread(_review, job, header, config, run)
+    done = await asyncio.to_thread(_review, job, header, config, run)
+    return {"head": done["head"]} | await deliverable(run, done["analysis"])

@@ -1,7 +1,8 @@
 """A hostile pull request and the analyzer switches through the whole service (Ray, NATS,
 PostgreSQL, the sandbox, the simulator's git over HTTP), beyond the SDK harness's versions in
 test_plugin_review.py: what a Ray worker on a sandbox node does with a pull request that attacks
-it, and what the base branch's ``.dcoder/review.yaml`` switches off.
+it, what the base branch's ``.dcoder/review.yaml`` switches off, and a report too large for the
+job's result (and its ``job.completed`` event on NATS).
 
 The simulator (``esim``, conftest) and the helpers are test_e2e.py's; one flavour each (the
 harness runs both): the review path is the same, only the client differs.
@@ -96,3 +97,24 @@ def test_analyzers_switched_off_in_the_base_branch_leave_no_findings(
     assert inline and all("`ruff/" in c.text for c in inline), [c.text[:100] for c in inline]
     [summary] = _summaries(pr)
     assert "(ruff)" in summary.text and "semgrep" not in summary.text, summary.text
+
+
+def test_a_report_too_large_for_the_jobs_event_is_applied_from_the_store(
+    serve_url: str, esim: SimServer, tmp_path: Path
+) -> None:
+    lines = "".join(f"    v{i} = eval(data[{i}])\n" for i in range(1200))  # one finding each
+    feature = {"app.py": f"def load(data):\n{lines}    return v0\n"}
+    pr = _open_pr(serve_url, esim, "cloud", tmp_path, feature=feature)
+    head = pr.head()
+    _wait("the large review", lambda: _reviewed(pr, head), show=pr.state)
+    [job] = _jobs(pr)
+    assert job["status"] == "done", job
+    # the report (over 512 KiB) stayed in the instance's store: the result and its event are small
+    assert job["result"]["analysis_key"] == f"report:{job['id']}" and len(json.dumps(job)) < 65536
+    [summary] = _summaries(pr)
+    assert "**10 open findings**" in summary.text, summary.text  # 10 + 1190: none left out
+    assert "1190 findings over this review's cap of 10 comments" in summary.text, summary.text
+    assert "Incomplete" not in summary.text
+    assert len(_inline(pr)) == 10  # the base's max_comments; the rest wait for room
+    report = pr.report(head)
+    assert report is not None and report["result"] in ("PASSED", "PASS"), report  # all low

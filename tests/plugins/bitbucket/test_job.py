@@ -185,3 +185,34 @@ async def test_an_allowed_destination_pins_git_to_its_checked_address() -> None:
     }
     with pytest.raises(Exception, match="loopback"):  # the exception is for that port only
         await guard.git_config("http://127.0.0.1:8901/bitbucket/a/b.git")
+
+
+def _run(store: Any = None) -> Any:
+    from plugin_sdk.jobs import JobRun
+
+    extra = {} if store is None else {"store": store}
+    return JobRun(id="j-1", kind="review", payload={}, tenant_id="t", instance_id="i", config={},
+                  attempt=1, **extra)  # fmt: skip
+
+
+async def test_a_report_too_large_for_the_result_is_kept_whole_in_the_instances_store() -> None:
+    import json
+
+    from plugin_sdk.memory import MemoryKeyValueStore
+    from plugins.bitbucket.job import MAX_REPORT_BYTES, deliverable
+    from tests.plugins.bitbucket.findings_data import REPORT
+
+    now = [0.0]
+    store = MemoryKeyValueStore(clock=lambda: now[0])
+    assert await deliverable(_run(store), REPORT) == {"analysis": REPORT}  # small: in the result
+    assert await store.keys() == []
+    report = _large_report(6000)
+    result = await deliverable(_run(store), report)
+    assert result == {"analysis_key": "report:j-1"} and len(json.dumps(result)) < 100
+    assert await store.get("report:j-1") == report  # whole: no finding left out
+    now[0] += 7 * 24 * 3600.0  # kept for a week (the apply's retries, a replay), then gone
+    assert await store.get("report:j-1") is None
+    # a host that gives jobs no store: the report is bounded instead
+    bounded = await deliverable(_run(), report)
+    assert bounded["analysis"]["trimmed"]["found"] == 6000
+    assert len(json.dumps(bounded).encode()) <= MAX_REPORT_BYTES

@@ -2,7 +2,7 @@
 analyzer switches, a hostile pull request, the commands' replies and a failed review said once
 (the real fetch over HTTP and the real sandbox); a fetch the egress guard refuses; a retried
 apply that reuses the job's LLM review (the platform's gateway against a local OpenAI-compatible
-endpoint)."""
+endpoint); a report too large for the job's result, applied from the instance's store."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from plugin_sdk import PermanentError
 from plugin_sdk.testing import PluginHarness
 from plugins.bitbucket.errors import BitbucketUnavailable
 from plugins.bitbucket.plugin import BitbucketPlugin
@@ -239,3 +240,32 @@ async def test_a_retried_apply_reuses_the_jobs_llm_review(sim: SimServer) -> Non
     await harness.aclose()
     assert provider.server is not None
     provider.server.close()
+
+
+async def test_a_report_too_large_for_the_result_is_applied_from_the_store(
+    sim: SimServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import plugins.bitbucket.job as review_job
+
+    monkeypatch.setattr(review_job, "MAX_REPORT_BYTES", 1024)  # this small report is "too large"
+    made = cloud_pr(sim)
+    harness = _harness(sim, repositories=[made.repo.full_name])
+    await harness.install()
+    await harness.enable()
+    key, opened = _payloads("cloud", made)["opened"]
+    await harness.webhook(opened, headers={"X-Event-Key": key})
+    _auth(sim, harness, "cloud")
+    [done] = await harness.run_jobs()
+    assert done.subject == "job.completed", done.data
+    result = done.data["result"]
+    assert "analysis" not in result and result["analysis_key"] == f"report:{done.data['job_id']}"
+    stored = await harness.store.get(result["analysis_key"])
+    assert {(f["path"], f["start_line"]) for f in stored["findings"]} >= {("app.py", 6)}
+    mine = [c for c in await harness.plugin.client().comments(made.repo, made.pr_id)
+            if c.author.name == account(sim, "dcoder-agent").username]  # fmt: skip
+    assert {c.inline.line for c in mine if c.inline} == {6}  # applied as usual
+    assert len([c for c in mine if "edited on every push" in c.text]) == 1
+    await harness.store.delete(result["analysis_key"])  # expired: a late replay says so
+    with pytest.raises(PermanentError, match="is no longer in the store"):
+        await harness.redeliver_event(done)
+    await harness.aclose()
