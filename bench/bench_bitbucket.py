@@ -100,6 +100,7 @@ class Sim:
     """The simulator's Bitbucket Cloud, read in-process, and the people using it."""
 
     site: Site
+    scratch: Path  # Alice's work trees (removed after the run)
 
     @property
     def cloud(self) -> CloudState:
@@ -197,7 +198,7 @@ def _new_repository(sim: Sim, code: PullRequestCode, vulnerable: set[Slot]) -> P
     """Alice's repository: ``main``, her branch with the pull request's code, her work tree."""
     slug = "shop-" + uuid.uuid4().hex[:8]
     bare = sim.cloud.create_repo(WORKSPACE, slug).git.path
-    work = Path(tempfile.mkdtemp(prefix="bb-bench-work-"))
+    work = Path(tempfile.mkdtemp(prefix="work-", dir=sim.scratch))
     _git(work, "init", "-q", "-b", "main")
     _write(work, code.main())
     _git(work, "add", "-A")
@@ -486,8 +487,8 @@ def run() -> str:
     """Start the simulator, then the service; the Markdown tables."""
     load_before = os.getloadavg()
     code = PullRequestCode(lines=LINES, files=FILES)
-    with running_site(port()) as site:
-        result = _service(Sim(site), code)
+    with running_site(port()) as site, tempfile.TemporaryDirectory(prefix="bb-bench-") as tmp:
+        result = _service(Sim(site, Path(tmp)), code)
     WORK.mkdir(parents=True, exist_ok=True)  # every review's numbers, for a closer look
     raw = {k: [asdict(x) for x in result[k]] for k in ("static", "llm", "pushes")}
     (WORK / "bitbucket.json").write_text(json.dumps(raw | {"baseline": result["baseline"]}))
