@@ -51,6 +51,7 @@ import numpy as np
 from bench.support.jira_site import Site, running_provider, running_site
 from bench.support.pr_code import PullRequestCode, Slot, llm_findings
 from bench.support.service import Service, isolated_service, port
+from bench.support.waiting import wait
 from core.paths import PROJECT_ROOT
 from plugins.bitbucket.render import SUMMARY_MARKER, marker_of
 from simulators.bitbucket_cloud.state import CloudState, Comment, PullRequest
@@ -185,15 +186,6 @@ def _reviewed(sim: Sim, run: PullRequestRun, head: str) -> bool:
     return any(head[:12] in c.raw for c in _summaries(_agent_comments(sim, run)))
 
 
-def _wait(what: str, probe: Callable[[], Any], timeout_s: float, every_s: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if found := probe():
-            return found
-        time.sleep(every_s)
-    raise RuntimeError(f"timed out after {timeout_s:g} s waiting for {what}")
-
-
 def _new_repository(sim: Sim, code: PullRequestCode, vulnerable: set[Slot]) -> PullRequestRun:
     """Alice's repository: ``main``, her branch with the pull request's code, her work tree."""
     slug = "shop-" + uuid.uuid4().hex[:8]
@@ -280,7 +272,7 @@ def _job_times(api: httpx.Client, head: str, started: float, ended: float) -> di
 def _review(
     sim: Sim, api: httpx.Client, run: PullRequestRun, head: str, started: float, before: int
 ) -> Review:
-    _wait(f"the review of {head[:12]} on {run.slug}", lambda: _reviewed(sim, run, head),
+    wait(f"the review of {head[:12]} on {run.slug}", lambda: _reviewed(sim, run, head),
           REVIEW_TIMEOUT_S)  # fmt: skip
     ended = time.time()
     inline = _inline(_agent_comments(sim, run))
@@ -462,7 +454,7 @@ def _service(sim: Sim, code: PullRequestCode) -> dict[str, Any]:
                 review = _review(sim, api, run, run.heads[-1], started, before)
                 pushes.append(review)
                 print(f"   push {k}: {review.total_s:.1f}s, +{review.new_inline}", flush=True)
-            _wait("every delivery handled", lambda: _settled(api), 120, 0.5)
+            wait("every delivery handled", lambda: _settled(api), 120, 0.5)
             out |= {
                 "backend": backend, "static": static, "llm": llm, "pushes": pushes,
                 "push_run": _duplicates(sim, run), "changed": run.changed,

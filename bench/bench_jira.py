@@ -40,8 +40,8 @@ from bench.support.jira_site import (
     story,
 )
 from bench.support.jira_sync import sync_child, sync_job
-from bench.support.jira_sync import wait as _wait
 from bench.support.service import Service, isolated_service, port
+from bench.support.waiting import wait as _wait
 from plugin_sdk.memory import DisabledLlm, MemoryKeyValueStore
 from plugins.jira import history
 from plugins.jira.client import JiraClient

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from bench.support.jira_site import Site
+from bench.support.waiting import wait
 
 _SYNC_CHILD = """
 import asyncio, json, resource, sys, time
@@ -56,16 +57,6 @@ def sync_child(site: Site, mode: str) -> dict[str, Any]:
         raise RuntimeError(f"sync child ({mode}) failed: {done.stderr[-1500:]}")
     found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return found
-
-
-def wait(what: str, probe: Any, timeout_s: float = 300, every_s: float = 0.02) -> Any:
-    """``probe()``'s first truthy answer, polled until ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if found := probe():
-            return found
-        time.sleep(every_s)
-    raise RuntimeError(f"timed out after {timeout_s:g} s waiting for {what}")
 
 
 def sync_job(api: httpx.Client, site: Site) -> dict[str, Any]:
