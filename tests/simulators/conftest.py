@@ -6,7 +6,9 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -38,14 +40,11 @@ class SimServer:
         )
 
 
-@pytest.fixture(scope="session")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimServer]:
-    """Start the combined app with uvicorn on a free port in a background thread."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))  # the port is ours from here on: no race with other sessions
+@contextmanager
+def serving(sock: socket.socket, data_dir: Path, poll_s: float = 0.02) -> Iterator[SimServer]:
+    """The combined app served by uvicorn on ``sock`` (bound by the caller) in a thread."""
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    config = SimulatorConfig(base_url=url, data_dir=tmp_path_factory.mktemp("sim-data"))
+    config = SimulatorConfig(base_url=url, data_dir=data_dir)
     app = create_app(config)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -53,9 +52,21 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimServer]:
     deadline = time.monotonic() + 15
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("simulator server did not start")
-        time.sleep(0.02)
-    yield SimServer(url, config, app)
-    server.should_exit = True
-    thread.join(timeout=10)
+            raise RuntimeError(f"the simulator on {url} did not start")
+        time.sleep(poll_s)
+    try:
+        yield SimServer(url, config, app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimServer]:
+    """Start the combined app with uvicorn on a free port in a background thread."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))  # the port is ours from here on: no race with other sessions
+    with serving(sock, tmp_path_factory.mktemp("sim-data")) as server:
+        yield server
     sock.close()

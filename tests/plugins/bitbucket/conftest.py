@@ -14,20 +14,15 @@ from __future__ import annotations
 import copy
 import json
 import os
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 
 from core.settings import Settings
-from simulators.app import create_app
-from simulators.config import SimulatorConfig
 from tests.conftest import TestServices
-from tests.simulators.conftest import SimServer, sim
+from tests.simulators.conftest import SimServer, serving, sim
 
 __all__ = ["SimServer", "contract", "esim", "sim"]
 
@@ -57,17 +52,5 @@ def esim(
 ) -> Iterator[SimServer]:
     assert test_services.sim_socket is not None
     sock = test_services.sim_socket.dup()  # closing ours leaves the session's port open
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    config = SimulatorConfig(base_url=url, data_dir=tmp_path_factory.mktemp("bb-e2e"))
-    app = create_app(config)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the end-to-end simulator did not start")
-        time.sleep(0.05)
-    yield SimServer(url, config, app)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(sock, tmp_path_factory.mktemp("bb-e2e"), 0.05) as server:
+        yield server
