@@ -4,22 +4,20 @@ The caller passes an ``httpx.AsyncClient`` carrying the platform's auth (an ``ht
 token, PAT or OAuth) and egress guard; this module adds paging, bounded retries (429 honouring
 ``Retry-After``, 5xx and connection failures with jittered backoff) and typed errors. Writes that
 are not idempotent (a new comment) are retried only when Jira cannot have acted on them (429, 503,
-no connection), so a retry never posts twice.
+no connection), so a retry never posts twice. The loop is the SDK's
+``plugin_sdk.http.send_with_retries``; ``JIRA`` names Jira's errors for it.
 """
 
 from __future__ import annotations
 
-import asyncio
-import random
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict
 
 from core.errors import CircuitOpen
-from plugin_sdk.http import retry_after_s
+from plugin_sdk.http import HttpProduct, RetryPolicy, send_with_retries
 from plugins.jira.errors import (
     JiraAuthFailed,
     JiraBadRequest,
@@ -35,16 +33,7 @@ Flavour = Literal["cloud", "dc"]
 AGILE = "/rest/agile/1.0"
 WEBHOOKS = "/rest/webhooks/1.0/webhook"
 PAGE_SIZE = 100  # Jira's cap for one page of issues
-
-
-@dataclass(frozen=True)
-class RetrySettings:
-    """How hard the client tries before it raises (the delivery's own retries come on top)."""
-
-    max_attempts: int = 4
-    backoff_s: float = 0.5
-    max_backoff_s: float = 8.0
-    max_retry_after_s: float = 30.0  # a longer Retry-After is the delivery's to wait, not ours
+RetrySettings = RetryPolicy  # the name the agent's callers and tests know
 
 
 class Myself(BaseModel):
@@ -83,31 +72,14 @@ class PostedComment(BaseModel):
     author_name: str | None = None
 
 
-def _messages(response: httpx.Response) -> list[str]:
-    try:
-        body = response.json()
-    except ValueError:
-        return [response.text[:200]] if response.text else []
-    if not isinstance(body, dict):
-        return []
-    found = [str(m) for m in body.get("errorMessages") or []]
-    errors = body.get("errors") if isinstance(body.get("errors"), dict) else {}
-    return found + [f"{k}: {v}" for k, v in (errors or {}).items()]
-
-
-def _refused(method: str, path: str, response: httpx.Response) -> Exception:
-    status = response.status_code
-    messages = _messages(response)
-    detail = f"Jira answered {status} to {method} {path}" + (
-        ": " + "; ".join(messages) if messages else ""
-    )
-    if status == 401:
-        return JiraAuthFailed(detail)
-    if status == 403:
-        return JiraForbidden(detail)
-    if status == 404:
-        return JiraNotFound(detail)
-    return JiraBadRequest(detail, messages, status)
+JIRA = HttpProduct(
+    name="Jira",
+    by_status={401: JiraAuthFailed, 403: JiraForbidden, 404: JiraNotFound},
+    bad_request=JiraBadRequest,
+    rate_limited=JiraRateLimited,
+    unavailable=lambda detail, _ambiguous: JiraUnavailable(detail),
+    unacted_statuses=frozenset({503}),  # Jira answers 503 before it acts (overload, maintenance)
+)
 
 
 class JiraClient:
@@ -118,56 +90,34 @@ class JiraClient:
         http: httpx.AsyncClient,
         base_url: str,
         flavour: Flavour = "cloud",
-        retry: RetrySettings | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self._http = http
         self.base_url = base_url.rstrip("/")
         self.flavour: Flavour = flavour
-        self.retry = retry or RetrySettings()
-        self._rng = random.Random()
+        self.retry = retry or RetryPolicy()
 
     @property
     def api(self) -> str:
         """The platform REST prefix: v3 (ADF) on Cloud, v2 (wiki markup) on Data Center."""
         return "/rest/api/3" if self.flavour == "cloud" else "/rest/api/2"
 
-    def _backoff(self, attempt: int) -> float:
-        cap = min(self.retry.max_backoff_s, self.retry.backoff_s * 2 ** (attempt - 1))
-        return self._rng.uniform(cap / 2, cap)
-
     async def request(
         self, method: str, path: str, *, idempotent: bool = True, **kwargs: Any
     ) -> httpx.Response:
         """A request with bounded retries; a 2xx response, or a typed error."""
-        for attempt in range(1, self.retry.max_attempts + 1):
-            last = attempt == self.retry.max_attempts
-            try:
-                response = await self._http.request(method, self.base_url + path, **kwargs)
-            except CircuitOpen as err:  # the platform's breaker of this site: fail fast
-                raise JiraUnavailable(f"{method} {path}: Jira kept failing; {err}") from None
-            except httpx.TransportError as err:
-                unsent = isinstance(err, httpx.ConnectError | httpx.ConnectTimeout)
-                if last or not (idempotent or unsent):
-                    raise JiraUnavailable(f"{method} {path}: {type(err).__name__}") from err
-                await asyncio.sleep(self._backoff(attempt))
-                continue
-            status = response.status_code
-            if status == 429:
-                wait = retry_after_s(response)
-                wait = self._backoff(attempt) if wait is None else wait
-                if last or wait > self.retry.max_retry_after_s:
-                    raise JiraRateLimited(f"Jira rate-limited {method} {path}", wait)
-                await asyncio.sleep(wait)
-                continue
-            if status >= 500:
-                if last or not (idempotent or status == 503):
-                    raise JiraUnavailable(f"Jira answered {status} to {method} {path}")
-                await asyncio.sleep(retry_after_s(response) or self._backoff(attempt))
-                continue
-            if status >= 400:
-                raise _refused(method, path, response)
-            return response
-        raise AssertionError("unreachable: the last attempt returns or raises")
+        url = self.base_url + path
+        try:
+            return await send_with_retries(
+                JIRA,
+                lambda: self._http.request(method, url, **kwargs),
+                method,
+                path,
+                policy=self.retry,
+                idempotent=idempotent,
+            )
+        except CircuitOpen as err:  # the platform's breaker of this site: fail fast
+            raise JiraUnavailable(f"{method} {path}: Jira kept failing; {err}") from None
 
     async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = await self.request(method, path, **kwargs)
