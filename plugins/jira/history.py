@@ -9,13 +9,11 @@ grows with the history: a write per 100-issue page made the 10k sync job take 54
 the ``sync-history`` job (``sync_job.py``) in a Ray worker, writing through ``job.store``. The
 stories live in the instance store (``ctx.store`` / ``job.store``, never the database directly)
 in ``SHARDS`` values keyed by a hash of the issue key, so a re-synced issue replaces itself. The
-model is fitted in a background job (``fit_payload`` → ``fit`` in a Ray worker) and kept in the
-store as the estimator's bytes.
+``fit-model`` job (``fit_job.py``) reads them all (``load``) and keeps the model in the store.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import time
 from collections.abc import Sequence
@@ -24,8 +22,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from core.estimation import FitConfig, StoryPointModel, dumps, fit_model, loads
-from core.estimation import Story as HistoryStory
 from plugin_sdk import PermanentError
 from plugin_sdk.protocols import KeyValueStore
 from plugins.jira.client import JiraClient
@@ -35,12 +31,7 @@ from plugins.jira.story import FieldIds, story_from_issue
 SHARDS = 16
 SHARD_PREFIX = "history/"
 META_KEY = "history-meta"
-MODEL_KEY = "model"
-FIT_KIND = "fit-model"
 STORED_DESCRIPTION = 2000  # what the similarity and the estimator read of a description
-PAYLOAD_BUDGET = 200_000  # bytes of stories in one fit job's payload (the limit is 256 KiB)
-PAYLOAD_DESCRIPTION = 400
-MAX_MODEL_B64 = 750_000  # the job's result travels as one JetStream message (1 MiB)
 WRITE_BATCH = 1000  # issues per write of the shards (ten REST pages)
 WRITE_EVERY_S = 10.0  # ... or what came in this long, whichever is first
 OVERLAP = timedelta(days=1)  # JQL dates are minutes in the agent's time zone: re-read a day
@@ -167,41 +158,3 @@ async def load(store: KeyValueStore) -> list[PastStory]:
         entries += list((await store.get(shard) or {}).values())
     entries.sort(key=lambda e: (e["created"], e["story"]["key"]))
     return [PastStory.model_validate(e["story"]) for e in entries]
-
-
-def fit_payload(history: Sequence[PastStory]) -> dict[str, Any]:
-    """The fit job's payload: the newest stories that fit the budget, in creation order."""
-    rows: list[list[Any]] = []
-    size = 0
-    for past in reversed(history):
-        row = [past.key, past.summary, past.description[:PAYLOAD_DESCRIPTION], past.points]
-        size += len(str(row)) + 8
-        if size > PAYLOAD_BUDGET:
-            break
-        rows.append(row)
-    rows.reverse()
-    return {"stories": rows, "history_size": len(history)}
-
-
-def fit(payload: dict[str, Any]) -> dict[str, Any]:
-    """Fit the site's model (runs in the job's worker, one process: ``workers=1``)."""
-    stories = [
-        HistoryStory(key=str(k), title=str(t), description=str(d), points=float(p))
-        for k, t, d, p in payload["stories"]
-    ]
-    model = fit_model(stories, FitConfig(workers=1))
-    blob = base64.b64encode(dumps(model)).decode("ascii")
-    if len(blob) > MAX_MODEL_B64:
-        raise PermanentError(
-            f"the fitted model is {len(blob)} bytes as text, over the job result's "
-            f"{MAX_MODEL_B64}: lower the history (projects) of this site"
-        )
-    return {"model": blob, "stories": len(stories), "history_size": payload["history_size"]}
-
-
-async def read_model(store: KeyValueStore) -> StoryPointModel | None:
-    """The last fitted model of the site, or ``None``."""
-    raw = await store.get(MODEL_KEY)
-    if not raw or not raw.get("model"):
-        return None
-    return loads(base64.b64decode(raw["model"]))

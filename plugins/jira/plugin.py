@@ -5,15 +5,14 @@ comment: analysis (LLM or rules), estimate from the site's synced history, the s
 field and a label set, ``jira.analysis.completed`` emitted. Each write is its own ledger step
 keyed by the comment, so a redelivery (or a retry after a failed field update) never posts twice.
 The history is synced by the ``sync-history`` job (submitted on enable and by the schedule of
-that name, ``sync_job.py``); the model is fitted by the ``fit-model`` job when it grew. A
+that name, ``sync_job.py``); the model is fitted by the ``fit-model`` job when it grew, which
+keeps it in the store (``fit_job.py``); the host decodes it once per fitted version. A
 ``review.completed`` (Bitbucket) is commented on each linked issue once, with a remote link to
 the pull request (``linked.py``). See docs/agents/jira.md.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,6 +23,7 @@ from plugin_sdk import (
     PermanentError,
     Plugin,
     PluginConfigInvalid,
+    PluginContext,
     RetryableError,
     WebhookDelivery,
 )
@@ -33,6 +33,7 @@ from . import history
 from .client import JiraClient
 from .config import JiraConfig
 from .errors import JiraAuthFailed, JiraNotFound
+from .fit_job import FIT_KIND, LEGACY_MODEL_KEY, ModelCache, fitted_stories, run_fit
 from .flow import Inputs, build_report, event_data, field_update, subtask_fields
 from .linked import tell_linked_issues
 from .mentions import AgentIdentity, Command, Request, author_of, find_request
@@ -55,6 +56,10 @@ class JiraPlugin(Plugin[JiraConfig]):
     """One Jira site (Cloud or Data Center) worked on as the agent's dedicated account."""
 
     config_model = JiraConfig
+
+    def __init__(self, ctx: PluginContext) -> None:
+        super().__init__(ctx)
+        self.models = ModelCache()
 
     def client(self) -> JiraClient:
         """The site's REST client on the platform's authenticated HTTP client."""
@@ -137,28 +142,29 @@ class JiraPlugin(Plugin[JiraConfig]):
 
     @classmethod
     async def run_job(cls, job: JobRun) -> dict[str, Any]:
-        """``sync-history`` (JQL pages → ``job.store``) and ``fit-model`` (one process)."""
+        """``sync-history`` (JQL pages → ``job.store``) and ``fit-model`` (``job.store`` → the
+        model in ``job.store``, one process)."""
         if job.kind == SYNC_KIND:
             return await run_sync(job)
-        if job.kind == history.FIT_KIND:
-            return await asyncio.to_thread(history.fit, job.payload)
+        if job.kind == FIT_KIND:
+            return await run_fit(job)
         raise PermanentError(f"unknown job kind {job.kind!r}")
 
     async def handle_event(self, event: Event) -> None:
-        """A review: tell its linked issues. A finished fit: keep the model (or why it failed)."""
+        """A review: tell its linked issues. A finished fit: the model is in the store (the job
+        wrote it); keep why a fit failed for health."""
         if event.subject == REVIEW_COMPLETED:
             await tell_linked_issues(self, event)
             return
         outcome = JobOutcome.of(event)
         if outcome is not None and outcome.kind == SYNC_KIND:
             await after_sync(self, event, outcome)
-        if outcome is None or outcome.kind != history.FIT_KIND:
+        if outcome is None or outcome.kind != FIT_KIND:
             return
         async with self.ctx.effects.once(event.id, "model") as first:
-            if first and outcome.ok and outcome.result:
-                kept = outcome.result | {"fitted_at": time.time()}
-                await self.ctx.store.set(history.MODEL_KEY, kept)
+            if first and outcome.ok:
                 await self.ctx.store.delete(MODEL_ERROR_KEY)
+                await self.ctx.store.delete(LEGACY_MODEL_KEY)  # the host's own, from before
             elif first:
                 await self.ctx.store.set(MODEL_ERROR_KEY, outcome.error or "fit failed")
 
@@ -212,7 +218,7 @@ class JiraPlugin(Plugin[JiraConfig]):
     async def _report(self, key: str, request: Request, site: Site) -> dict[str, Any]:
         issue = await self.client().get_issue(key)
         past = await history.load(self.ctx.store)
-        model = await history.read_model(self.ctx.store)
+        model = await self.models.get(self.ctx.store)
         inputs = Inputs(story_from_issue(issue, site.fields), request, past, model)
         report = await build_report(inputs, self.ctx.llm, self.config)
         return report.model_dump(mode="json")
@@ -242,9 +248,9 @@ class JiraPlugin(Plugin[JiraConfig]):
         if await store.get(SITE_KEY) is None:
             return Health(status=HealthStatus.DEGRADED, detail="site not checked yet")
         meta = await history.read_meta(store)
-        model = await store.get(history.MODEL_KEY)
+        size = await fitted_stories(store)
         parts = [f"history: {meta.count} stories with points"]
-        parts.append(f"model: {model['history_size']} stories" if model else "model: none yet")
+        parts.append(f"model: {size} stories" if size is not None else "model: none yet")
         if error := await store.get(SYNC_ERROR_KEY):
             parts.append(f"last sync failed: {error}")
         if error := await store.get(MODEL_ERROR_KEY):

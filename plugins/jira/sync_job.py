@@ -7,7 +7,8 @@ from the instance store (``job.store``, the rows ``ctx.store`` uses), pulls thro
 (the instance's auth, egress-guarded) what changed since the cursor (``history.sync``: JQL
 pages by ``updated``, each page written before the next is read), and returns the counts. Its
 ``job.completed`` comes back to ``handle_event``: when the history grew past what the last fit
-saw (and reached ``min_history``), the ``fit-model`` job is submitted once for that event.
+saw (and reached ``min_history``), the ``fit-model`` job (``fit_job.py``) is submitted once
+for that event.
 A failed sync is kept for ``health`` until the next one succeeds.
 """
 
@@ -22,6 +23,7 @@ from plugin_sdk.jobs import JobOutcome, JobRun
 from . import history
 from .client import JiraClient
 from .config import JiraConfig
+from .fit_job import FIT_KIND
 from .site import SITE_KEY, Site
 
 if TYPE_CHECKING:
@@ -82,7 +84,7 @@ async def submit_fit(plugin: JiraPlugin) -> str | None:
     # the fitted count has its own key: the sync job writes the meta, the host only this
     if meta.count < plugin.config.min_history or meta.count == await store.get(FITTED_KEY):
         return None
-    payload = history.fit_payload(await history.load(store))
-    job_id = await plugin.ctx.jobs.submit(history.FIT_KIND, payload, key=FIT_KEY)
+    # the job reads the whole history from the store itself (fit_job.py): only its size here
+    job_id = await plugin.ctx.jobs.submit(FIT_KIND, {"history": meta.count}, key=FIT_KEY)
     await store.set(FITTED_KEY, meta.count)
     return job_id

@@ -13,7 +13,7 @@ import pytest
 from plugin_sdk import RetryableError
 from plugin_sdk.memory import ScriptedLlm
 from plugin_sdk.testing import PluginHarness
-from plugins.jira import history
+from plugins.jira import fit_job, history
 from plugins.jira.plugin import COMPLETED, JiraPlugin
 from simulators.jira.state import JiraState
 from tests.plugins.jira import sitekit as kit
@@ -92,10 +92,10 @@ async def test_history_sync_fit_job_and_an_estimate_sets_field_and_label(
     meta = await history.read_meta(harness.store)
     assert meta.count == 60 and meta.complete and sync.result["added"] == 60
     [job] = harness.job_queue.queued()
-    assert job.submission.kind == "fit-model" and len(job.submission.payload["stories"]) == 60
-    await harness.run_jobs()
-    model = await harness.store.get(history.MODEL_KEY) or {}
-    assert model["history_size"] == 60
+    assert job.submission.kind == "fit-model" and job.submission.payload == {"history": 60}
+    await harness.run_jobs()  # the job reads the history from the store and writes the model
+    assert job.result is not None and job.result["stories"] == 60 and "model" not in job.result
+    assert await fit_job.fitted_stories(harness.store) == 60
     await harness.tick("sync-history")  # nothing new: a sync, no second fit
     assert await kit.settle_jobs(harness) == ["sync-history"]
     key = kit.story(state, project)

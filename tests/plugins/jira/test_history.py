@@ -27,16 +27,6 @@ def test_query_is_incremental_with_a_day_of_overlap() -> None:
     )
 
 
-def test_payload_keeps_the_newest_stories_within_the_budget() -> None:
-    past = [history.PastStory(key=f"A-{i}", summary="s" * 100, description="d" * 5000, points=1)
-            for i in range(3000)]  # fmt: skip
-    payload = history.fit_payload(past)
-    rows = payload["stories"]
-    assert payload["history_size"] == 3000 and 100 < len(rows) < 3000
-    assert rows[-1][0] == "A-2999" and len(rows[0][2]) == history.PAYLOAD_DESCRIPTION
-    assert len(str(rows)) <= history.PAYLOAD_BUDGET
-
-
 async def test_second_sync_adds_only_what_changed_and_refits(sim: SimServer) -> None:
     state: JiraState = sim.mounted("/jira").state.jira
     project = kit.new_project(state)
