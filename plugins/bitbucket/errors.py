@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from plugin_sdk import PermanentError, PluginAuthFailed, RetryableError
+from plugin_sdk.errors import RemoteRateLimited
 
 
 class BitbucketAuthFailed(PluginAuthFailed):
@@ -40,14 +41,10 @@ class BitbucketBadRequest(PermanentError):
         self.bitbucket_status = status
 
 
-class BitbucketRateLimited(RetryableError):
+class BitbucketRateLimited(RemoteRateLimited):
     """429 beyond what the client waits for itself; retry after ``retry_after_s``."""
 
     code = "bitbucket-rate-limited"
-
-    def __init__(self, detail: str, retry_after_s: float) -> None:
-        super().__init__(detail, retry_after=max(1, round(retry_after_s)))
-        self.retry_after_s = retry_after_s
 
 
 class BitbucketUnavailable(RetryableError):

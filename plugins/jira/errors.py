@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from plugin_sdk import PermanentError, PluginAuthFailed, RetryableError
+from plugin_sdk.errors import RemoteRateLimited
 
-# Errors cross process boundaries (tenant host → relay, pickled by Ray): the ones with their own
-# constructor arguments say how to rebuild themselves, or the delivery's error becomes an
-# unpicklable-exception system error instead of the reason.
+# Errors cross process boundaries (tenant host → relay, pickled by Ray): ``IntegrationsError``
+# rebuilds every subclass from its state, whatever its constructor takes.
 
 
 class JiraAuthFailed(PluginAuthFailed):
@@ -38,24 +36,12 @@ class JiraBadRequest(PermanentError):
         super().__init__(detail, jira_status=status)
         self.messages = messages
         self.jira_status = status
-        self.detail_text = detail
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.detail_text, self.messages, self.jira_status))
 
 
-class JiraRateLimited(RetryableError):
+class JiraRateLimited(RemoteRateLimited):
     """429 beyond what the client waits for itself; retry after ``retry_after_s``."""
 
     code = "jira-rate-limited"
-
-    def __init__(self, detail: str, retry_after_s: float) -> None:
-        super().__init__(detail, retry_after=max(1, round(retry_after_s)))
-        self.retry_after_s = retry_after_s
-        self.detail_text = detail
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.detail_text, self.retry_after_s))
 
 
 class JiraUnavailable(RetryableError):
