@@ -25,23 +25,18 @@ from typing import Any
 import httpx
 
 from actors.host.backends import PostgresKeyValueStore
+from actors.instance_hosts import instance_hosts
 from core.credentials import CredentialStore
 from core.crypto import SecretBox
 from core.db import Database
 from core.egress import AllowList
-from core.egress_transport import (
-    NETWORK_PERMISSION,
-    EgressTransport,
-    GuardedHTTPTransport,
-    HostPermissions,
-)
+from core.egress_transport import EgressTransport, GuardedHTTPTransport, HostPermissions
 from core.endpoints import database_url
-from core.errors import PermanentError, PluginConfigInvalid
+from core.errors import PermanentError
 from core.keys import secrets_keys
 from core.oauth import TokenEndpoint, TokenManager
 from core.settings import Settings, load_settings
 from plugin_sdk.auth import InstanceAuth
-from plugin_sdk.auth_kinds import render_url
 from plugin_sdk.manifest import Manifest
 
 HTTP_TIMEOUT_S = 60.0
@@ -112,20 +107,12 @@ class JobAccess:
                 raise PermanentError("jobs of platform kinds get no HTTP client")
             settings = self.settings()
             allow = AllowList.parse(settings.egress.allow.split(","))
-            urls = []
-            for spec in self.manifest.auth:
-                for template in spec.endpoint_urls():
-                    try:
-                        urls.append(render_url(template, self.config))
-                    except PluginConfigInvalid:
-                        continue
-            permitted = HostPermissions.build(self.manifest.permissions, self.config, urls)
+            hosts = instance_hosts(self.manifest, self.config)  # as the tenant host's ctx.http
             auth = None
             if self.manifest.auth:
-                named = [p for p in self.manifest.permissions if p != f"{NETWORK_PERMISSION}*"]
-                own = HostPermissions.build(named, self.config)
-                auth = InstanceAuth(self._tokens(allow, permitted), to_host=own.allows)
-            guarded = EgressTransport(GuardedHTTPTransport(allow), allow, permitted)
+                tokens = self._tokens(allow, hosts.permitted)
+                auth = InstanceAuth(tokens, to_host=hosts.own.allows)
+            guarded = EgressTransport(GuardedHTTPTransport(allow), allow, hosts.permitted)
             self._http = self._client(guarded, auth)
         return self._http
 

@@ -11,8 +11,7 @@ connection is closed again before the call returns; nothing is cached between jo
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 import httpx
 
@@ -22,26 +21,9 @@ from core.db import Database
 from core.egress import AllowList
 from core.egress_transport import GuardedHTTPTransport
 from core.endpoints import database_url
-from core.errors import PluginConfigInvalid
 from core.keys import secrets_keys
 from core.oauth import TokenEndpoint, TokenManager
 from core.settings import load_settings
-from plugin_sdk.auth_kinds import render_url
-from plugin_sdk.manifest import Manifest
-
-
-def token_endpoints(manifest: Manifest, config: Mapping[str, Any]) -> dict[str, TokenEndpoint]:
-    """The instance's OAuth token endpoints by kind (as the tenant host computes them)."""
-    out = {}
-    for spec in manifest.auth:
-        if spec.token_url is None:
-            continue
-        try:
-            url = render_url(spec.token_url, config)
-        except PluginConfigInvalid:
-            continue  # a refresh then fails with a clear error
-        out[spec.kind.value] = TokenEndpoint(url, tuple(spec.scopes))
-    return out
 
 
 def instance_authorization(

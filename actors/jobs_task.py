@@ -19,8 +19,9 @@ from typing import Any
 import ray
 from pydantic import BaseModel
 
+from actors.instance_hosts import token_endpoints
 from actors.job_access import JobAccess
-from actors.job_auth import instance_authorization, token_endpoints
+from actors.job_auth import instance_authorization
 from plugin_sdk.jobs import REVIEW_KIND, JobRun
 from plugin_sdk.manifest import Manifest
 from plugin_sdk.plugin import Plugin

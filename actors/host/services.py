@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from actors.handles import JobRunnerClient
+from actors.instance_hosts import instance_hosts, token_endpoints
 from actors.priority import share_priority
 from core.audit import AuditLog
 from core.bus import Bus
@@ -18,26 +19,19 @@ from core.credentials import CredentialStore
 from core.crypto import SecretBox
 from core.db import Database
 from core.egress import AllowList, EgressRefused
-from core.egress_transport import (
-    NETWORK_PERMISSION,
-    EgressTransport,
-    GuardedHTTPTransport,
-    HostPermissions,
-)
+from core.egress_transport import EgressTransport, GuardedHTTPTransport, HostPermissions
 from core.endpoints import database_url, nats_url
-from core.errors import PluginConfigInvalid
 from core.flags import FeatureFlags
 from core.instances import InstanceStore
 from core.keys import secrets_keys
 from core.llm import LiteLlmGateway
-from core.oauth import TokenEndpoint, TokenManager
+from core.oauth import TokenManager
 from core.oauth_held import HeldDeliveries
 from core.oauth_state import OAuthStateStore, StateSigner
 from core.resilience import BreakerConfig, BreakerRegistry, BreakerTransport, breaker_transport
 from core.secret_store import SecretStore
 from core.settings import Settings
 from plugin_sdk.auth import InstanceAuth
-from plugin_sdk.auth_kinds import render_url
 from plugin_sdk.manifest import Manifest
 from plugins.registry import PluginRegistry
 
@@ -110,31 +104,7 @@ class HostServices:
             runner=runner or JobRunnerClient(settings.ray.namespace),
         )
 
-    def token_endpoints(
-        self, manifest: Manifest, config: Mapping[str, Any]
-    ) -> dict[str, TokenEndpoint]:
-        """The instance's OAuth token endpoints by kind (those whose config values are set)."""
-        out = {}
-        for spec in manifest.auth:
-            if spec.token_url is None:
-                continue
-            try:
-                url = render_url(spec.token_url, config)
-            except PluginConfigInvalid:
-                continue  # a refresh then fails with a clear error
-            out[spec.kind.value] = TokenEndpoint(url, tuple(spec.scopes))
-        return out
-
-    def _egress(self, scope: str, manifest: Manifest, config: Mapping[str, Any]) -> EgressTransport:
-        urls = []
-        for spec in manifest.auth:
-            for template in spec.endpoint_urls():
-                try:
-                    urls.append(render_url(template, config))
-                except PluginConfigInvalid:
-                    continue
-        permitted = HostPermissions.build(manifest.permissions, config, urls)
-
+    def _egress(self, scope: str, permitted: HostPermissions) -> EgressTransport:
         def refused(err: EgressRefused) -> None:
             self.egress_refusals[scope] = err.detail
 
@@ -145,10 +115,11 @@ class HostServices:
     ) -> TokenManager:
         """The instance's token manager, shared by every client of the instance in this process."""
         scope = f"{tenant_id}/{instance_id}"
-        endpoints = self.token_endpoints(manifest, config)
+        endpoints = token_endpoints(manifest, config)
         manager = self.token_managers.get(scope)
         if manager is None or manager.endpoints != endpoints:
-            http = self._client(self._egress(scope, manifest, config), None)
+            permitted = instance_hosts(manifest, config).permitted
+            http = self._client(self._egress(scope, permitted), None)
             manager = TokenManager(
                 self.credentials, tenant_id, instance_id, endpoints, http,
                 refresh_before_s=self.settings.oauth.refresh_before_s,
@@ -180,14 +151,13 @@ class HostServices:
     ) -> httpx.AsyncClient:
         """``ctx.http``: egress-guarded, breaker-wrapped, with the instance's auth if declared."""
         scope = f"{tenant_id}/{instance_id}"
+        hosts = instance_hosts(manifest, config)
         auth = None
         if manifest.auth:
             # the token goes to the instance's own hosts only, never to a "network:*" anywhere
-            named = [p for p in manifest.permissions if p != f"{NETWORK_PERMISSION}*"]
-            own = HostPermissions.build(named, config)
             manager = self.token_manager(tenant_id, instance_id, manifest, config)
-            auth = InstanceAuth(manager, to_host=own.allows)
-        return self._client(self._egress(scope, manifest, config), auth)
+            auth = InstanceAuth(manager, to_host=hosts.own.allows)
+        return self._client(self._egress(scope, hosts.permitted), auth)
 
     def _client(
         self, transport: httpx.AsyncBaseTransport, auth: httpx.Auth | None
