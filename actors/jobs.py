@@ -30,7 +30,7 @@ from core.jobs.runs import ClaimedJob, EndedJob, JobRuns
 from core.logging import configure_logging
 from core.settings import load_settings
 from plugin_sdk.events import Event, EventSource, stable_event_id
-from plugin_sdk.jobs import outcome_data
+from plugin_sdk.jobs import failure_of, outcome_data
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,9 @@ class JobRunner:
             await self._end(job.id, None, reason)
         except RayTaskError as err:  # the job's code raised: a result, not a crash
             cause = err.cause if err.cause is not None else err
-            await self._end(job.id, None, f"{type(cause).__name__}: {cause}"[:2000])
+            # kept beside the text: the error's code, and whether credentials were refused
+            # (the host then moves the instance to needs_reauth, as for a hook)
+            await self._end(job.id, failure_of(cause), f"{type(cause).__name__}: {cause}"[:2000])
         except (TaskCancelledError, RayError) as err:
             if job.id not in self.stopping:  # the worker died under it: retry (bounded)
                 why = f"worker died: {type(err).__name__}"

@@ -89,6 +89,15 @@ class CredentialStore:
         row = await (conn.fetchrow(query, *args) if conn else self.db.fetchrow(query, *args))
         return None if row is None else self._decode(tenant_id, instance_id, row)
 
+    async def changed_at(self, tenant_id: str, instance_id: str) -> datetime | None:
+        """When the instance's credential was last written (stored or refreshed), or None."""
+        changed: datetime | None = await self.db.fetchval(
+            "SELECT c.updated_at FROM instance_credentials c JOIN plugin_instances p"
+            " ON p.id = c.instance_id WHERE c.instance_id = $1 AND p.tenant_id = $2",
+            instance_id, tenant_id,
+        )  # fmt: skip
+        return changed
+
     @asynccontextmanager
     async def locked(
         self, tenant_id: str, instance_id: str

@@ -22,7 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 import httpx
 
 from core.bus import JOB_COMPLETED, JOB_FAILED
-from core.errors import PermanentError, ValidationFailed
+from core.errors import IntegrationsError, PermanentError, PluginAuthFailed, ValidationFailed
 from plugin_sdk.events import Event
 from plugin_sdk.manifest import Manifest
 from plugin_sdk.protocols import KeyValueStore
@@ -39,6 +39,7 @@ __all__ = [
     "NoJobQueue",
     "NoJobStore",
     "REVIEW_KIND",
+    "failure_of",
 ]
 
 REVIEW_KIND = "sandbox.review"
@@ -216,6 +217,10 @@ class JobOutcome:
     result: dict[str, Any] | None
     error: str | None
     attempts: int
+    error_code: str | None = None  # the platform error's code (``failure_of``)
+    # the job failed on refused credentials (``PluginAuthFailed``: a refresh answered
+    # invalid_grant, the site's 401): the host moved the instance to ``needs_reauth``
+    auth_refused: bool = False
 
     @classmethod
     def of(cls, event: Event) -> JobOutcome | None:
@@ -231,16 +236,29 @@ class JobOutcome:
             result=data.get("result"),
             error=data.get("error"),
             attempts=int(data.get("attempts", 1)),
+            error_code=data.get("error_code"),
+            auth_refused=bool(data.get("auth_refused")),
         )
 
 
 def outcome_data(
     job_id: str, kind: str, key: str | None, result: Any, error: str | None, attempts: int
 ) -> dict[str, Any]:
-    """``event.data`` of a job event (the service and the harness both build it here)."""
+    """``event.data`` of a job event (the service and the harness both build it here); a failed
+    job's ``result`` is what ``failure_of`` kept of its exception."""
     data: dict[str, Any] = {"job_id": job_id, "kind": kind, "key": key, "attempts": attempts}
     if error is None:
         data["result"] = result
     else:
         data["error"] = error
+        failure = result if isinstance(result, dict) else {}
+        data |= {k: failure[k] for k in ("error_code", "auth_refused") if k in failure}
     return data
+
+
+def failure_of(err: BaseException) -> dict[str, Any] | None:
+    """What a failed job's row keeps (as its ``result``) beside the error's text: the platform
+    error's code and whether the instance's credentials were refused; ``None`` for other errors."""
+    if not isinstance(err, IntegrationsError):
+        return None
+    return {"error_code": err.code, "auth_refused": isinstance(err, PluginAuthFailed)}

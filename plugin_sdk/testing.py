@@ -34,7 +34,7 @@ from core.errors import PermanentError
 from plugin_sdk.config import validate_config, validate_secrets
 from plugin_sdk.context import PluginContext, Secrets
 from plugin_sdk.events import Event, EventSource, WebhookDelivery, event_key_of, subject_matches
-from plugin_sdk.jobs import BUILTIN_KINDS, JobRun, outcome_data
+from plugin_sdk.jobs import BUILTIN_KINDS, JobRun, failure_of, outcome_data
 from plugin_sdk.lifecycle import InstanceState, check_transition
 from plugin_sdk.manifest import Capability
 from plugin_sdk.memory import (
@@ -283,6 +283,7 @@ class PluginHarness(Generic[P]):
             job.result, job.status, job.progress = json.loads(json.dumps(result)), "done", 1.0
         except Exception as err:  # noqa: BLE001 - a failing job is an outcome, as in the service
             job.error, job.status = f"{type(err).__name__}: {err}", "failed"
+            job.result = failure_of(err)
 
     async def _job_auth(self) -> str | None:
         return self.job_auth

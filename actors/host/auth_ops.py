@@ -1,8 +1,9 @@
 """A tenant runtime's credential operations: configure auth, the OAuth install flow, needs_reauth.
 
-``TenantRuntime`` mixes this in. A refused credential (a refresh answered ``invalid_grant``, or a
-hook raising ``PluginAuthFailed``) moves an enabled instance to ``needs_reauth``; the relay then
-keeps its deliveries (``core.oauth_held``) instead of attempting them. A new authorization (the
+``TenantRuntime`` mixes this in. A refused credential (a refresh answered ``invalid_grant``, a
+hook raising ``PluginAuthFailed``, or a job failing so in its worker: ``job_auth_refused``)
+moves an enabled instance to ``needs_reauth``; the relay then keeps its deliveries
+(``core.oauth_held``) instead of attempting them. A new authorization (the
 OAuth callback, or a new API token / PAT / client secret) moves it back to ``enabled`` and
 republishes every kept delivery, in the transaction that changes the state.
 """
@@ -17,7 +18,14 @@ from urllib.parse import urlencode
 import httpx
 
 from core.credentials import Credential
-from core.errors import Conflict, IntegrationsError, PluginAuthFailed, PluginConfigInvalid
+from core.errors import (
+    Conflict,
+    IntegrationsError,
+    NotFound,
+    PluginAuthFailed,
+    PluginConfigInvalid,
+)
+from core.jobs.store import JobStore
 from core.oauth import (
     AuthConfigInput,
     AuthStatus,
@@ -30,6 +38,8 @@ from core.oauth import (
 )
 from core.oauth_state import OAuthStateInvalid, pkce_challenge
 from plugin_sdk.auth_kinds import AuthKind, render_url
+from plugin_sdk.events import Event
+from plugin_sdk.jobs import JobOutcome
 from plugin_sdk.lifecycle import InstanceState, check_transition
 
 if TYPE_CHECKING:
@@ -225,6 +235,24 @@ class AuthOps:
         await self.svc.audit.publish(audit)
         log.warning("instance needs re-authorization: %s", reason,
                     extra={"tenant_id": self.tenant_id, "instance_id": instance_id})  # fmt: skip
+
+    async def job_auth_refused(self, instance_id: str, event: Event) -> None:
+        """A job of the instance failed on refused credentials (in the worker, a refresh
+        answered ``invalid_grant``, or the site's 401 after one): ``needs_reauth`` as when a hook
+        raises it. Not when the credential was written after the job ended (a new authorization
+        came first; a retried delivery of the event then changes nothing)."""
+        outcome = JobOutcome.of(event)
+        if outcome is None or not outcome.auth_refused or event.source.instance_id != instance_id:
+            return
+        try:
+            job = await JobStore(self.svc.db).get(self.tenant_id, outcome.job_id)
+        except NotFound:
+            return  # the job is gone (deleted with its instance): nothing to mark
+        changed = await self.svc.credentials.changed_at(self.tenant_id, instance_id)
+        if changed is not None and job.finished_at is not None and changed > job.finished_at:
+            return
+        why = f"the {outcome.kind} job {outcome.job_id} failed: {outcome.error}"
+        await self.auth_refused(instance_id, CredentialsRefused(why))
 
     async def _audit_now(self, actor: str, action: str, target: str) -> None:
         async with self.svc.db.transaction() as conn:

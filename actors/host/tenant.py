@@ -314,6 +314,7 @@ class TenantRuntime(AuthOps):
     async def handle_event(self, event: Event, instance_id: str) -> None:
         live = await self._load(instance_id)
         self._check_work(live, "handle_event")
+        await self.job_auth_refused(instance_id, event)  # then the plugin hears of it too
         if event.subject == SCHEDULE_FIRED and event.source.instance_id == instance_id:
             # a tick of one of its schedules (only the platform sends an instance's own id)
             name = str(event.data.get("name"))

@@ -8,8 +8,10 @@ import pytest
 from pydantic import ValidationError
 
 from core.errors import PermanentError, ValidationFailed
+from core.oauth import CredentialsRefused
 from plugin_sdk import Manifest
-from plugin_sdk.jobs import JOB_COMPLETED, JOB_FAILED, JobOutcome, JobRun
+from plugin_sdk.events import Event, EventSource
+from plugin_sdk.jobs import JOB_COMPLETED, JOB_FAILED, JobOutcome, JobRun, failure_of, outcome_data
 from plugin_sdk.testing import PluginHarness
 from tests.plugin_sdk.word_count.plugin import WordCount
 
@@ -55,6 +57,22 @@ async def test_a_failing_job_arrives_as_job_failed() -> None:
         outcome = JobOutcome.of(event)
         assert event.subject == JOB_FAILED and outcome is not None and not outcome.ok
         assert "KeyError" in str(await harness.store.get("last_error"))
+
+
+def test_a_failure_keeps_the_platform_error_code_and_whether_credentials_were_refused() -> None:
+    refused = failure_of(CredentialsRefused("token endpoint refused the grant: invalid_grant"))
+    assert refused == {"error_code": "credentials-refused", "auth_refused": True}
+    assert failure_of(PermanentError("bad")) == {"error_code": "permanent", "auth_refused": False}
+    assert failure_of(KeyError("x")) is None
+    data = outcome_data("j1", "sync", "k", refused, "CredentialsRefused: ...", 1)
+    event = Event(subject=JOB_FAILED, tenant_id="t", data=data,
+                  source=EventSource(plugin="x", instance_id="i"))  # fmt: skip
+    outcome = JobOutcome.of(event)
+    assert outcome is not None and outcome.auth_refused and outcome.error_code == refused[
+        "error_code"] and outcome.result is None  # fmt: skip
+    plain = JobOutcome.of(event.model_copy(update={"data": outcome_data(
+        "j1", "sync", "k", None, "KeyError: 'x'", 1)}))  # fmt: skip
+    assert plain is not None and not plain.auth_refused and plain.error_code is None
 
 
 async def test_submit_checks_kind_payload_and_options() -> None:

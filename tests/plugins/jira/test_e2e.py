@@ -396,6 +396,43 @@ def test_3lo_revoked_refresh_keeps_the_mention_until_a_new_authorization(
     assert api.get(f"{agent.base}/auth").json()["held_deliveries"] == 0
 
 
+def test_3lo_refresh_refused_inside_a_job_moves_the_instance_to_needs_reauth(
+    serve_url: str, sim: Sim, test_services: TestServices
+) -> None:
+    agent = _install(serve_url, sim, new_tenant(serve_url, "jjobauth"), history=6, oauth=True,
+                     oauth_site=sim.url)  # fmt: skip
+    _wait("the fit job's model", lambda: agent.model(6), show=agent.state)
+    api, jobs = agent.tenant.http, f"/v1/tenants/{agent.tenant.id}/jobs"
+    assert api.post(f"{agent.base}/disable").status_code == 200
+    # the access token is inside the refresh window: the sync job's first call refreshes, in the
+    # Ray worker, with a refresh token the site has revoked meanwhile (no host call comes first)
+    _revoke(sim, _refresh_token(test_services, agent))
+    assert api.post(f"{agent.base}/enable").status_code == 200  # submits the sync-history job
+    _wait("needs_reauth", lambda: api.get(agent.base).json()["state"] == "needs_reauth",
+          show=agent.state)  # fmt: skip
+    rows = api.get(jobs, params={"kind": "sync-history"}).json()
+    [failed] = [j for j in rows if j["instance_id"] == agent.id and j["status"] == "failed"]
+    assert "invalid_grant" in failed["error"], failed
+    assert failed["result"] == {"error_code": "credentials-refused", "auth_refused": True}
+    health = agent.health()
+    assert health["status"] == "needs_reauth", health
+    assert f"sync-history job {failed['id']}" in health["detail"], health
+    assert "invalid_grant" in health["detail"], health
+    # a new authorization: enabled again (the job's event, already handled, marks nothing now)
+    _authorize(serve_url, sim, agent)
+    assert api.get(agent.base).json()["state"] == "enabled"
+    assert api.post(f"{agent.base}/disable").status_code == 200
+    assert api.post(f"{agent.base}/enable").status_code == 200  # the sync runs as the agent again
+
+    def synced() -> dict[str, Any] | None:
+        rows = api.get(jobs, params={"kind": "sync-history"}).json()
+        done = [j for j in rows if j["instance_id"] == agent.id and j["status"] == "done"]
+        return done[0] if len(done) >= 2 else None
+
+    _wait("a sync after the new authorization", synced, show=agent.state)
+    assert api.get(agent.base).json()["state"] == "enabled"
+
+
 async def _publish_review(services: TestServices, event: Event) -> None:
     """Publish on the tenant's bus as the Bitbucket agent would (routed on dispatch)."""
     nc = await nats.connect(services.nats_url)
