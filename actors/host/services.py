@@ -24,7 +24,8 @@ from core.endpoints import database_url, nats_url
 from core.flags import FeatureFlags
 from core.instances import InstanceStore
 from core.keys import secrets_keys
-from core.llm import LiteLlmGateway
+from core.llm import LlmService
+from core.llm_store import LlmUsageStore, TenantLlmStore
 from core.oauth import TokenManager
 from core.oauth_held import HeldDeliveries
 from core.oauth_state import OAuthStateStore, StateSigner
@@ -48,7 +49,7 @@ class HostServices:
     secrets: SecretStore
     flags: FeatureFlags
     audit: AuditLog
-    llm: LiteLlmGateway
+    llm: LlmService  # ctx.llm of each instance: LlmService.gateway(tenant, instance, plugin)
     breakers: BreakerRegistry
     transport: BreakerTransport
     allow: AllowList
@@ -88,7 +89,9 @@ class HostServices:
             secrets=SecretStore(db, box),
             flags=FeatureFlags(settings.flagsmith),
             audit=AuditLog(db, bus),
-            llm=LiteLlmGateway(settings.llm),
+            llm=LlmService(
+                settings.llm, models=TenantLlmStore(db, box), usage=LlmUsageStore(db), allow=allow
+            ),
             breakers=breakers,
             # One connection pool per process, shared by every instance's client; every call
             # goes through its endpoint's circuit breaker and has a timeout, and connects only to
@@ -145,6 +148,7 @@ class HostServices:
             del self.token_managers[scope]
         for scope in [s for s in self.egress_refusals if s.startswith(prefix)]:
             del self.egress_refusals[scope]
+        self.llm.forget(tenant_id)
 
     def plugin_http(
         self, tenant_id: str, instance_id: str, manifest: Manifest, config: Mapping[str, Any]

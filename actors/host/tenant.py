@@ -82,7 +82,7 @@ class TenantRuntime(AuthOps):
             store=PostgresKeyValueStore(self.svc.db, instance_id),
             publisher=NatsEventPublisher(self.svc.bus, route=self.consumers_of),
             ledger=PostgresEffectLedger(self.svc.db, instance_id),
-            llm=self.svc.llm,
+            llm=self.svc.llm.gateway(self.tenant_id, instance_id, entry.name),
             job_queue=ServiceJobQueue(
                 JobStore(self.svc.db), self.svc.runner, self.tenant_id, instance_id
             ),
@@ -91,6 +91,7 @@ class TenantRuntime(AuthOps):
     async def _hook(self, what: str, awaitable: Awaitable[T]) -> T:
         """Run one plugin hook with the handler timeout; untyped failures become PluginError."""
         timeout = self.svc.settings.webhooks.handler_timeout_s
+        await self.svc.llm.refresh(self.tenant_id)  # ctx.llm.enabled sees the tenant's model
         try:
             async with asyncio.timeout(timeout):
                 return await awaitable

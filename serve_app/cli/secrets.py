@@ -45,12 +45,14 @@ async def _rewrap(settings: Settings, box: SecretBox) -> tuple[int, int, int]:
     from core.credentials import credentials_not_under, rewrap_credentials
     from core.db import Database, apply_migrations
     from core.endpoints import database_url
+    from core.llm_store import rewrap_llm_keys
     from core.secret_store import count_not_under, count_secrets, rewrap_all
 
     db = Database(database_url(settings), settings.database)
     try:
         await apply_migrations(db)
         rewrapped = await rewrap_all(db, box) + await rewrap_credentials(db, box)
+        rewrapped += await rewrap_llm_keys(db, box)  # tenants' own LLM keys
         old = await count_not_under(db, box.newest_key_id)
         old += await credentials_not_under(db, box.newest_key_id)
         return await count_secrets(db), rewrapped, old
