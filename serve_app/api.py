@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from serve_app.guard import RequestGuard
 from serve_app.problems import install_problem_handlers
-from serve_app.routers import audit, catalog, health, instances, jobs, oauth, tenants, webhooks
+from serve_app.routers import audit, catalog, health, instances, jobs, llm, oauth, tenants, webhooks
 from serve_app.services import Services
 
 
@@ -30,5 +30,6 @@ def create_api(svc: Services) -> FastAPI:
     api.include_router(oauth.router)
     api.include_router(webhooks.router)
     api.include_router(jobs.router)
+    api.include_router(llm.router)
     api.include_router(audit.router)
     return api

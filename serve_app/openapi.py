@@ -125,6 +125,9 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/v1/tenants/{tenant}/plugins/{instance}"): {
         "config": {"event_type": "generic.deploy"},
     },
+    ("PUT", "/v1/tenants/{tenant}/llm"): {
+        "model": "anthropic/claude-3-5-haiku-20241022", "api_key": "sk-ant-example",
+    },
 }  # fmt: skip
 # Scoped to the tenant first (another tenant's key gets 404), then the handler wants the operator.
 OPERATOR_ONLY = {("DELETE", "/v1/tenants/{tenant}")}

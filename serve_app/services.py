@@ -12,10 +12,12 @@ from actors import spawn
 from actors.handles import DirectoryClient, JobRunnerClient, TenantClient
 from core.audit import AuditLog
 from core.bus import H_MAX_ATTEMPTS, H_PREFIX, H_SUBJECT, H_TARGET, Bus
+from core.crypto import SecretBox
 from core.db import Database
 from core.endpoints import database_url, nats_url
 from core.errors import IntegrationsError
-from core.keys import operator_key
+from core.keys import operator_key, secrets_keys
+from core.llm_store import LlmUsageStore, TenantLlmStore
 from core.settings import Settings
 from core.tenancy import TenantStore
 from core.webhooks.deliveries import DeliveryStore
@@ -41,6 +43,8 @@ class Services:
     deliveries: DeliveryStore
     ingest: WebhookIngest
     operator_key: str
+    llm_models: TenantLlmStore
+    llm_usage: LlmUsageStore
     readiness_timeout_s: float = 2.0
     loaded_sources: set[str] = field(default_factory=set)
     relays_checked_at: float = 0.0
@@ -69,6 +73,8 @@ class Services:
             deliveries=deliveries,
             ingest=WebhookIngest(settings.webhooks, hosts, bus, deliveries, metrics),
             operator_key=operator_key(settings, create=False),
+            llm_models=TenantLlmStore(db, SecretBox(secrets_keys(settings, create=False))),
+            llm_usage=LlmUsageStore(db),
         )
 
     async def keep_relays(self, every_s: float = 10.0) -> None:
