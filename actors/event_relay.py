@@ -44,6 +44,21 @@ UNSETTLED_RETRY_S = 2.0
 RELAY_SESSION = {"plan_cache_mode": "force_custom_plan"}
 
 
+async def keep_alive(msgs: list[Any], every_s: float) -> None:
+    """Tell JetStream every ``every_s`` that these messages are still being worked on (until
+    cancelled).
+
+    Under overload a batch can wait behind others (PostgreSQL's pool, the tenant host) for
+    longer than the consumer's ack wait: JetStream must not redeliver work still in hand, or the
+    copy queues behind the original and the backlog doubles.
+    """
+    while True:
+        await asyncio.sleep(every_s)
+        for msg in msgs:
+            with contextlib.suppress(Exception):  # settled meanwhile: nothing to extend
+                await msg.in_progress()
+
+
 @ray.remote(num_cpus=0.05, max_restarts=-1, max_task_retries=0, max_concurrency=64)  # type: ignore[call-overload]
 class EventRelay:
     """Consumes the WEBHOOKS and EVENTS streams of one namespace."""
@@ -156,6 +171,7 @@ class EventRelay:
         await self.work.handle_event(msg)
 
     async def _batch(self, handler: Any, msgs: list[Any]) -> None:
+        alive = asyncio.create_task(keep_alive(msgs, max(1.0, self.work.ack_wait_s / 3)))
         try:
             await handler(msgs)
             self.processed += len(msgs)
@@ -167,6 +183,8 @@ class EventRelay:
             for msg in msgs:
                 with contextlib.suppress(Exception):
                     await msg.nak(delay=UNSETTLED_RETRY_S)
+        finally:
+            alive.cancel()
 
     def metric_families(self) -> list[Metric]:
         """This relay's metric families (outcomes, queue lag, retries, dead letters)."""

@@ -90,6 +90,15 @@ async def relay_metric_families(relays: list[Any], timeout_s: float) -> list[lis
     return found
 
 
+def cancel(ref: Any) -> None:
+    """Cancel a Ray call its caller gave up on: dropped if still queued, else interrupted."""
+    if isinstance(ref, ray.ObjectRef):
+        try:
+            ray.cancel(ref)
+        except Exception as err:  # noqa: BLE001 - finished meanwhile, or its actor is gone
+            log.debug("could not cancel a Ray call: %r", err)
+
+
 def _unwrap(err: RayError) -> BaseException:
     """The IntegrationsError a remote method raised, or the Ray error itself."""
     cause = getattr(err, "cause", None)
@@ -128,13 +137,18 @@ class TenantHosts:
         index = self.index(tenant_id)
         for attempt in (1, 2):
             host = await self.handle(index)
+            ref = send(host)
             try:
-                return await asyncio.wait_for(send(host), timeout_s)
+                return await asyncio.wait_for(ref, timeout_s)
             except (ActorDiedError, ActorUnavailableError) as err:
                 self._handles.pop(index, None)
                 if attempt == 2:
                     raise DependencyUnavailable(f"tenant host {index} unavailable: {err}") from err
             except TimeoutError as err:
+                # Awaiting a Ray call with a timeout does not stop the call: cancel it, or a host
+                # that fell behind keeps every abandoned call queued (and runs it later) while
+                # the caller, its slot free again, sends more (issue #19: 3 GB in 3 minutes).
+                cancel(ref)
                 raise DependencyUnavailable(f"tenant host {index}: {what} timed out") from err
             except RayError as err:
                 raise _unwrap(err) from err

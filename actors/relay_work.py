@@ -54,6 +54,9 @@ class RelayWork:
         # deliveries of instances that wait for re-authorization are kept here, not retried
         self.held = HeldDeliveries(deliveries.db)
         self.handler_timeout_s = settings.webhooks.handler_timeout_s
+        # how long JetStream waits for an ack before it redelivers; a relay still working on a
+        # message tells it so (``in_progress``) every third of this (event_relay.py)
+        self.ack_wait_s = self.handler_timeout_s * 2 + 30
         # Relay-side outcomes; the ingress's /metrics collects them from every relay.
         self.registry = CollectorRegistry()
         self.metrics = register_metrics(self.registry, namespace="dcoder_relay")
@@ -69,7 +72,7 @@ class RelayWork:
         config = ConsumerConfig(
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
-            ack_wait=self.handler_timeout_s * 2 + 30,
+            ack_wait=self.ack_wait_s,
             max_deliver=-1,
             max_ack_pending=1000,
         )

@@ -11,6 +11,7 @@ come after JetStream's window.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import time
@@ -81,6 +82,7 @@ class WebhookIngest:
             *((metrics.ingest_inflight, metrics.ingest_inflight_limit) if metrics else ()),
         )  # fmt: skip
         self._profiles: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+        self._fetching: dict[tuple[str, str], asyncio.Future[dict[str, Any]]] = {}
         # what this replica tells the relays about its ingest, so dispatch yields to it
         self.pressure = PressureReport(f"{os.uname().nodename}:{os.getpid()}")
 
@@ -101,9 +103,27 @@ class WebhookIngest:
     async def profile(self, tenant_id: str, instance_id: str) -> dict[str, Any]:
         """The instance's verification profile (cached briefly); 404 unless it takes webhooks."""
         now = time.monotonic()
-        cached = self._profiles.get((tenant_id, instance_id))
+        key = (tenant_id, instance_id)
+        cached = self._profiles.get(key)
         if cached is not None and now - cached[0] <= PROFILE_TTL_S:
             return cached[1]
+        # One lookup per instance at a time, shared by every request that needs it meanwhile
+        # (shielded: a request cancelled by its client does not cancel the others' lookup).
+        # Without it, while the tenant host is slow every admitted request sent its own call,
+        # and each request its client gave up on freed its slot for one more (issue #19).
+        fetch = self._fetching.get(key)
+        if fetch is None:
+            fetch = self._fetching[key] = asyncio.ensure_future(self._fetch_profile(*key))
+            fetch.add_done_callback(self._fetched)
+        return await asyncio.shield(fetch)
+
+    def _fetched(self, fetch: asyncio.Future[dict[str, Any]]) -> None:
+        self._fetching = {k: f for k, f in self._fetching.items() if f is not fetch}
+        if not fetch.cancelled():
+            fetch.exception()  # retrieved: every waiter may have been cancelled meanwhile
+
+    async def _fetch_profile(self, tenant_id: str, instance_id: str) -> dict[str, Any]:
+        now = time.monotonic()
         try:
             found = await self.hosts.ingest_profile(tenant_id, instance_id)
         except NotFound:
