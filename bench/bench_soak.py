@@ -25,11 +25,15 @@ from bench.support.service import Service, isolated_service
 from bench.support.soak_load import MAX_ATTEMPTS, Phase, Sent, send, windows
 from bench.support.webhook_target import (
     SERVICE_ENV,
+    SETTLE_STALL_S,
+    SETTLE_TIMEOUT_S,
     Endpoint,
+    Settled,
     bare_server,
     drain,
     endpoint,
     processes,
+    settle,
 )
 
 TITLE = "Soak: webhooks at 0.3 × bare capacity for 10 minutes, a 2 × burst in the middle"
@@ -90,6 +94,22 @@ async def _done_of(svc: Service, ep: Endpoint, ids: list[str]) -> int:
         await conn.close()
 
 
+async def _not_done(svc: Service, ep: Endpoint, ids: list[str]) -> list[str]:
+    """The accepted deliveries that are not done, by status, attempts and last error."""
+    conn = await asyncpg.connect(svc.database_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT status, attempts, left(coalesce(last_error, ''), 100) AS error, count(*) AS n"
+            " FROM deliveries WHERE tenant_id = $1 AND status <> 'done'"
+            " AND idempotency_key = ANY($2) GROUP BY 1, 2, 3 ORDER BY n DESC LIMIT 10",
+            ep.tenant, [f"std:{i}" for i in ids],
+        )  # fmt: skip
+    finally:
+        await conn.close()
+    return [f"{r['n']:,} {r['status']} (attempts {r['attempts']}{', ' if r['error'] else ''}"
+            f"{r['error']})" for r in rows]  # fmt: skip
+
+
 def _recovery(sent: Sent, burst_end: float) -> tuple[float, float]:
     """p99 before the burst (ms), and seconds after the burst until every later window is back
     within NORMAL_MULTIPLE × that (end of the last window above it)."""
@@ -145,13 +165,18 @@ def _goals(sent: Sent, lost: int, effects: tuple[int, int, int], rss: RssSamples
     return "\n".join(lines)
 
 
-def _soak(svc: Service, ep: Endpoint, rate: float) -> tuple[Sent, RssSamples]:
+def _soak(svc: Service, ep: Endpoint, rate: float) -> tuple[Sent, RssSamples, Settled]:
     calm = (SOAK_S - BURST_S) / 2
     phases = [Phase(calm, rate), Phase(BURST_S, BURST * rate), Phase(calm, rate)]
     with sampling(lambda: processes(svc, set())) as rss:
         sent = send(svc.api + ep.path, ep.secret, PREFIX, phases)
-        drain(svc, ep.tenant)
-    return sent, rss
+        # every published delivery settled (not only started), or why the wait stopped
+        settled = settle(svc, ep.tenant)
+    return sent, rss, settled
+
+
+def _listed(not_done: list[str]) -> str:
+    return f" Accepted and not done: {'; '.join(not_done)}." if not_done else ""
 
 
 def run() -> str:
@@ -167,9 +192,10 @@ def run() -> str:
         print(f"   bare capacity {capacity:.0f} req/s: soak at {rate:.0f}/s", flush=True)
         open_loop(svc.api + ep.path, sign_many(ep.secret, "warm", WARM_UP_REQUESTS), 100.0)
         drain(svc, ep.tenant)
-        sent, rss = _soak(svc, ep, rate)
+        sent, rss, settled = _soak(svc, ep, rate)
         accepted = sent.ids(PREFIX, 202, 200)  # 200: a retry of one accepted before
         lost = len(accepted) - asyncio.run(_done_of(svc, ep, accepted))
+        not_done = asyncio.run(_not_done(svc, ep, accepted)) if lost else []
         effects = asyncio.run(_effects(svc, ep))
     shutil.rmtree(work, ignore_errors=True)
     left = f" Still running after `down` (stopped): {', '.join(svc.left_running)}." if (
@@ -187,6 +213,11 @@ afterwards; the plugin publishes one event per delivery (counted in JetStream). 
 process of the run sampled every 10 s. 1-min load average {load_before:.1f} at the start; sender
 CPU {sent.generator_cpu:.0%} of one core, {sent.generator_cpu_ms:.3f} ms per request sent (HTTP/1.1
 over keep-alive connections with asyncio protocols, `bench/support/http_sender.py`).{left}
+
+After the sender's last answer the run waited {settled.seconds:.0f} s for the relay's backlog
+to settle ({settled.ended}; bounds: {SETTLE_STALL_S:.0f} s without progress,
+{SETTLE_TIMEOUT_S:.0f} s in all); left: {settled.unacked:,} messages unacknowledged in JetStream,
+{settled.open_rows:,} deliveries processing or retrying.{_listed(not_done)}
 
 Goals:
 

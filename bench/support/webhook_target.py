@@ -18,12 +18,14 @@ from dataclasses import dataclass
 
 import asyncpg
 import httpx
+import nats
 import numpy as np
 import psutil
 
 from bench.support import bare_ingest
 from bench.support.cpu import component
 from bench.support.service import Service, port, started_by
+from core.bus import relay_consumer, stream_name
 from core.embedded import EmbeddedPostgres
 from core.paths import PROJECT_ROOT
 
@@ -134,6 +136,76 @@ def drain(svc: Service, tenant: str, prefix: str = "") -> float:
         elif time.monotonic() - last_change > DRAIN_STALL_S:
             break
     return last_change - started
+
+
+SETTLE_TIMEOUT_S = float(os.environ.get("BENCH_SETTLE_TIMEOUT_S", "900"))
+SETTLE_STALL_S = 120.0
+"""Give up when neither JetStream nor the delivery rows moved for this long (reported)."""
+
+
+@dataclass
+class Settled:
+    """How the relay's backlog ended: seconds waited, what was left, why the wait ended."""
+
+    seconds: float
+    unacked: int
+    """Published webhooks and events JetStream still holds for the relays (not yet settled)."""
+    open_rows: int
+    """Deliveries started and not finished (processing or retrying)."""
+    ended: str
+    """'settled', or why the wait stopped before (stalled / timed out, with its bound)."""
+
+
+async def _backlog(svc: Service, tenant: str) -> tuple[int, int, tuple[int, ...]]:
+    """(unacked messages, open rows, a progress marker that changes while work is done)."""
+    ns = svc.settings.nats.namespace
+    nc = await nats.connect(svc.nats_url)
+    try:
+        js = nc.jetstream()
+        unacked, marker = 0, []
+        for stream in ("WEBHOOKS", "EVENTS"):
+            info = await js.consumer_info(stream_name(ns, stream), relay_consumer(ns, stream))
+            unacked += info.num_pending + info.num_ack_pending
+            marker += [info.ack_floor.stream_seq, info.delivered.stream_seq, info.num_ack_pending]
+    finally:
+        await nc.close()
+    conn = await asyncpg.connect(svc.database_url)
+    try:
+        row = await conn.fetchrow(
+            "SELECT count(*) FILTER (WHERE status IN ('processing', 'retrying')) AS open,"
+            " count(*) FILTER (WHERE status IN ('done', 'dead')) AS finished"
+            " FROM deliveries WHERE tenant_id = $1", tenant,
+        )  # fmt: skip
+    finally:
+        await conn.close()
+    return unacked, int(row["open"]), (*marker, int(row["open"]), int(row["finished"]))
+
+
+def settle(svc: Service, tenant: str) -> Settled:
+    """Wait until every published delivery is settled: JetStream holds nothing unacknowledged
+    for the relays and no delivery is processing or retrying.
+
+    Rows whose request was cut off before its publish stay ``accepted`` without a message (the
+    sender never got a 202 for them, and a retry publishes them): they are not waited for. The
+    wait ends early only when nothing moved for SETTLE_STALL_S (JetStream's floors, the rows),
+    or after SETTLE_TIMEOUT_S; either is reported, never a silent give-up.
+    """
+    started = last_change = time.monotonic()
+    unacked, open_rows, marker = asyncio.run(_backlog(svc, tenant))
+    ended = "settled"
+    while unacked or open_rows:
+        now = time.monotonic()
+        if now - started > SETTLE_TIMEOUT_S:
+            ended = f"timed out after {SETTLE_TIMEOUT_S:.0f} s"
+            break
+        if now - last_change > SETTLE_STALL_S:
+            ended = f"stalled: nothing moved for {SETTLE_STALL_S:.0f} s"
+            break
+        time.sleep(1.0)
+        unacked, open_rows, moved = asyncio.run(_backlog(svc, tenant))
+        if moved != marker:
+            marker, last_change = moved, time.monotonic()
+    return Settled(time.monotonic() - started, unacked, open_rows, ended)
 
 
 async def _lags(database_url: str, tenant: str, prefix: str) -> np.ndarray:
