@@ -200,8 +200,9 @@ class LiteLlmGateway:
         try:
             response = await litellm.acompletion(**kwargs)
         except asyncio.CancelledError:
-            # the hook's own deadline: recorded in the background, the cancellation goes on
-            _background(self._record(choice, None, started, "cancelled"))
+            # the caller's deadline (the plugin's LLM timeout, the hook's): a timeout too,
+            # recorded in the background while the cancellation goes on
+            _background(self._record(choice, None, started, "timeout"))
             raise
         except Exception as err:  # noqa: BLE001 - litellm raises many provider-specific types
             await self._record(choice, None, started, call_outcome(err))

@@ -53,6 +53,9 @@ class TestServices:
     # a second one for the Jira agent's end-to-end tests (tests/plugins/jira/test_e2e.py), so
     # they and the OAuth tests can run their own simulators in one session
     jira_sim_socket: socket.socket | None = None
+    # two more for the per-tenant LLM tests (tests/serve_app/test_llm_api.py): a Jira site and
+    # an OpenAI-compatible endpoint, which bind them with SO_REUSEADDR while these hold them
+    llm_sockets: tuple[socket.socket, ...] = ()
 
 
 def _fresh_database(server_url: str, name: str) -> str:
@@ -88,6 +91,10 @@ def test_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestServ
     jira_sim_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     jira_sim_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     jira_sim_socket.bind(("127.0.0.1", 0))
+    llm_sockets = tuple(socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(2))
+    for sock in llm_sockets:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
     data_dir = root / "data"
     data_dir.mkdir()
     os.environ.update(
@@ -104,17 +111,21 @@ def test_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestServ
         DCODER_WEBHOOKS_RATE_PER_S="8",
         DCODER_WEBHOOKS_BURST="30",
         DCODER_EGRESS_ALLOW=f"127.0.0.1:{sim_socket.getsockname()[1]},"
-        f"127.0.0.1:{jira_sim_socket.getsockname()[1]}",
+        f"127.0.0.1:{jira_sim_socket.getsockname()[1]},"
+        + ",".join(f"127.0.0.1:{sock.getsockname()[1]}" for sock in llm_sockets),
     )
     from core.settings import load_settings
     from serve_app.launcher.backing import migrate_and_declare
 
     migrate_and_declare(load_settings())
     yield TestServices(
-        nats_url, database_url, namespace, data_dir, nats, pg, sim_socket, jira_sim_socket
-    )
+        nats_url, database_url, namespace, data_dir, nats, pg, sim_socket, jira_sim_socket,
+        llm_sockets,
+    )  # fmt: skip
     sim_socket.close()
     jira_sim_socket.close()
+    for sock in llm_sockets:
+        sock.close()
     for server in (nats, pg):
         if server is not None:
             server.stop()

@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -149,13 +149,15 @@ class _Completions(BaseHTTPRequestHandler):
         raw = self.rfile.read(int(self.headers.get("content-length") or 0))
         request = json.loads(raw or b"{}")
         getattr(self.server, "seen", []).append(request)
+        getattr(self.server, "keys", []).append(self.headers.get("authorization"))
         answer = getattr(self.server, "answer", None)
         content = answer(request) if answer is not None else json.dumps(ANSWER)
         body = json.dumps({
             "id": "c1", "object": "chat.completion", "created": 0, "model": "bench",
             "choices": [{"index": 0, "finish_reason": "stop",
                          "message": {"role": "assistant", "content": content}}],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            "usage": getattr(self.server, "usage", None) or
+                     {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
         }).encode()  # fmt: skip
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -173,24 +175,31 @@ class Provider:
 
     url: str
     seen: list[dict[str, Any]]
+    keys: list[str | None] = field(default_factory=list)  # each request's Authorization header
 
 
 @contextlib.contextmanager
 def running_provider(
-    port: int, answer: Callable[[dict[str, Any]], str] | None = None
+    port: int,
+    answer: Callable[[dict[str, Any]], str] | None = None,
+    usage: dict[str, int] | None = None,
 ) -> Iterator[Provider]:
     """A local LLM endpoint (``…/v1``) answering instantly: what the gateway path costs.
 
     ``answer`` gives the assistant's text for a request (its JSON body); Jira's ``ANSWER`` when
-    it is None."""
+    it is None (it may sleep: each request has its thread). ``usage`` is the response's token
+    counts (1 and 1 by default)."""
     server = ThreadingHTTPServer(("127.0.0.1", port), _Completions)
-    seen: list[dict[str, Any]] = []
-    server.seen = seen  # type: ignore[attr-defined]
+    provider = Provider(f"http://127.0.0.1:{port}/v1", [])
+    server.seen = provider.seen  # type: ignore[attr-defined]
+    server.keys = provider.keys  # type: ignore[attr-defined]
+    server.usage = usage  # type: ignore[attr-defined]
     server.answer = answer  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Provider(f"http://127.0.0.1:{port}/v1", seen)
+        yield provider
     finally:
         server.shutdown()
+        server.server_close()  # the port is free for the next provider at once
         thread.join(timeout=10)

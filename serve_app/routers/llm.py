@@ -2,13 +2,15 @@
 
 The key is write-only (stored encrypted, never returned). A tenant's ``api_base`` is checked by
 the egress guard here (422 when it names or resolves to a private, loopback, link-local, ...
-address that ``DCODER_EGRESS_ALLOW`` does not list) and again before every call. Tenant hosts
-read the tenant's model on every call, so a change applies to the next call without a restart.
+address that ``DCODER_EGRESS_ALLOW`` does not list) and again before every call. A call reads
+the tenant's model fresh; a change also makes the tenant's host drop its live objects (as after
+idle passivation), so ``ctx.llm.enabled`` sees it at once rather than within the host's 5 s cache.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -23,6 +25,7 @@ from serve_app.routers.auth import TenantDep
 from serve_app.routers.deps import IsoDateTime, services
 from serve_app.services import Services
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/tenants/{tenant}/llm", tags=["llm"])
 ServicesDep = Annotated[Services, Depends(services)]
 
@@ -77,6 +80,14 @@ def _view(svc: Services, own: TenantModel | None) -> TenantLlmView:
     )  # fmt: skip
 
 
+async def _changed(svc: Services, tenant: str) -> None:
+    """The tenant's host reads the tenant's model again (its runtime rebuilt on the next use)."""
+    try:
+        await svc.hosts.forget(tenant, 10.0)
+    except Exception as err:  # noqa: BLE001 - the change stands; the host's cache expires in 5 s
+        log.warning("tenant %s: LLM change not pushed to its host: %s", tenant, err)
+
+
 @router.get("", summary="The model the tenant's agents use (never the key)")
 async def get_llm(tenant: str, who: TenantDep, svc: ServicesDep) -> TenantLlmView:
     return _view(svc, await svc.llm_models.get(tenant))
@@ -102,6 +113,7 @@ async def put_llm(tenant: str, body: TenantLlm, who: TenantDep, svc: ServicesDep
                      "api_key_set": body.api_key is not None},
         )  # fmt: skip
     await svc.audit.publish(record)
+    await _changed(svc, tenant)
     return _view(svc, dataclasses.replace(own, updated_at=updated))
 
 
@@ -113,6 +125,7 @@ async def delete_llm(tenant: str, who: TenantDep, svc: ServicesDep) -> Response:
             conn, tenant_id=tenant, actor=who.actor, action="llm.reset", target=tenant
         )
     await svc.audit.publish(record)
+    await _changed(svc, tenant)
     return Response(status_code=204)
 
 
