@@ -4,7 +4,7 @@ test_plugin_review.py: what a Ray worker on a sandbox node does with a pull requ
 it, what the base branch's ``.dcoder/review.yaml`` switches off, and a report too large for the
 job's result (and its ``job.completed`` event on NATS).
 
-The simulator (``esim``, conftest) and the helpers are test_e2e.py's; one flavour each (the
+The simulator (``esim``, conftest) and the helpers are e2ekit.py's; one flavour each (the
 harness runs both): the review path is the same, only the client differs.
 """
 
@@ -16,16 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from tests.plugins.bitbucket.conftest import SimServer
-from tests.plugins.bitbucket.repos import MAIN, hostile
-from tests.plugins.bitbucket.test_e2e import (
+from tests.plugins.bitbucket.e2ekit import (
     BASE,
     Pr,
-    _inline,
-    _open_pr,
-    _reviewed,
-    _summaries,
-    _wait,
+    inline_comments,
+    open_pr,
+    reviewed,
+    summaries,
+    wait,
 )
+from tests.plugins.bitbucket.repos import MAIN, hostile
 
 
 def _jobs(pr: Pr) -> list[dict[str, Any]]:
@@ -54,9 +54,9 @@ def test_a_hostile_pull_request_is_contained_by_the_service(
         "conftest.py": _bomb(ran / "conftest.py"),
         "setup.sh": f"mkdir -p {ran}/setup.sh\n:(){{ :|:& }};:\n",
     }
-    pr = _open_pr(serve_url, esim, "cloud", tmp_path, base=MAIN, feature=feature)
+    pr = open_pr(serve_url, esim, "cloud", tmp_path, base=MAIN, feature=feature)
     head = pr.head()
-    _wait("the hostile pull request's review", lambda: _reviewed(pr, head), show=pr.state)
+    wait("the hostile pull request's review", lambda: reviewed(pr, head), show=pr.state)
     [job] = _jobs(pr)
     assert job["status"] == "done" and job["attempts"] == 1, job
     analysis = job["result"]["analysis"]
@@ -72,10 +72,10 @@ def test_a_hostile_pull_request_is_contained_by_the_service(
     assert not ran.exists(), sorted(p.name for p in ran.iterdir())  # no bomb ever started
     # the base branch's settings apply (threshold medium, 5 comments), not the pull request's
     # own file, which switched every analyzer off and allowed no comment
-    [summary] = _summaries(pr)
+    [summary] = summaries(pr)
     assert f".dcoder/review.yaml at {job['payload']['base'][:12]}" in summary.text, summary.text
     assert "semgrep" in summary.text and "FAIL" in summary.text
-    inline = _inline(pr)
+    inline = inline_comments(pr)
     assert {(c.inline.path, c.inline.line) for c in inline if c.inline} == {("app.py", 6)}
 
 
@@ -84,18 +84,18 @@ def test_analyzers_switched_off_in_the_base_branch_leave_no_findings(
 ) -> None:
     only_ruff = "analyzers: {semgrep: false, bandit: false, dataflow: false}\n"
     base = BASE | {".dcoder/review.yaml": BASE[".dcoder/review.yaml"] + only_ruff}
-    pr = _open_pr(serve_url, esim, "dc", tmp_path, base=base)
+    pr = open_pr(serve_url, esim, "dc", tmp_path, base=base)
     head = pr.head()
-    _wait("the review", lambda: _reviewed(pr, head), show=pr.state)
+    wait("the review", lambda: reviewed(pr, head), show=pr.state)
     [job] = _jobs(pr)
     assert job["status"] == "done", job
     analysis = job["result"]["analysis"]
     assert [run["tool"] for run in analysis["runs"]] == ["ruff"]  # the others never started
     found = {(f["tool"], f["path"], f["start_line"]) for f in analysis["findings"]}
     assert ("ruff", "app.py", 7) in found and {t for t, _, _ in found} == {"ruff"}, found
-    inline = _inline(pr)
+    inline = inline_comments(pr)
     assert inline and all("`ruff/" in c.text for c in inline), [c.text[:100] for c in inline]
-    [summary] = _summaries(pr)
+    [summary] = summaries(pr)
     assert "(ruff)" in summary.text and "semgrep" not in summary.text, summary.text
 
 
@@ -104,17 +104,17 @@ def test_a_report_too_large_for_the_jobs_event_is_applied_from_the_store(
 ) -> None:
     lines = "".join(f"    v{i} = eval(data[{i}])\n" for i in range(1200))  # one finding each
     feature = {"app.py": f"def load(data):\n{lines}    return v0\n"}
-    pr = _open_pr(serve_url, esim, "cloud", tmp_path, feature=feature)
+    pr = open_pr(serve_url, esim, "cloud", tmp_path, feature=feature)
     head = pr.head()
-    _wait("the large review", lambda: _reviewed(pr, head), show=pr.state)
+    wait("the large review", lambda: reviewed(pr, head), show=pr.state)
     [job] = _jobs(pr)
     assert job["status"] == "done", job
     # the report (over 512 KiB) stayed in the instance's store: the result and its event are small
     assert job["result"]["analysis_key"] == f"report:{job['id']}" and len(json.dumps(job)) < 65536
-    [summary] = _summaries(pr)
+    [summary] = summaries(pr)
     assert "**10 open findings**" in summary.text, summary.text  # 10 + 1190: none left out
     assert "1190 findings over this review's cap of 10 comments" in summary.text, summary.text
     assert "Incomplete" not in summary.text
-    assert len(_inline(pr)) == 10  # the base's max_comments; the rest wait for room
+    assert len(inline_comments(pr)) == 10  # the base's max_comments; the rest wait for room
     report = pr.report(head)
     assert report is not None and report["result"] in ("PASSED", "PASS"), report  # all low

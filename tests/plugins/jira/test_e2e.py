@@ -4,28 +4,25 @@ Each test installs the ``jira`` plugin for a tenant as a user would (config, the
 token or PAT through the auth API, enable), lets the simulator send its real signed
 ``comment_created`` webhook when Alice mentions the agent, and polls the simulated site with a
 deadline for what the agent wrote. The simulator listens on the port the session reserved for
-it (``DCODER_EGRESS_ALLOW`` lets plugins reach only that loopback port).
+it (``DCODER_EGRESS_ALLOW`` lets plugins reach only that loopback port). The install and probe
+helpers are e2ekit.py's.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import nats
 import pytest
 import uvicorn
-from fastapi import FastAPI
 
 from core.credentials import CredentialStore
 from core.crypto import SecretBox
@@ -36,27 +33,10 @@ from core.signing import sign_hub_signature
 from plugin_sdk.events import Event, EventSource
 from simulators.app import create_app
 from simulators.config import SimulatorConfig
-from simulators.jira.state import JiraState
 from tests.conftest import TestServices
 from tests.plugins.jira import sitekit as kit
-from tests.serve_app.api_client import TenantClient, new_tenant
-
-CODE = "oauth2_authorization_code"
-
-
-@dataclass
-class Sim:
-    """The running simulator and its two Jira sites."""
-
-    url: str
-    config: SimulatorConfig
-    app: FastAPI
-
-    def state(self, mount: str = "/jira") -> JiraState:
-        """A site's state (to arrange stories and read what the agent wrote)."""
-        app = next(r.app for r in self.app.routes if getattr(r, "path", "") == mount)  # type: ignore[attr-defined]
-        state: JiraState = app.state.jira
-        return state
+from tests.plugins.jira.e2ekit import Agent, Sim, answers, authorize, deliveries, install
+from tests.serve_app.api_client import new_tenant
 
 
 @pytest.fixture(scope="module")
@@ -91,77 +71,6 @@ def _wait(
     raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}: {show()}")
 
 
-@dataclass
-class Agent:
-    """One installed, enabled jira instance of a tenant."""
-
-    tenant: TenantClient
-    id: str
-    project: str
-    mount: str
-    secret: str
-
-    @property
-    def base(self) -> str:
-        return f"/v1/tenants/{self.tenant.id}/plugins/{self.id}"
-
-    def state(self) -> str:
-        """Health and jobs, for a failure's message."""
-        jobs = self.tenant.http.get(f"/v1/tenants/{self.tenant.id}/jobs").json()
-        ended = [{k: j.get(k) for k in ("kind", "status", "attempts", "error")} for j in jobs]
-        return f"health {self.health()['detail']}; jobs {ended}; deliveries {_deliveries(self)}"
-
-    def model(self, size: int) -> bool:
-        """Whether the fit job's model of ``size`` stories is kept."""
-        return f"model: {size} stories" in str(self.health()["detail"])
-
-    def health(self) -> dict[str, Any]:
-        response = self.tenant.http.get(f"{self.base}/health")
-        assert response.status_code == 200, response.text
-        return dict(response.json())
-
-
-def _install(serve_url: str, sim: Sim, tenant: TenantClient, mount: str = "/jira",
-             history: int = 0, oauth: bool = False, **config: Any) -> Agent:  # fmt: skip
-    state, dc = sim.state(mount), mount == "/jira-dc"
-    project = kit.new_project(state)
-    kit.history(state, project, history)
-    secret = secrets.token_urlsafe(24)
-    created = tenant.http.post(f"/v1/tenants/{tenant.id}/plugins", json={
-        "plugin": "jira", "name": f"jira-{secrets.token_hex(3)}",
-        "config": {"base_url": sim.url + mount, "deployment": "dc" if dc else "cloud",
-                   "projects": [project], "service_url": serve_url, "min_history": 5,
-                   "use_llm": False, **config},
-        "secrets": {"webhook_secret": secret},
-    })  # fmt: skip
-    assert created.status_code == 201, created.text
-    agent = Agent(tenant, created.json()["id"], project, mount, secret)
-    me = kit.account(sim.config, "dcoder-agent")
-    auth = {"kind": "personal_access_token", "token": me.pat} if dc else {
-        "kind": "api_token", "email": me.email, "token": me.api_token}  # fmt: skip
-    if oauth:
-        auth = {"kind": CODE, "client_id": "demo-client", "client_secret": "demo-secret"}
-    assert tenant.http.put(f"{agent.base}/auth", json=auth).status_code == 200
-    if oauth:
-        _authorize(serve_url, sim, agent)
-    enabled = tenant.http.post(f"{agent.base}/enable")
-    assert enabled.status_code == 200, enabled.text
-    if dc or oauth:  # Data Center and 3LO: the admin registers the webhook (the agent may not)
-        _register_admin_webhook(sim, serve_url, agent)
-    return agent
-
-
-def _authorize(serve_url: str, sim: Sim, agent: Agent) -> None:
-    """oauth/start → the simulator's consent (its demo user) → the service's callback."""
-    start = agent.tenant.http.post(f"{agent.base}/oauth/start")
-    assert start.status_code == 200, start.text
-    consent = httpx.get(start.json()["authorize_url"], follow_redirects=False, timeout=10)
-    query = parse_qs(urlsplit(consent.headers["location"]).query)
-    done = httpx.get(f"{serve_url}/v1/oauth/callback", timeout=30,
-                     params={"code": query["code"][0], "state": query["state"][0]})  # fmt: skip
-    assert done.status_code == 200 and done.json()["authorized"] is True, done.text
-
-
 def _refresh_token(test_services: TestServices, agent: Agent) -> str:
     async def read() -> str:
         db = Database(test_services.database_url)
@@ -176,19 +85,6 @@ def _refresh_token(test_services: TestServices, agent: Agent) -> str:
     return asyncio.run(read())
 
 
-def _register_admin_webhook(sim: Sim, serve_url: str, agent: Agent) -> None:
-    """What the site's admin does (their PAT on DC, API token on Cloud): a signed webhook."""
-    admin = kit.account(sim.config, "demo")
-    basic = base64.b64encode(f"{admin.email}:{admin.api_token}".encode()).decode()
-    auth = f"Bearer {admin.pat}" if agent.mount == "/jira-dc" else f"Basic {basic}"
-    response = httpx.post(f"{sim.url}{agent.mount}/rest/webhooks/1.0/webhook", json={
-        "name": "dcoder", "url": f"{serve_url}/v1/webhooks/{agent.tenant.id}/{agent.id}",
-        "events": ["comment_created"], "secret": agent.secret,
-        "filters": {"issue-related-events-section": f"project = {agent.project}"},
-    }, headers={"Authorization": auth}, timeout=10)  # fmt: skip
-    assert response.status_code == 201, response.text
-
-
 def _mention(sim: Sim, agent: Agent, key: str, word: str = "", who: str = "alice",
              to: str = "dcoder-agent") -> dict:  # fmt: skip
     me = kit.account(sim.config, to)
@@ -198,21 +94,11 @@ def _mention(sim: Sim, agent: Agent, key: str, word: str = "", who: str = "alice
                        f"{mention} {word}", dc=dc)  # fmt: skip
 
 
-def _answers(sim: Sim, agent: Agent, key: str, by: str = "dcoder-agent") -> list[Any]:
-    return kit.agent_comments(sim.state(agent.mount), key, kit.account(sim.config, by))
-
-
-def _deliveries(agent: Agent) -> list[dict[str, Any]]:
-    rows = agent.tenant.http.get(f"/v1/tenants/{agent.tenant.id}/deliveries").json()
-    # webhooks only: the fit job's job.completed is a delivery of the instance too
-    return [r for r in rows if r["instance_id"] == agent.id and r["event_key"] == "comment_created"]
-
-
 def _settled(agent: Agent, count: int) -> list[dict[str, Any]]:
     """Wait until ``count`` deliveries of the instance are done (or dead); return them."""
 
     def ended() -> list[dict[str, Any]] | None:
-        rows = _deliveries(agent)
+        rows = deliveries(agent)
         ends = [r for r in rows if r["status"] in ("done", "dead")]
         return rows if len(rows) >= count and len(ends) == len(rows) else None
 
@@ -222,14 +108,14 @@ def _settled(agent: Agent, count: int) -> list[dict[str, Any]]:
 def test_cloud_mention_answered_once_with_an_estimate_from_the_fitted_history(
     serve_url: str, sim: Sim
 ) -> None:
-    agent = _install(serve_url, sim, new_tenant(serve_url, "jira"), history=30)
+    agent = install(serve_url, sim, new_tenant(serve_url, "jira"), history=30)
     _wait("the fit job's model", lambda: agent.model(30), show=agent.state)
     state = sim.state()
     hooks = [w for w in state.webhooks.values() if w.url.endswith(agent.id)]
     assert len(hooks) == 1 and hooks[0].secret == agent.secret  # registered by the agent
     key = kit.story(state, agent.project)
     _mention(sim, agent, key, "")
-    answer = _wait("the agent's comment", lambda: _answers(sim, agent, key))
+    answer = _wait("the agent's comment", lambda: answers(sim, agent, key))
     assert len(answer) == 1 and answer[0].adf is not None  # one ADF comment, by the agent
     assert "story points" in answer[0].body and "from 30 past stories" in answer[0].body
     assert "deterministic rules, no LLM" in answer[0].body
@@ -246,14 +132,14 @@ def test_cloud_mention_answered_once_with_an_estimate_from_the_fitted_history(
     _mention(sim, agent, key, "estimate", who="dcoder-agent")
     kit.comment(sim.url + "/jira", kit.account(sim.config, "alice"), key, "thanks, no mention")
     assert len(_settled(agent, 4)) == 4
-    assert len(_answers(sim, agent, key)) == 2  # the one by the test as the agent + the answer
+    assert len(answers(sim, agent, key)) == 2  # the one by the test as the agent + the answer
 
 
 def test_replayed_webhook_posts_nothing_new(serve_url: str, sim: Sim) -> None:
-    agent = _install(serve_url, sim, new_tenant(serve_url, "jira"))
+    agent = install(serve_url, sim, new_tenant(serve_url, "jira"))
     key = kit.story(sim.state(), agent.project)
     made = _mention(sim, agent, key, "analyze")
-    _wait("the agent's comment", lambda: _answers(sim, agent, key))
+    _wait("the agent's comment", lambda: answers(sim, agent, key))
     _settled(agent, 2)  # the mention and the answer coming back
     body = json.dumps(kit.comment_created(made, key)).encode()
     for identifier in ("replay-same-comment-1", "replay-same-comment-1", "replay-other-id"):
@@ -266,16 +152,16 @@ def test_replayed_webhook_posts_nothing_new(serve_url: str, sim: Sim) -> None:
         assert response.status_code in (200, 202), response.text
     rows = _settled(agent, 4)  # + the replay and another id (the same id again: duplicate)
     assert len(rows) == 4 and all(r["status"] == "done" for r in rows)
-    assert len(_answers(sim, agent, key)) == 1
+    assert len(answers(sim, agent, key)) == 1
 
 
 def test_data_center_mention_is_answered_in_wiki_markup(serve_url: str, sim: Sim) -> None:
-    agent = _install(serve_url, sim, new_tenant(serve_url, "jdc"), mount="/jira-dc", history=6)
+    agent = install(serve_url, sim, new_tenant(serve_url, "jdc"), mount="/jira-dc", history=6)
     _wait("the fit job's model", lambda: agent.model(6), show=agent.state)
     state = sim.state("/jira-dc")
     key = kit.story(state, agent.project)
     _mention(sim, agent, key, "estimate")
-    [answer] = _wait("the agent's comment", lambda: _answers(sim, agent, key))
+    [answer] = _wait("the agent's comment", lambda: answers(sim, agent, key))
     assert answer.adf is None and answer.body.startswith(f"h3. dcoder agent on {key}")
     issue = state.issue(key)
     assert issue is not None
@@ -285,13 +171,13 @@ def test_data_center_mention_is_answered_in_wiki_markup(serve_url: str, sim: Sim
 def test_jira_errors_are_retried_then_dead_lettered_with_the_reason(
     serve_url: str, sim: Sim
 ) -> None:
-    agent = _install(serve_url, sim, new_tenant(serve_url, "jfault"))
+    agent = install(serve_url, sim, new_tenant(serve_url, "jfault"))
     key = kit.story(sim.state(), agent.project)
     comments = f"/jira/rest/api/3/issue/{key}/comment"
     kit.fault(sim.url, path_prefix=comments, method="POST", kind="rate_limit", count=2,
               retry_after_s=1)  # fmt: skip
     _mention(sim, agent, key, "analyze")
-    _wait("the answer after 429s", lambda: _answers(sim, agent, key))
+    _wait("the answer after 429s", lambda: answers(sim, agent, key))
     other = kit.story(sim.state(), agent.project)
     burst = f"/jira/rest/api/3/issue/{other}/comment"
     kit.fault(sim.url, path_prefix=burst, method="POST", kind="server_error", status=503,
@@ -308,34 +194,34 @@ def test_jira_errors_are_retried_then_dead_lettered_with_the_reason(
     assert "Jira answered 503" in error or "Jira kept failing; circuit of" in error, error
     letters = agent.tenant.http.get(f"/v1/tenants/{agent.tenant.id}/dead-letters").json()
     assert [d["delivery_id"] for d in letters] == [dead["id"]]
-    assert _answers(sim, agent, other) == [] and len(_answers(sim, agent, key)) == 1
+    assert answers(sim, agent, other) == [] and len(answers(sim, agent, key)) == 1
 
 
 def test_two_sites_of_one_tenant_and_a_second_tenant_stay_apart(serve_url: str, sim: Sim) -> None:
     first, second = new_tenant(serve_url, "ja"), new_tenant(serve_url, "jb")
-    cloud = _install(serve_url, sim, first)
-    dc = _install(serve_url, sim, first, mount="/jira-dc")
-    other = _install(serve_url, sim, second)
+    cloud = install(serve_url, sim, first)
+    dc = install(serve_url, sim, first, mount="/jira-dc")
+    other = install(serve_url, sim, second)
     key = kit.story(sim.state(), cloud.project)
     _mention(sim, cloud, key, "similar")
-    _wait("the agent's comment", lambda: _answers(sim, cloud, key))
+    _wait("the agent's comment", lambda: answers(sim, cloud, key))
     _settled(cloud, 2)
-    assert _deliveries(dc) == [] and _deliveries(other) == []
+    assert deliveries(dc) == [] and deliveries(other) == []
     theirs = second.http.get(f"/v1/tenants/{first.id}/plugins/{cloud.id}")
     assert theirs.status_code == 404
     dkey = kit.story(sim.state("/jira-dc"), dc.project)
     _mention(sim, dc, dkey, "help")
-    [helped] = _wait("the DC answer", lambda: _answers(sim, dc, dkey))
+    [helped] = _wait("the DC answer", lambda: answers(sim, dc, dkey))
     assert "commands" in helped.body
     _settled(dc, 2)
-    assert len(_deliveries(cloud)) == 2 and _deliveries(other) == []
+    assert len(deliveries(cloud)) == 2 and deliveries(other) == []
 
 
 def test_3lo_tokens_are_refreshed_before_expiry_and_after_a_401(
     serve_url: str, sim: Sim, test_services: TestServices
 ) -> None:
     # the simulator's consent authorizes its demo user: that account is the agent here
-    agent = _install(serve_url, sim, new_tenant(serve_url, "j3lo"), oauth=True,
+    agent = install(serve_url, sim, new_tenant(serve_url, "j3lo"), oauth=True,
                      oauth_site=sim.url)  # fmt: skip
     # an OAuth 2.0 instance registers no admin webhook (not in the OAuth 2.0 API): the admin's
     [hook] = [w for w in sim.state().webhooks.values() if w.url.endswith(agent.id)]
@@ -346,7 +232,7 @@ def test_3lo_tokens_are_refreshed_before_expiry_and_after_a_401(
     kit.fault(sim.url, path_prefix=f"/jira/rest/api/3/issue/{key}", method="GET",
               kind="expired_token", count=1)  # fmt: skip
     _mention(sim, agent, key, "analyze", to="demo")
-    [answer] = _wait("the agent's comment", lambda: _answers(sim, agent, key, by="demo"))
+    [answer] = _wait("the agent's comment", lambda: answers(sim, agent, key, by="demo"))
     assert answer.adf is not None and f"dcoder agent on {key}" in answer.body
     assert _refresh_token(test_services, agent) != issued  # refreshed (and rotated) on the way
     assert agent.tenant.http.get(f"{agent.base}").json()["state"] == "enabled"
@@ -361,7 +247,7 @@ def _revoke(sim: Sim, refresh_token: str) -> None:
 def test_3lo_revoked_refresh_keeps_the_mention_until_a_new_authorization(
     serve_url: str, sim: Sim, test_services: TestServices
 ) -> None:
-    agent = _install(serve_url, sim, new_tenant(serve_url, "jreauth"), history=6, oauth=True,
+    agent = install(serve_url, sim, new_tenant(serve_url, "jreauth"), history=6, oauth=True,
                      oauth_site=sim.url)  # fmt: skip
     _wait("the fit job's model", lambda: agent.model(6), show=agent.state)
     api, key = agent.tenant.http, kit.story(sim.state(), agent.project)
@@ -375,14 +261,14 @@ def test_3lo_revoked_refresh_keeps_the_mention_until_a_new_authorization(
           show=agent.state)  # fmt: skip
     health = agent.health()
     assert health["status"] == "needs_reauth" and "invalid_grant" in health["detail"], health
-    [kept] = _deliveries(agent)
+    [kept] = deliveries(agent)
     assert kept["status"] == "retrying" and "re-authorized" in kept["last_error"], kept
     assert api.get(f"/v1/tenants/{agent.tenant.id}/dead-letters").json() == []
-    assert _answers(sim, agent, key, by="demo") == []
+    assert answers(sim, agent, key, by="demo") == []
     # a new authorization through the API: the instance resumes and the kept mention is answered
-    _authorize(serve_url, sim, agent)
+    authorize(serve_url, sim, agent)
     assert api.get(agent.base).json()["state"] == "enabled"
-    [answer] = _wait("the agent's comment", lambda: _answers(sim, agent, key, by="demo"),
+    [answer] = _wait("the agent's comment", lambda: answers(sim, agent, key, by="demo"),
                      show=agent.state)  # fmt: skip
     assert answer.adf is not None and f"dcoder agent on {key}" in answer.body
     state = sim.state()
@@ -392,14 +278,14 @@ def test_3lo_revoked_refresh_keeps_the_mention_until_a_new_authorization(
     rows = _settled(agent, 2)  # the kept mention and the answer coming back
     assert kept["id"] in {r["id"] for r in rows} and len(rows) == 2, rows
     assert {r["status"] for r in rows} == {"done"}, rows
-    assert len(_answers(sim, agent, key, by="demo")) == 1
+    assert len(answers(sim, agent, key, by="demo")) == 1
     assert api.get(f"{agent.base}/auth").json()["held_deliveries"] == 0
 
 
 def test_3lo_refresh_refused_inside_a_job_moves_the_instance_to_needs_reauth(
     serve_url: str, sim: Sim, test_services: TestServices
 ) -> None:
-    agent = _install(serve_url, sim, new_tenant(serve_url, "jjobauth"), history=6, oauth=True,
+    agent = install(serve_url, sim, new_tenant(serve_url, "jjobauth"), history=6, oauth=True,
                      oauth_site=sim.url)  # fmt: skip
     _wait("the fit job's model", lambda: agent.model(6), show=agent.state)
     api, jobs = agent.tenant.http, f"/v1/tenants/{agent.tenant.id}/jobs"
@@ -419,7 +305,7 @@ def test_3lo_refresh_refused_inside_a_job_moves_the_instance_to_needs_reauth(
     assert f"sync-history job {failed['id']}" in health["detail"], health
     assert "invalid_grant" in health["detail"], health
     # a new authorization: enabled again (the job's event, already handled, marks nothing now)
-    _authorize(serve_url, sim, agent)
+    authorize(serve_url, sim, agent)
     assert api.get(agent.base).json()["state"] == "enabled"
     assert api.post(f"{agent.base}/disable").status_code == 200
     assert api.post(f"{agent.base}/enable").status_code == 200  # the sync runs as the agent again
@@ -447,7 +333,7 @@ async def _publish_review(services: TestServices, event: Event) -> None:
 def test_review_completed_comments_once_with_a_remote_link(
     serve_url: str, sim: Sim, test_services: TestServices
 ) -> None:
-    agent = _install(serve_url, sim, new_tenant(serve_url, "jrev"))
+    agent = install(serve_url, sim, new_tenant(serve_url, "jrev"))
     state = sim.state()
     key = kit.story(state, agent.project)
     url = "https://bitbucket.example.com/acme/shop/pull-requests/7"
@@ -460,7 +346,7 @@ def test_review_completed_comments_once_with_a_remote_link(
     source = EventSource(plugin="bitbucket", instance_id="bb-1")
     first = Event(subject="review.completed", tenant_id=agent.tenant.id, source=source, data=data)
     asyncio.run(_publish_review(test_services, first))
-    [told] = _wait("the review comment", lambda: _answers(sim, agent, key), show=agent.state)
+    [told] = _wait("the review comment", lambda: answers(sim, agent, key), show=agent.state)
     assert told.adf is not None and "dcoder review" in told.body and "PASS" in told.body
     issue = state.issue(key)
     assert issue is not None
@@ -478,4 +364,4 @@ def test_review_completed_comments_once_with_a_remote_link(
         return mine if len(mine) == 2 and all(r["status"] == "done" for r in mine) else None
 
     _wait("the replay's delivery", reviews_done, show=agent.state)
-    assert len(_answers(sim, agent, key)) == 1 and len(issue.remote_links) == 1
+    assert len(answers(sim, agent, key)) == 1 and len(issue.remote_links) == 1
