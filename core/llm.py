@@ -53,11 +53,15 @@ class ModelChoice:
 async def check_api_base(url: str, allow: AllowList) -> None:
     """Refuse (EgressRefused) an endpoint whose host is or resolves to a private, loopback,
     link-local, ... address, unless ``DCODER_EGRESS_ALLOW`` lists it."""
-    check_url(url, allow)
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    await resolve_checked(host, port, allow)
+    try:
+        check_url(url, allow)
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        await resolve_checked(host, port, allow)
+    except ValueError as err:  # a malformed URL, or a name IDNA cannot encode (UnicodeError)
+        why = f"outbound request to {url!r} refused: not a valid URL ({err})"
+        raise EgressRefused(why) from err
 
 
 class LlmService:

@@ -156,7 +156,9 @@ class LlmSettings(BaseSettings):
     model_config = _config("DCODER_LLM_")
 
     model: str | None = Field(
-        None, description="litellm model name, e.g. openai/gpt-4o-mini; unset disables the LLM"
+        None,
+        description="litellm model name, e.g. openai/gpt-4o-mini; a tenant's own model "
+        "(PUT /v1/tenants/{t}/llm) overrides it; unset: only such tenants have an LLM",
     )
     api_base: str | None = Field(None, description="base URL of an OpenAI-compatible endpoint")
     api_key: SecretStr | None = Field(None, description="API key of the provider")

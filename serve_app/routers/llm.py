@@ -42,8 +42,10 @@ class TenantLlm(BaseModel):
         "OpenAI-compatible endpoint",
     )  # fmt: skip
     api_base: str | None = Field(
-        None, min_length=1, max_length=2000,
-        description="the provider's endpoint (http or https); private addresses are refused",
+        None, min_length=1, max_length=2000, pattern=r"^https?://[^\s/?#]+(?:[/?#]\S*)?$",
+        description="the provider's endpoint (http or https); a host that does not resolve, or "
+        "resolves to a private, loopback or link-local address, is refused with 422 unless "
+        "DCODER_EGRESS_ALLOW lists it",
     )  # fmt: skip
     api_key: str | None = Field(
         None, min_length=1, max_length=4000, description="write-only; stored encrypted"

@@ -34,11 +34,14 @@ UNINSTALL = "DELETE /v1/tenants/{tenant}/plugins/{instance}"
 INSTANCES = "/v1/tenants/{tenant}/plugins"
 # Bodies whose rules the document cannot state: config and secrets are checked against the
 # plugin's own schema (per plugin and version), an auth kind decides which of its optional fields
-# are required. A schema-valid body may be refused there with 422 naming the field.
+# are required; a tenant's LLM endpoint is refused when its host does not resolve or resolves to
+# a private address (the egress guard). A schema-valid body may be refused there with 422 naming
+# the field.
 RUNTIME_RULES = [
     f"POST {INSTANCES}",
     f"PATCH {INSTANCES}/{{instance}}",
     f"PUT {INSTANCES}/{{instance}}/auth",
+    "PUT /v1/tenants/{tenant}/llm",
 ]
 # Only the provider can send a valid signed state: any generated one is refused with 400.
 CALLBACK = "GET /v1/oauth/callback"
