@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import time
 import uuid
@@ -41,6 +42,8 @@ from serve_app.admission import Admission
 
 if TYPE_CHECKING:
     from serve_app.metrics import ApiMetrics
+
+log = logging.getLogger(__name__)
 
 _DELIVERY_NS = uuid.UUID("6f1c0e1e-3a57-4c1b-9d8e-64636f646572")
 PROFILE_TTL_S = 2.0
@@ -161,11 +164,22 @@ class WebhookIngest:
                 self.metrics.webhooks.record_outcome(plugin, "shed")
             raise self.admission.refusal()
         started = time.perf_counter()
+        writes: list[asyncio.Future[Accepted]] = []
         try:
-            return await self._accept(tenant_id, instance_id, request)
+            return await self._accept(tenant_id, instance_id, request, writes)
         finally:
-            self.admission.leave()
+            if writes and not writes[0].done():
+                # its client left (Serve cancels the request) during the durable write: the
+                # write finishes, and holds its slot until then (the bound covers it)
+                writes[0].add_done_callback(self._finished_alone)
+            else:
+                self.admission.leave()
             await self._report(time.perf_counter() - started)
+
+    def _finished_alone(self, write: asyncio.Future[Accepted]) -> None:
+        self.admission.leave()
+        if not write.cancelled() and write.exception() is not None:  # a retry publishes it
+            log.info("webhook of a request cut off by its client: %r", write.exception())
 
     async def _report(self, seconds: float) -> None:
         """Fold in one request's latency; tell the relays now and then (actors/pacing.py)."""
@@ -178,7 +192,10 @@ class WebhookIngest:
             nc = await self.bus.connect()
             await nc.publish(pressure_subject(self.bus.settings.namespace), payload)
 
-    async def _accept(self, tenant_id: str, instance_id: str, request: Request) -> Accepted:
+    async def _accept(
+        self, tenant_id: str, instance_id: str, request: Request,
+        writes: list[asyncio.Future[Accepted]],
+    ) -> Accepted:  # fmt: skip
         self.limiter.check(tenant_id, time.monotonic())
         body = await self.read_body(request)
         profile = await self.profile(tenant_id, instance_id)
@@ -205,6 +222,21 @@ class WebhookIngest:
                 f"the event key ({spec.event_key}) holds a NUL character",
                 errors=[{"pointer": "", "location": "body", "detail": "NUL in the event key"}],
             )
+        # Once the row is being written, the write and the publish finish even if the client
+        # leaves (issue #19: under overload, requests cut off between the INSERT and the publish
+        # left more rows 'accepted' without a message than were delivered, their work lost;
+        # the sender's retry now finds the delivery on its way and gets 200).
+        write = asyncio.ensure_future(
+            self._enqueue(tenant_id, instance_id, key, event_key, headers, body, profile)
+        )
+        writes.append(write)
+        return await asyncio.shield(write)
+
+    async def _enqueue(
+        self, tenant_id: str, instance_id: str, key: str, event_key: str | None,
+        headers: dict[str, str], body: bytes, profile: dict[str, Any],
+    ) -> Accepted:  # fmt: skip
+        """Record the delivery, then publish it (JetStream acknowledged: durable)."""
         delivery_id, is_new = await self.deliveries.record_accepted(
             tenant_id, instance_id, key, event_key=event_key,
             delivery_id=delivery_id_for(tenant_id, instance_id, key),
