@@ -36,6 +36,7 @@ from bench.support.webhook_target import (
     pending,
     processes,
     relay_held,
+    settle,
     watch_drain,
 )
 
@@ -197,7 +198,9 @@ def _overload(serve: Target, svc: Service, ep: Endpoint) -> None:
     rate = OVERLOAD * float(np.mean([p.rps for p in serve.peak]))
     reqs = sign_many(ep.secret, "serve-ov", max(1, round(rate * DURATION_S)))
     result = open_loop(serve.base + serve.path, reqs, rate)
-    drain(svc, ep.tenant)
+    settled = settle(svc, ep.tenant)  # every published delivery settled, not only started
+    if settled.ended != "settled":
+        print(f"   overload: the backlog did not settle ({settled})", flush=True)
     serve.overload.append((result, _durable(svc, ep, result.accepted_ids or [])))
     print(f"   overload at {rate:.0f}/s: {result}, 503 p99 {result.shed_p99_ms:.1f} ms",
           flush=True)  # fmt: skip
