@@ -142,4 +142,5 @@ class TenantHost:
             "rss_bytes": memory.rss,
             "pid": os.getpid(),
             "breakers": {} if self._svc is None else self._svc.breakers_snapshot(),
+            "llm": [] if self._svc is None else self._svc.llm.counters_snapshot(),
         }
