@@ -86,6 +86,9 @@ class LlmService:
         self.allow = allow
         self.cache_s = cache_s
         self._cache: dict[str, tuple[float, TenantModel | None]] = {}
+        # (tenant, model, outcome) -> [calls, prompt tokens, completion tokens, cost USD] of this
+        # process since it started: /metrics sums them over the tenant hosts
+        self.counters: dict[tuple[str, str, str], list[float]] = {}
 
     def gateway(self, tenant_id: str, instance_id: str, plugin: str) -> LiteLlmGateway:
         """``ctx.llm`` of one instance."""
@@ -133,9 +136,24 @@ class LlmService:
             self.settings.model, self.settings.api_base, key, self.settings.timeout_s, False
         )
 
+    def counters_snapshot(self) -> list[dict[str, Any]]:
+        """This process's counters, for the tenant host's stats (``/metrics``)."""
+        return [
+            {"tenant": t, "model": m, "outcome": o, "calls": c[0], "prompt_tokens": c[1],
+             "completion_tokens": c[2], "cost_usd": c[3]}
+            for (t, m, o), c in self.counters.items()
+        ]  # fmt: skip
+
     async def record(self, call: LlmCall) -> None:
         """Write one usage row; a failure is logged, never raised."""
-        if self.usage is None or not call.tenant_id:
+        if not call.tenant_id:
+            return
+        counted = self.counters.setdefault((call.tenant_id, call.model, call.outcome), [0, 0, 0, 0])
+        counted[0] += 1
+        counted[1] += call.prompt_tokens or 0
+        counted[2] += call.completion_tokens or 0
+        counted[3] += call.cost_usd or 0.0
+        if self.usage is None:
             return
         try:
             await self.usage.record(call)

@@ -8,9 +8,10 @@ scrape shows the whole pipeline.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
-from prometheus_client.metrics_core import Metric
+from prometheus_client.metrics_core import CounterMetricFamily, Metric
 
 from actors.handles import relay_metric_families
 from actors.spawn import relay_handles
@@ -57,6 +58,43 @@ async def _relay_families(svc: Services) -> list[list[Metric]]:
         return []
 
 
+_LLM_FIELDS = ("calls", "prompt_tokens", "completion_tokens", "cost_usd")
+
+
+class _LlmUsage:
+    """The tenant hosts' LLM counters (``core.llm.LlmService``), summed over the hosts; each host's
+    count starts at zero when its process does (the ledger in PostgreSQL keeps every call)."""
+
+    def __init__(self, hosts: list[dict[str, Any]]) -> None:
+        self.sums: dict[tuple[str, str, str], list[float]] = {}
+        for host in hosts:
+            for row in host.get("llm", []):
+                key = (row["tenant"], row["model"], row["outcome"])
+                acc = self.sums.setdefault(key, [0.0, 0.0, 0.0, 0.0])
+                for i, name in enumerate(_LLM_FIELDS):
+                    acc[i] += float(row[name])
+
+    def collect(self) -> list[Metric]:
+        calls = CounterMetricFamily("dcoder_llm_calls", "LLM completions through the gateway",
+                                    labels=["tenant", "model", "outcome"])  # fmt: skip
+        tokens = CounterMetricFamily("dcoder_llm_tokens", "Tokens of LLM completions",
+                                     labels=["tenant", "model", "kind"])  # fmt: skip
+        cost = CounterMetricFamily("dcoder_llm_cost_usd", "litellm's cost estimate of priced calls",
+                                   labels=["tenant", "model"])  # fmt: skip
+        per_model: dict[tuple[str, str], list[float]] = {}
+        for (tenant, model, outcome), (n, prompt, completion, usd) in self.sums.items():
+            calls.add_metric([tenant, model, outcome], n)
+            acc = per_model.setdefault((tenant, model), [0.0, 0.0, 0.0])
+            acc[0] += prompt
+            acc[1] += completion
+            acc[2] += usd
+        for (tenant, model), (prompt, completion, usd) in per_model.items():
+            tokens.add_metric([tenant, model, "prompt"], prompt)
+            tokens.add_metric([tenant, model, "completion"], completion)
+            cost.add_metric([tenant, model], usd)
+        return [calls, tokens, cost]
+
+
 async def collect(svc: Services) -> bytes:
     """Prometheus text of relay outcomes, breaker states and stream backlogs."""
     registry = CollectorRegistry()
@@ -66,6 +104,7 @@ async def collect(svc: Services) -> bytes:
                     ["stream"], registry=registry)  # fmt: skip
     try:
         stats = await svc.hosts.stats(timeout_s=SCRAPE_TIMEOUT_S)
+        registry.register(_LlmUsage(stats))
         for host in stats:
             for endpoint, snap in host.get("breakers", {}).items():
                 breaker.labels(endpoint, str(host["index"])).set(
