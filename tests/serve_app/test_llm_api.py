@@ -126,6 +126,12 @@ def test_a_mention_uses_the_tenants_model_and_records_its_tokens(
     assert shown.json()["source"] == "tenant" and shown.json()["api_key_set"] is True
     # a later window holds nothing
     assert _usage(tenant, since="2999-01-01T00:00:00Z")["calls"] == []
+    # and /metrics counts it (the tenant host's counters, summed at scrape time)
+    metrics = tenant.http.get("/metrics").text
+    labels = f'model="openai/tenant-model",outcome="ok",tenant="{tenant.id}"'
+    assert f"dcoder_llm_calls_total{{{labels}}} 1.0" in metrics, metrics[-2000:]
+    prompt = f'kind="prompt",model="openai/tenant-model",tenant="{tenant.id}"'
+    assert f"dcoder_llm_tokens_total{{{prompt}}} 321.0" in metrics
 
 
 def test_a_call_past_the_tenants_timeout_is_recorded_as_a_timeout(
