@@ -107,6 +107,17 @@ class HttpSettings(BaseSettings):
     haproxy_threads: int = Field(
         2, ge=1, le=64, description="HAProxy threads (data_plane haproxy); about one per core"
     )
+    replica_maxconn: int = Field(
+        64, ge=1, le=4096,
+        description="requests HAProxy (data_plane haproxy) has open on one Ingress replica at "
+        "once; more wait in HAProxy's queue, at most DCODER_HTTP_QUEUE_TIMEOUT_MS",
+    )  # fmt: skip
+    queue_timeout_ms: int = Field(
+        1000, ge=1, le=60_000,
+        description="longest wait of a request in HAProxy's queue (data_plane haproxy) for a "
+        "replica slot; then 503 problem+json with Retry-After "
+        "(DCODER_WEBHOOKS_OVERLOAD_RETRY_AFTER_S) instead of a wait into the sender's timeout",
+    )  # fmt: skip
     max_body_bytes: int = Field(
         1_048_576,
         ge=1024,

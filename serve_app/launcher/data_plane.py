@@ -6,12 +6,15 @@ request — see docs/performance.md for what each costs. The variables below are
 processes, which inherit them from `ray start`, so they go into the head's environment. Every
 file of HAProxy lives in ``<data dir>/haproxy`` (mode 0700; a short private dir in /tmp when
 the data dir's path is too long for a Unix socket) and HAProxy starts through
-:mod:`serve_app.launcher.haproxy_shim`, which keeps its stats and metrics listeners on loopback.
+:mod:`serve_app.launcher.haproxy_shim`, which keeps its stats and metrics listeners on loopback
+and bounds the wait in front of a replica (``limits.json``: ``DCODER_HTTP_REPLICA_MAXCONN``,
+``DCODER_HTTP_QUEUE_TIMEOUT_MS``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shlex
 import shutil
@@ -60,7 +63,21 @@ def loopback_port() -> int:
             return port
 
 
-def _write_shim(root: Path) -> Path:
+def write_limits(root: Path, settings: Settings) -> Path:
+    """``<root>/limits.json``: the bound on the wait in front of a replica, read by the shim."""
+    path = root / "limits.json"
+    limits = {
+        "replica_maxconn": settings.http.replica_maxconn,
+        "queue_timeout_ms": settings.http.queue_timeout_ms,
+        "retry_after_s": settings.webhooks.overload_retry_after_s,
+    }
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(limits, f)
+    return path
+
+
+def _write_shim(root: Path, limits: Path) -> Path:
     """The script Serve runs as haproxy; the real binary is the operator's or the wheel's."""
     shim = root / SHIM_NAME
     real = os.environ.get("RAY_SERVE_HAPROXY_BINARY_PATH") or haproxy_shim.real_binary()
@@ -71,6 +88,7 @@ def _write_shim(root: Path) -> Path:
         "# Serve starts HAProxy through this file (RAY_SERVE_HAPROXY_BINARY_PATH), see\n"
         "# serve_app/launcher/haproxy_shim.py. Written by `dcoder-integrations up`.\n"
         f"{haproxy_shim.REAL_BINARY_ENV}={shlex.quote(real)} "
+        f"{haproxy_shim.LIMITS_ENV}={shlex.quote(str(limits))} "
         f'exec {shlex.quote(sys.executable)} -m {haproxy_shim.MODULE} "$@"\n'
     )
     shim.chmod(0o700)
@@ -102,7 +120,7 @@ def serve_env(settings: Settings) -> dict[str, str]:
     stats_port, metrics_port, fallback_http, fallback_grpc = ports
     return {
         "RAY_SERVE_ENABLE_HA_PROXY": "1",
-        "RAY_SERVE_HAPROXY_BINARY_PATH": str(_write_shim(root)),
+        "RAY_SERVE_HAPROXY_BINARY_PATH": str(_write_shim(root, write_limits(root, settings))),
         "RAY_SERVE_HAPROXY_CONFIG_FILE_LOC": str(root / "haproxy.cfg"),
         "RAY_SERVE_HAPROXY_SOCKET_PATH": str(root / "admin.sock"),
         "RAY_SERVE_HAPROXY_METRICS_SOCKET_PATH": str(root / "metrics.sock"),

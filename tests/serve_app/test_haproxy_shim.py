@@ -16,6 +16,8 @@ from serve_app.launcher.haproxy_shim import (
     REAL_BINARY_ENV,
     exposed,
     harden,
+    read_limits,
+    with_queue_bound,
     write_error_pages,
 )
 
@@ -109,9 +111,14 @@ def test_haproxys_own_errors_become_problem_json_pages(tmp_path: Path, rendered:
     assert harden(hardened, pages) == hardened
     for status in (400, 408, 500):
         assert f"errorfile {status} {pages[status]}" in hardened
-    for status in (502, 503, 504):  # Serve's own lines, still answering 500, now problem+json
+    for status in (502, 504):  # Serve's own lines, still answering 500, now problem+json
         assert f"errorfile {status} {pages[500]}" in hardened
         assert hardened.count(f"errorfile {status} ") == 1
+    # HAProxy's 503 (queue timeout, no replica reachable) keeps its status, with Retry-After.
+    assert f"errorfile 503 {pages[503]}" in hardened and hardened.count("errorfile 503 ") == 1
+    head, _, body = Path(pages[503]).read_bytes().partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 503 ") and b"\r\nRetry-After: 1\r\n" in head
+    assert json.loads(body)["code"] == "unavailable"
     head, _, body = Path(pages[400]).read_bytes().partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400 ") and b"application/problem+json" in head
     assert json.loads(body)["status"] == 400
@@ -173,7 +180,7 @@ def test_the_real_haproxy_answers_its_own_errors_as_problem_json(tmp_path: Path)
     try:
         deadline = time.monotonic() + 30
         answer = b""
-        while time.monotonic() < deadline and not answer.startswith(b"HTTP/1.1 500"):
+        while time.monotonic() < deadline and not answer.startswith(b"HTTP/1.1 503"):
             try:
                 answer = _get(
                     port, b"GET /v1/tenants HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
@@ -181,9 +188,9 @@ def test_the_real_haproxy_answers_its_own_errors_as_problem_json(tmp_path: Path)
             except OSError:
                 time.sleep(0.2)
         head, _, body = answer.partition(b"\r\n\r\n")
-        assert head.startswith(b"HTTP/1.1 500"), answer[:300]
-        assert b"application/problem+json" in head
-        assert json.loads(body)["code"] == "internal"
+        assert head.startswith(b"HTTP/1.1 503"), answer[:300]  # no replica reachable
+        assert b"application/problem+json" in head and b"retry-after: 1" in head.lower()
+        assert json.loads(body)["code"] == "unavailable"
         # Requests HAProxy cannot parse (a 100 KB URL is beyond its 16 KB buffer) are answered
         # by HAProxy 2.8's H1 layer with its built-in HTML page, which no `errorfile` reaches
         # (haproxy/haproxy#3032, fixed in 3.2): documented in docs/webhooks.md.
@@ -192,3 +199,30 @@ def test_the_real_haproxy_answers_its_own_errors_as_problem_json(tmp_path: Path)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_the_wait_in_front_of_a_replica_is_bounded(tmp_path: Path, rendered: str) -> None:
+    """Serve renders no server ``maxconn`` (HAProxy would never queue): the shim adds one to
+    every backend's ``default-server`` and a ``timeout queue`` to ``defaults``, from the file
+    `up` writes."""
+    assert " maxconn " not in rendered.split("defaults", 1)[1]  # Serve 2.60's own template
+    limits_file = tmp_path / "limits.json"
+    limits_file.write_text(json.dumps({"replica_maxconn": 3, "queue_timeout_ms": 250}))
+    limits = read_limits(str(limits_file))
+    assert limits == {"replica_maxconn": 3, "queue_timeout_ms": 250, "retry_after_s": 1}
+    bounded = harden(rendered, write_error_pages(str(tmp_path)), limits)
+    assert harden(bounded, write_error_pages(str(tmp_path)), limits) == bounded
+    servers = [line for line in bounded.splitlines() if line.strip().startswith("default-server")]
+    assert servers and all(line.endswith(" maxconn 3") for line in servers)
+    defaults = bounded.split("\ndefaults", 1)[1].split("\nfrontend", 1)[0]
+    assert defaults.count("timeout queue 250ms") == 1 and bounded.count("timeout queue") == 1
+    assert with_queue_bound(bounded, 9, 1500).count("maxconn 9") == len(servers)
+    cfg = tmp_path / "haproxy.cfg"
+    cfg.write_text(bounded)
+    from serve_app.launcher.haproxy_shim import real_binary
+
+    check = subprocess.run(  # noqa: S603 - HAProxy itself validates the result
+        [real_binary(), "-c", "-f", str(cfg)], capture_output=True, text=True, timeout=30,
+        check=False,
+    )  # fmt: skip
+    assert check.returncode == 0, check.stdout + check.stderr
