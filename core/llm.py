@@ -34,8 +34,8 @@ from core.settings import LlmSettings
 
 log = logging.getLogger(__name__)
 
-#: Sent as the key to a tenant's endpoint that has none: litellm would otherwise fall back to
-#: the host's provider environment variables (OPENAI_API_KEY, ...) and send them there.
+#: Sent as the key of a tenant's model that has none: litellm would otherwise fall back to the
+#: host's provider environment variables (OPENAI_API_KEY, ...), lending them to the tenant.
 NO_KEY = "none"
 
 
@@ -125,9 +125,12 @@ class LlmService:
             except Exception as err:  # noqa: BLE001 - never the service's model by accident
                 raise RetryableError(f"the tenant's LLM settings could not be read: {err}") from err
             if own is not None:
-                key = own.api_key if own.api_key is not None else (NO_KEY if own.api_base else None)
                 return ModelChoice(
-                    own.model, own.api_base, key, own.timeout_s or self.settings.timeout_s, True
+                    own.model,
+                    own.api_base,
+                    own.api_key if own.api_key is not None else NO_KEY,
+                    own.timeout_s or self.settings.timeout_s,
+                    True,
                 )
         if not self.settings.model:
             return None

@@ -97,6 +97,12 @@ async def get_llm(tenant: str, who: TenantDep, svc: ServicesDep) -> TenantLlmVie
 
 @router.put("", summary="Set the tenant's own model, endpoint and key")
 async def put_llm(tenant: str, body: TenantLlm, who: TenantDep, svc: ServicesDep) -> TenantLlmView:
+    if body.api_base is None and body.api_key is None:
+        raise ValidationFailed(
+            "a model without api_base goes to its provider's public API and needs the tenant's "
+            "own api_key (the service's provider credentials are never lent to a tenant)",
+            errors=[{"pointer": "/api_key", "detail": "required when api_base is not given"}],
+        )
     if body.api_base is not None:
         try:
             allow = AllowList.parse(svc.settings.egress.allow.split(","))

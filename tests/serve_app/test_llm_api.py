@@ -203,6 +203,16 @@ def test_a_private_api_base_is_refused_with_problem_json(serve_url: str, api_bas
     assert tenant.http.get(f"/v1/tenants/{tenant.id}/llm").json()["source"] == "none"
 
 
+def test_a_model_without_endpoint_needs_the_tenants_own_key(serve_url: str) -> None:
+    """No api_base and no api_key would let litellm use the host's provider credentials."""
+    tenant = new_tenant(serve_url, "llm-nokey")
+    response = tenant.http.put(f"/v1/tenants/{tenant.id}/llm", json={"model": "openai/gpt-4o"})
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["pointer"] == "/api_key"
+    assert tenant.http.get(f"/v1/tenants/{tenant.id}/llm").json()["source"] == "none"
+
+
 def test_delete_falls_back_to_the_service_model(serve_url: str) -> None:
     tenant = new_tenant(serve_url, "llm-reset")
     path = f"/v1/tenants/{tenant.id}/llm"
