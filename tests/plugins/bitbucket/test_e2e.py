@@ -73,14 +73,20 @@ def test_two_quick_pushes_end_with_one_review_of_the_last_head_and_no_duplicates
     pr.push(V2 + '\n\ndef again(text):\n    return eval(text + "1")\n')
     last = wait("the last head", lambda: (h := pr.head()) != first and h)
     wait("the last head's review", lambda: reviewed(pr, last), show=pr.state)
-    wait("the jobs to end", lambda: pr.settled(), show=pr.state)
+    ended = ("done", "superseded", "cancelled", "failed")
+
+    def jobs_ended() -> list[dict[str, Any]] | None:
+        rows: list[dict[str, Any]] = pr.tenant.http.get(f"/v1/tenants/{pr.tenant.id}/jobs").json()
+        return rows if pr.settled() and all(j["status"] in ended for j in rows) else None
+
+    # a superseded review's row turns final a moment after its task is cancelled
+    jobs = wait("the jobs to end", jobs_ended, show=pr.state)
     inline = inline_comments(pr)
     tags = [c.text.rsplit("dcoder:", 1)[-1] for c in inline]
     assert len(tags) == len(set(tags)) == 4, [c.text[:60] for c in inline]  # 2 + 1 + 1, once each
     assert len(summaries(pr)) == 1
-    jobs = pr.tenant.http.get(f"/v1/tenants/{pr.tenant.id}/jobs").json()
     # the second push's review is superseded when it was still running (usually), never failed
-    assert all(j["status"] in ("done", "superseded", "cancelled") for j in jobs), jobs
+    assert all(j["status"] != "failed" for j in jobs), jobs
 
 
 def _fault(sim: SimServer, **rule: Any) -> None:
