@@ -36,6 +36,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 def run(args: argparse.Namespace) -> int:
     """Build the combined app, seed it if asked, and serve it until interrupted."""
     import uvicorn
+    from starlette.routing import Mount
 
     from simulators.app import create_app
     from simulators.config import SimulatorConfig
@@ -56,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     if args.seed is not None:
         report = seed_all(app, args.seed, args.seed_limit)
         print(f"seeded: {report}")
-    print(f"simulators on {config.base_url}: /jira /wiki /bitbucket /bitbucket-dc /graph")
+    mounts = " ".join(r.path for r in app.routes if isinstance(r, Mount))
+    print(f"simulators on {config.base_url}: {mounts}")
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
