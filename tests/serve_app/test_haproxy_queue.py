@@ -1,0 +1,181 @@
+"""The wait in HAProxy's queue in front of a replica is bounded, through the real service.
+
+Serve 2.60 renders its replica servers without ``maxconn``; the shim adds one
+(``DCODER_HTTP_REPLICA_MAXCONN``) and a ``timeout queue`` (``DCODER_HTTP_QUEUE_TIMEOUT_MS``) from
+the ``limits.json`` `up` writes. This module writes a tiny bound into the session's file and
+redeploys the app, which restarts its replica, so Serve re-renders the config and restarts HAProxy
+through the shim; afterwards it puts the session's file back the same way. The replica's slots
+are held deterministically by requests whose body has not arrived yet (HAProxy forwards the
+headers and keeps the connection to the replica), checked on HAProxy's own admin socket, so no
+assertion depends on timing: a request past the bound is answered 503 by HAProxy once the queue
+timeout passes, never left waiting.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import socket
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from core.settings import load_settings
+from serve_app.launcher.data_plane import haproxy_dir
+from tests.serve_app.api_client import TenantClient, install_generic, new_tenant, whsec
+from tests.serve_app.test_admission import HeldRequest
+from tests.serve_app.webhook_helpers import signed, wait_status
+
+MAXCONN = 2
+QUEUE_MS = 300
+WAIT_S = 90.0
+DbFetch = Callable[..., list[Any]]
+
+
+def _deploy() -> None:
+    from ray import serve
+
+    from serve_app.app import AppArgs, Ingress
+
+    serve.run(Ingress.bind(AppArgs()), name="dcoder", route_prefix="/")  # type: ignore[attr-defined]
+
+
+def _haproxy_files(root: Path, name: str) -> list[Path]:
+    return sorted(root.glob(f"*/{name}"))
+
+
+def _stat(root: Path) -> list[dict[str, str]]:
+    """HAProxy's ``show stat`` (CSV) from its admin socket: one row per proxy and server."""
+    [admin] = _haproxy_files(root, "admin.sock")
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.settimeout(10)
+        sock.connect(str(admin))
+        sock.sendall(b"show stat\n")
+        raw = b""
+        while chunk := sock.recv(65536):
+            raw += chunk
+    lines = raw.decode().lstrip("# ").splitlines()
+    header = lines[0].split(",")
+    return [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
+
+
+def _replicas(root: Path) -> list[dict[str, str]]:
+    return [row for row in _stat(root) if row["svname"].startswith("SERVE_REPLICA_")]
+
+
+def _bounded_and_up(root: Path, serve_url: str, maxconn: int, queue_ms: int) -> None:
+    """Wait until HAProxy runs the config with this bound and answers through one replica."""
+    deadline = time.monotonic() + WAIT_S
+    seen = "no config"
+    while time.monotonic() < deadline:
+        configs = [p.read_text() for p in _haproxy_files(root, "haproxy.cfg")]
+        if configs:
+            seen = configs[0]
+        if (
+            len(configs) == 1 and f" maxconn {maxconn}\n" in seen
+            and f"timeout queue {queue_ms}ms" in seen and seen.count("server SERVE_REPLICA_") == 1
+        ):  # fmt: skip
+            try:
+                up = httpx.get(f"{serve_url}/healthz", timeout=10).status_code == 200
+                rows = _replicas(root)
+            except (httpx.HTTPError, OSError, ValueError):
+                up, rows = False, []
+            if up and len(rows) == 1 and rows[0]["slim"] == str(maxconn):
+                return
+        time.sleep(0.3)
+    raise AssertionError(f"HAProxy not bounded at maxconn {maxconn} after {WAIT_S:.0f} s:\n{seen}")
+
+
+@pytest.fixture(scope="module")
+def tiny_queue(serve_url: str) -> Iterator[Path]:
+    settings = load_settings()
+    root = haproxy_dir(settings)
+    limits = root / "limits.json"
+    original = limits.read_text()
+    limits.write_text(json.dumps({
+        "replica_maxconn": MAXCONN, "queue_timeout_ms": QUEUE_MS, "retry_after_s": 1,
+    }))  # fmt: skip
+    try:
+        _deploy()
+        _bounded_and_up(root, serve_url, MAXCONN, QUEUE_MS)
+        yield root
+    finally:
+        limits.write_text(original)
+        _deploy()  # the session's bound again (a new replica: Serve restarts HAProxy)
+        _bounded_and_up(
+            root, serve_url, settings.http.replica_maxconn, settings.http.queue_timeout_ms
+        )
+
+
+def _no_rows(db_fetch: DbFetch, tenant: TenantClient, msg_ids: list[str]) -> bool:
+    keys = [f"std:{m}" for m in msg_ids]
+    rows = db_fetch(
+        "SELECT id FROM deliveries WHERE tenant_id = $1 AND idempotency_key = ANY($2)",
+        tenant.id, keys,
+    )  # fmt: skip
+    return not rows
+
+
+def _wait_busy(root: Path, want: int) -> dict[str, str]:
+    deadline = time.monotonic() + WAIT_S
+    row: dict[str, str] = {}
+    while time.monotonic() < deadline:
+        [row] = _replicas(root)
+        if row["scur"] == str(want):
+            return row
+        time.sleep(0.1)
+    raise AssertionError(f"the replica has {row.get('scur')} connections, not {want}")
+
+
+def test_past_the_replicas_bound_haproxy_answers_503_with_retry_after_not_a_wait(
+    serve_url: str, tiny_queue: Path, db_fetch: DbFetch
+) -> None:
+    root = tiny_queue
+    tenant = new_tenant(serve_url, "hq")
+    secret = whsec()
+    iid = install_generic(tenant, secret=secret)["id"]
+    assert tenant.http.post(f"/v1/tenants/{tenant.id}/plugins/{iid}/enable").status_code == 200
+    path = f"/v1/webhooks/{tenant.id}/{iid}"
+    run = secrets.token_hex(3)
+
+    # Every slot HAProxy allows on the replica taken by a request whose body is still to come.
+    held = [HeldRequest(serve_url, path, secret, f"hq-held-{run}-{n}") for n in range(MAXCONN)]
+    _wait_busy(root, MAXCONN)
+
+    shed_ids = [f"hq-shed-{run}-{n}" for n in range(3)]
+    for msg_id in shed_ids:
+        body = json.dumps({"type": "shed", "id": msg_id}).encode()
+        # The client would wait a minute; HAProxy answers once the 300 ms queue timeout passes.
+        refused = httpx.post(
+            serve_url + path, content=body, headers=signed(secret, body, msg_id), timeout=WAIT_S
+        )
+        assert refused.status_code == 503, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.headers["retry-after"] == "1"
+        problem = refused.json()
+        assert problem["status"] == 503 and problem["code"] == "unavailable"
+    stats = _wait_busy(root, MAXCONN)  # still the held ones only; none of the others got in
+    assert stats["qcur"] == "0"  # nobody left waiting in the queue
+    assert _no_rows(db_fetch, tenant, shed_ids)  # nothing recorded, nothing queued
+
+    # The held requests complete: each 202 is a durable delivery that the relay then handles.
+    for request in held:
+        status, answer = request.finish()
+        assert status == 202, answer
+        wait_status(tenant, answer["delivery_id"], "done")
+
+    # Load dropped: the sender's retries go through and are accepted exactly once.
+    _wait_busy(root, 0)
+    for msg_id in shed_ids:
+        body = json.dumps({"type": "shed", "id": msg_id}).encode()
+        retried = httpx.post(
+            serve_url + path, content=body, headers=signed(secret, body, msg_id), timeout=WAIT_S
+        )
+        assert retried.status_code == 202, retried.text
+        assert wait_status(tenant, retried.json()["delivery_id"], "done")["attempts"] == 1
+    rows = db_fetch("SELECT count(*) AS n FROM deliveries WHERE tenant_id = $1", tenant.id)
+    assert rows[0]["n"] == MAXCONN + len(shed_ids)
