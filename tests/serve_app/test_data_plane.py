@@ -39,6 +39,26 @@ def test_haproxy_files_stay_in_a_private_dir_of_the_data_dir() -> None:
     shutil.rmtree(data_dir)
 
 
+def test_the_shim_gets_the_queue_bound_of_the_settings() -> None:
+    import json
+
+    data_dir = Path(tempfile.mkdtemp(prefix="d", dir="/tmp"))
+    settings = _settings(data_dir, replica_maxconn=5, queue_timeout_ms=1500)
+    env = serve_env(settings)
+    limits = data_dir / "haproxy" / "limits.json"
+    assert json.loads(limits.read_text()) == {
+        "replica_maxconn": 5, "queue_timeout_ms": 1500,
+        "retry_after_s": settings.webhooks.overload_retry_after_s,
+    }  # fmt: skip
+    assert stat.S_IMODE(limits.stat().st_mode) == 0o600
+    # The script Serve runs names the file for the shim (the real binary is not reached here).
+    script = Path(env["RAY_SERVE_HAPROXY_BINARY_PATH"]).read_text()
+    assert f"DCODER_HAPROXY_LIMITS={limits} " in script
+    with pytest.raises(ValueError):
+        Settings(http={"queue_timeout_ms": 0})  # type: ignore[arg-type]
+    shutil.rmtree(data_dir)
+
+
 def test_a_long_data_dir_moves_sockets_to_a_short_private_dir(tmp_path: Path) -> None:
     deep = tmp_path / ("x" * 60) / "data"
     root = haproxy_dir(_settings(deep))
