@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,17 +17,6 @@ from core.credentials import (
 from core.crypto import KEY_BYTES, SecretBox
 from core.db import Database
 from core.errors import NotFound, SecretDecryptError
-from tests.conftest import TestServices
-from tests.core.test_secret_store import add_instance, drop_database, fresh_database
-
-
-@pytest.fixture
-async def db(test_services: TestServices) -> AsyncIterator[Database]:
-    database = await fresh_database(test_services.database_url)
-    await add_instance(database, "tenant-a", "inst-a")
-    await add_instance(database, "tenant-b", "inst-b")
-    yield database
-    await drop_database(database)
 
 
 def _box(*keys: bytes) -> SecretBox:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -25,19 +25,9 @@ from core.llm import LlmService
 from core.llm_store import LlmUsageStore, TenantLlmStore, TenantModel, rewrap_llm_keys
 from core.settings import LlmSettings
 from tests.conftest import TestServices
-from tests.core.test_secret_store import add_instance, drop_database, fresh_database
 
 USAGE = {"prompt_tokens": 77, "completion_tokens": 11, "total_tokens": 88}
 HI = [{"role": "user", "content": "hi"}]
-
-
-@pytest.fixture
-async def db(test_services: TestServices) -> AsyncIterator[Database]:
-    database = await fresh_database(test_services.database_url)
-    await add_instance(database, "tenant-a", "inst-a")
-    await add_instance(database, "tenant-b", "inst-b")
-    yield database
-    await drop_database(database)
 
 
 @pytest.fixture

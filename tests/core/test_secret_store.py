@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -15,7 +14,6 @@ from core.crypto import KEY_BYTES, SecretBox
 from core.db import Database, apply_migrations, ensure_database
 from core.errors import NotFound, SecretDecryptError
 from core.secret_store import SecretStore, count_not_under, rewrap_all
-from tests.conftest import TestServices
 
 
 async def fresh_database(server_url: str) -> Database:
@@ -38,15 +36,6 @@ async def add_instance(db: Database, tenant_id: str, instance_id: str) -> None:
         " VALUES ($1, $2, 'jira', '1.0.0', $1, 'ready')",
         instance_id, tenant_id,
     )  # fmt: skip
-
-
-@pytest.fixture
-async def db(test_services: TestServices) -> AsyncIterator[Database]:
-    database = await fresh_database(test_services.database_url)
-    await add_instance(database, "tenant-a", "inst-a")
-    await add_instance(database, "tenant-b", "inst-b")
-    yield database
-    await drop_database(database)
 
 
 async def drop_database(db: Database) -> None:
