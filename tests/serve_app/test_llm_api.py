@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,19 +28,10 @@ from bench.support.jira_site import (
     story,
 )
 from tests.conftest import TestServices
+from tests.fixtures.polling import wait
 from tests.serve_app.api_client import TenantClient, new_tenant, operator
 
 USAGE = {"prompt_tokens": 321, "completion_tokens": 54, "total_tokens": 375}
-
-
-def _wait(what: str, probe: Callable[[], Any], timeout_s: float = 90) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(0.3)
-    raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +72,7 @@ def _mention(site: Site, n: int) -> str:
     """Alice mentions the agent on a new story; the agent's comment body."""
     key = story(site.state, "MESOS", n)
     comment(site, key, f"[~accountid:{site.account('dcoder-agent').account_id}]")
-    [answer] = _wait("the agent's comment", lambda: agent_comments(site, key), 120)
+    [answer] = wait("the agent's comment", lambda: agent_comments(site, key), 120)
     return str(answer.body)
 
 
@@ -107,7 +98,7 @@ def test_a_mention_uses_the_tenants_model_and_records_its_tokens(
     # the endpoint saw the tenant's model string and key (no service model is configured)
     assert [r["model"] for r in provider.seen] == ["tenant-model"]
     assert provider.keys == ["Bearer tenant-key-1"]
-    usage = _wait("the usage row", lambda: _usage(tenant)["calls"] and _usage(tenant), 30)
+    usage = wait("the usage row", lambda: _usage(tenant)["calls"] and _usage(tenant), 30)
     [call] = usage["calls"]
     assert call["instance_id"] == instance_id and call["plugin"] == "jira"
     assert call["model"] == "openai/tenant-model" and call["outcome"] == "ok"
@@ -152,7 +143,7 @@ def test_a_call_past_the_tenants_timeout_is_recorded_as_a_timeout(
         body = _mention(site, 2)
 
     assert "LLM analysis" not in body  # answered by the rules
-    latest = _wait(
+    latest = wait(
         "the timed-out call's row",
         lambda: [c for c in _usage(tenant)["calls"] if c["model"] == "openai/slow-model"],
         30,

@@ -41,10 +41,13 @@ class SimServer:
 
 
 @contextmanager
-def serving(sock: socket.socket, data_dir: Path, poll_s: float = 0.02) -> Iterator[SimServer]:
-    """The combined app served by uvicorn on ``sock`` (bound by the caller) in a thread."""
+def serving(
+    sock: socket.socket, data_dir: Path, poll_s: float = 0.02, **settings: Any
+) -> Iterator[SimServer]:
+    """The combined app served by uvicorn on ``sock`` (bound by the caller) in a thread;
+    ``settings`` are further ``SimulatorConfig`` fields (e.g. ``access_token_ttl_s``)."""
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    config = SimulatorConfig(base_url=url, data_dir=data_dir)
+    config = SimulatorConfig(base_url=url, data_dir=data_dir, **settings)
     app = create_app(config)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -10,7 +10,6 @@ import base64
 import secrets
 import subprocess
 import tempfile
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from plugins.bitbucket.client import BitbucketClient, PostedComment, client_for
 from plugins.bitbucket.errors import BitbucketNotFound
 from plugins.bitbucket.events import RepoRef
 from simulators.webhooks_out import delivery_headers
+from tests.fixtures import polling
 from tests.plugins.bitbucket.conftest import SimServer
 from tests.plugins.bitbucket.repos import Link, account
 from tests.serve_app.api_client import TenantClient, new_tenant
@@ -50,14 +50,8 @@ T = TypeVar("T")
 
 
 def wait(what: str, probe: Callable[[], Any], timeout_s: float = WAIT_S,
-          show: Callable[[], Any] = str) -> Any:  # fmt: skip
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}: {show()}")
+         show: Callable[[], Any] = str) -> Any:  # fmt: skip
+    return polling.wait(what, probe, timeout_s, show, every_s=0.5)
 
 
 def git(cwd: Path, *args: str, header: str | None = None) -> str:

@@ -13,16 +13,12 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import threading
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import nats
 import pytest
-import uvicorn
 
 from core.credentials import CredentialStore
 from core.crypto import SecretBox
@@ -31,44 +27,22 @@ from core.keys import secrets_keys
 from core.settings import load_settings
 from core.signing import sign_hub_signature
 from plugin_sdk.events import Event, EventSource
-from simulators.app import create_app
-from simulators.config import SimulatorConfig
 from tests.conftest import TestServices
+from tests.fixtures.polling import wait
 from tests.plugins.jira import sitekit as kit
 from tests.plugins.jira.e2ekit import Agent, Sim, answers, authorize, deliveries, install
 from tests.serve_app.api_client import new_tenant
+from tests.simulators.conftest import serving
 
 
 @pytest.fixture(scope="module")
 def sim(test_services: TestServices, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sim]:
     sock = test_services.jira_sim_socket
     assert sock is not None
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     # OAuth access tokens live 60 s, inside the platform's 120 s refresh window: every call of a
     # 3LO instance refreshes first
-    config = SimulatorConfig(
-        base_url=url, data_dir=Path(tmp_path_factory.mktemp("jira-sim")), access_token_ttl_s=60
-    )
-    app = create_app(config)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    _wait("the simulator to start", lambda: server.started, 15)
-    yield Sim(url, config, app)
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-def _wait(
-    what: str, probe: Callable[[], Any], timeout_s: float = 90, show: Callable[[], Any] = str
-) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(0.3)
-    raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}: {show()}")
+    with serving(sock, tmp_path_factory.mktemp("jira-sim"), access_token_ttl_s=60) as server:
+        yield Sim(server.url, server.config, server.app)
 
 
 def _refresh_token(test_services: TestServices, agent: Agent) -> str:
@@ -102,26 +76,26 @@ def _settled(agent: Agent, count: int) -> list[dict[str, Any]]:
         ends = [r for r in rows if r["status"] in ("done", "dead")]
         return rows if len(rows) >= count and len(ends) == len(rows) else None
 
-    return list(_wait(f"{count} deliveries to end", ended))
+    return list(wait(f"{count} deliveries to end", ended))
 
 
 def test_cloud_mention_answered_once_with_an_estimate_from_the_fitted_history(
     serve_url: str, sim: Sim
 ) -> None:
     agent = install(serve_url, sim, new_tenant(serve_url, "jira"), history=30)
-    _wait("the fit job's model", lambda: agent.model(30), show=agent.state)
+    wait("the fit job's model", lambda: agent.model(30), show=agent.state)
     state = sim.state()
     hooks = [w for w in state.webhooks.values() if w.url.endswith(agent.id)]
     assert len(hooks) == 1 and hooks[0].secret == agent.secret  # registered by the agent
     key = kit.story(state, agent.project)
     _mention(sim, agent, key, "")
-    answer = _wait("the agent's comment", lambda: answers(sim, agent, key))
+    answer = wait("the agent's comment", lambda: answers(sim, agent, key))
     assert len(answer) == 1 and answer[0].adf is not None  # one ADF comment, by the agent
     assert "story points" in answer[0].body and "from 30 past stories" in answer[0].body
     assert "deterministic rules, no LLM" in answer[0].body
     issue = state.issue(key)
     assert issue is not None
-    _wait("the field and label", lambda: "ai-estimated" in issue.fields["labels"])
+    wait("the field and label", lambda: "ai-estimated" in issue.fields["labels"])
     assert issue.fields[state.story_points_id] is not None
     # the site sends the agent's answer back to it as a comment_created: handled, ignored
     rows = _settled(agent, 2)
@@ -139,7 +113,7 @@ def test_replayed_webhook_posts_nothing_new(serve_url: str, sim: Sim) -> None:
     agent = install(serve_url, sim, new_tenant(serve_url, "jira"))
     key = kit.story(sim.state(), agent.project)
     made = _mention(sim, agent, key, "analyze")
-    _wait("the agent's comment", lambda: answers(sim, agent, key))
+    wait("the agent's comment", lambda: answers(sim, agent, key))
     _settled(agent, 2)  # the mention and the answer coming back
     body = json.dumps(kit.comment_created(made, key)).encode()
     for identifier in ("replay-same-comment-1", "replay-same-comment-1", "replay-other-id"):
@@ -157,15 +131,15 @@ def test_replayed_webhook_posts_nothing_new(serve_url: str, sim: Sim) -> None:
 
 def test_data_center_mention_is_answered_in_wiki_markup(serve_url: str, sim: Sim) -> None:
     agent = install(serve_url, sim, new_tenant(serve_url, "jdc"), mount="/jira-dc", history=6)
-    _wait("the fit job's model", lambda: agent.model(6), show=agent.state)
+    wait("the fit job's model", lambda: agent.model(6), show=agent.state)
     state = sim.state("/jira-dc")
     key = kit.story(state, agent.project)
     _mention(sim, agent, key, "estimate")
-    [answer] = _wait("the agent's comment", lambda: answers(sim, agent, key))
+    [answer] = wait("the agent's comment", lambda: answers(sim, agent, key))
     assert answer.adf is None and answer.body.startswith(f"h3. dcoder agent on {key}")
     issue = state.issue(key)
     assert issue is not None
-    _wait("the field", lambda: issue.fields[state.story_points_id] is not None)
+    wait("the field", lambda: issue.fields[state.story_points_id] is not None)
 
 
 def test_jira_errors_are_retried_then_dead_lettered_with_the_reason(
@@ -177,7 +151,7 @@ def test_jira_errors_are_retried_then_dead_lettered_with_the_reason(
     kit.fault(sim.url, path_prefix=comments, method="POST", kind="rate_limit", count=2,
               retry_after_s=1)  # fmt: skip
     _mention(sim, agent, key, "analyze")
-    _wait("the answer after 429s", lambda: answers(sim, agent, key))
+    wait("the answer after 429s", lambda: answers(sim, agent, key))
     other = kit.story(sim.state(), agent.project)
     burst = f"/jira/rest/api/3/issue/{other}/comment"
     kit.fault(sim.url, path_prefix=burst, method="POST", kind="server_error", status=503,
@@ -204,14 +178,14 @@ def test_two_sites_of_one_tenant_and_a_second_tenant_stay_apart(serve_url: str, 
     other = install(serve_url, sim, second)
     key = kit.story(sim.state(), cloud.project)
     _mention(sim, cloud, key, "similar")
-    _wait("the agent's comment", lambda: answers(sim, cloud, key))
+    wait("the agent's comment", lambda: answers(sim, cloud, key))
     _settled(cloud, 2)
     assert deliveries(dc) == [] and deliveries(other) == []
     theirs = second.http.get(f"/v1/tenants/{first.id}/plugins/{cloud.id}")
     assert theirs.status_code == 404
     dkey = kit.story(sim.state("/jira-dc"), dc.project)
     _mention(sim, dc, dkey, "help")
-    [helped] = _wait("the DC answer", lambda: answers(sim, dc, dkey))
+    [helped] = wait("the DC answer", lambda: answers(sim, dc, dkey))
     assert "commands" in helped.body
     _settled(dc, 2)
     assert len(deliveries(cloud)) == 2 and deliveries(other) == []
@@ -232,7 +206,7 @@ def test_3lo_tokens_are_refreshed_before_expiry_and_after_a_401(
     kit.fault(sim.url, path_prefix=f"/jira/rest/api/3/issue/{key}", method="GET",
               kind="expired_token", count=1)  # fmt: skip
     _mention(sim, agent, key, "analyze", to="demo")
-    [answer] = _wait("the agent's comment", lambda: answers(sim, agent, key, by="demo"))
+    [answer] = wait("the agent's comment", lambda: answers(sim, agent, key, by="demo"))
     assert answer.adf is not None and f"dcoder agent on {key}" in answer.body
     assert _refresh_token(test_services, agent) != issued  # refreshed (and rotated) on the way
     assert agent.tenant.http.get(f"{agent.base}").json()["state"] == "enabled"
@@ -249,15 +223,15 @@ def test_3lo_revoked_refresh_keeps_the_mention_until_a_new_authorization(
 ) -> None:
     agent = install(serve_url, sim, new_tenant(serve_url, "jreauth"), history=6, oauth=True,
                      oauth_site=sim.url)  # fmt: skip
-    _wait("the fit job's model", lambda: agent.model(6), show=agent.state)
+    wait("the fit job's model", lambda: agent.model(6), show=agent.state)
     api, key = agent.tenant.http, kit.story(sim.state(), agent.project)
     # the access token (60 s) is already inside the refresh window, as if expired: the mention's
     # first call refreshes, with a refresh token the site has revoked in the meantime
     _revoke(sim, _refresh_token(test_services, agent))
     _mention(sim, agent, key, "estimate", to="demo")
-    _wait("needs_reauth", lambda: api.get(agent.base).json()["state"] == "needs_reauth",
+    wait("needs_reauth", lambda: api.get(agent.base).json()["state"] == "needs_reauth",
           show=agent.state)  # fmt: skip
-    _wait("the kept mention", lambda: api.get(f"{agent.base}/auth").json()["held_deliveries"] == 1,
+    wait("the kept mention", lambda: api.get(f"{agent.base}/auth").json()["held_deliveries"] == 1,
           show=agent.state)  # fmt: skip
     health = agent.health()
     assert health["status"] == "needs_reauth" and "invalid_grant" in health["detail"], health
@@ -268,13 +242,13 @@ def test_3lo_revoked_refresh_keeps_the_mention_until_a_new_authorization(
     # a new authorization through the API: the instance resumes and the kept mention is answered
     authorize(serve_url, sim, agent)
     assert api.get(agent.base).json()["state"] == "enabled"
-    [answer] = _wait("the agent's comment", lambda: answers(sim, agent, key, by="demo"),
+    [answer] = wait("the agent's comment", lambda: answers(sim, agent, key, by="demo"),
                      show=agent.state)  # fmt: skip
     assert answer.adf is not None and f"dcoder agent on {key}" in answer.body
     state = sim.state()
     issue = state.issue(key)
     assert issue is not None
-    _wait("the field", lambda: issue.fields[state.story_points_id] is not None)
+    wait("the field", lambda: issue.fields[state.story_points_id] is not None)
     rows = _settled(agent, 2)  # the kept mention and the answer coming back
     assert kept["id"] in {r["id"] for r in rows} and len(rows) == 2, rows
     assert {r["status"] for r in rows} == {"done"}, rows
@@ -287,14 +261,14 @@ def test_3lo_refresh_refused_inside_a_job_moves_the_instance_to_needs_reauth(
 ) -> None:
     agent = install(serve_url, sim, new_tenant(serve_url, "jjobauth"), history=6, oauth=True,
                      oauth_site=sim.url)  # fmt: skip
-    _wait("the fit job's model", lambda: agent.model(6), show=agent.state)
+    wait("the fit job's model", lambda: agent.model(6), show=agent.state)
     api, jobs = agent.tenant.http, f"/v1/tenants/{agent.tenant.id}/jobs"
     assert api.post(f"{agent.base}/disable").status_code == 200
     # the access token is inside the refresh window: the sync job's first call refreshes, in the
     # Ray worker, with a refresh token the site has revoked meanwhile (no host call comes first)
     _revoke(sim, _refresh_token(test_services, agent))
     assert api.post(f"{agent.base}/enable").status_code == 200  # submits the sync-history job
-    _wait("needs_reauth", lambda: api.get(agent.base).json()["state"] == "needs_reauth",
+    wait("needs_reauth", lambda: api.get(agent.base).json()["state"] == "needs_reauth",
           show=agent.state)  # fmt: skip
     rows = api.get(jobs, params={"kind": "sync-history"}).json()
     [failed] = [j for j in rows if j["instance_id"] == agent.id and j["status"] == "failed"]
@@ -315,7 +289,7 @@ def test_3lo_refresh_refused_inside_a_job_moves_the_instance_to_needs_reauth(
         done = [j for j in rows if j["instance_id"] == agent.id and j["status"] == "done"]
         return done[0] if len(done) >= 2 else None
 
-    _wait("a sync after the new authorization", synced, show=agent.state)
+    wait("a sync after the new authorization", synced, show=agent.state)
     assert api.get(agent.base).json()["state"] == "enabled"
 
 
@@ -346,11 +320,11 @@ def test_review_completed_comments_once_with_a_remote_link(
     source = EventSource(plugin="bitbucket", instance_id="bb-1")
     first = Event(subject="review.completed", tenant_id=agent.tenant.id, source=source, data=data)
     asyncio.run(_publish_review(test_services, first))
-    [told] = _wait("the review comment", lambda: answers(sim, agent, key), show=agent.state)
+    [told] = wait("the review comment", lambda: answers(sim, agent, key), show=agent.state)
     assert told.adf is not None and "dcoder review" in told.body and "PASS" in told.body
     issue = state.issue(key)
     assert issue is not None
-    [link] = _wait("the remote link", lambda: issue.remote_links)
+    [link] = wait("the remote link", lambda: issue.remote_links)
     assert link["object"]["url"] == url
     # the same event again (the bus drops it) and a replay with a new id: nothing new
     again = first.model_copy(update={"id": f"review-replay-{secrets.token_hex(4)}"})
@@ -363,5 +337,5 @@ def test_review_completed_comments_once_with_a_remote_link(
                 and r["event_key"] == "review.completed"]  # fmt: skip
         return mine if len(mine) == 2 and all(r["status"] == "done" for r in mine) else None
 
-    _wait("the replay's delivery", reviews_done, show=agent.state)
+    wait("the replay's delivery", reviews_done, show=agent.state)
     assert len(answers(sim, agent, key)) == 1 and len(issue.remote_links) == 1
