@@ -118,6 +118,13 @@ class HttpSettings(BaseSettings):
         "replica slot; then 503 problem+json with Retry-After "
         "(DCODER_WEBHOOKS_OVERLOAD_RETRY_AFTER_S) instead of a wait into the sender's timeout",
     )  # fmt: skip
+    queue_max: int = Field(
+        32, ge=1, le=100_000,
+        description="requests that may wait in HAProxy's queue (data_plane haproxy) for a slot "
+        "on the Ingress replicas; past it HAProxy answers 503 problem+json with a jittered "
+        "Retry-After at once, keeping the connection open, so an overload is shed at the door "
+        "for a few microseconds each instead of piling up and timing out",
+    )  # fmt: skip
     max_body_bytes: int = Field(
         1_048_576,
         ge=1024,
@@ -231,8 +238,16 @@ class WebhookSettings(BaseSettings):
         "webhooks_max_inflight overrides it at runtime)",
     )  # fmt: skip
     overload_retry_after_s: int = Field(
-        1, ge=1, le=3600, description="Retry-After (seconds) of a 503 shed by the in-flight bound"
-    )
+        1, ge=1, le=3600,
+        description="shortest Retry-After (seconds) of a 503 shed under overload (the in-flight "
+        "bound, HAProxy's queue bound or its queue timeout)",
+    )  # fmt: skip
+    overload_retry_spread_s: int = Field(
+        3, ge=0, le=3600,
+        description="a shed 503's Retry-After is drawn uniformly from DCODER_WEBHOOKS_OVERLOAD_"
+        "RETRY_AFTER_S to that plus this, so the senders told to come back do not all come back "
+        "in the same second",
+    )  # fmt: skip
     max_attempts: int = Field(5, ge=1, description="attempts before a delivery is dead-lettered")
     backoff_base_s: float = Field(1.0, gt=0, description="first retry delay (doubles per attempt)")
     backoff_max_s: float = Field(300.0, gt=0, description="longest retry delay")

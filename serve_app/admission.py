@@ -9,6 +9,8 @@ still goes out only after the durable write.
 
 from __future__ import annotations
 
+import random
+
 from prometheus_client import Gauge
 
 from core.errors import RateLimited
@@ -35,10 +37,11 @@ class Admission:
 
     def __init__(
         self, limit: int, retry_after_s: int, inflight: Gauge | None = None,
-        limit_gauge: Gauge | None = None,
+        limit_gauge: Gauge | None = None, retry_spread_s: int = 0,
     ) -> None:  # fmt: skip
         self.limit = limit
         self.retry_after_s = retry_after_s
+        self.retry_spread_s = retry_spread_s
         self.inflight = 0
         if inflight is not None:
             inflight.set_function(lambda: self.inflight)
@@ -57,9 +60,11 @@ class Admission:
         self.inflight -= 1
 
     def refusal(self) -> Overloaded:
-        """The error a shed request is answered with."""
+        """The error a shed request is answered with: its Retry-After drawn from
+        ``[retry_after_s, retry_after_s + retry_spread_s]``, so the senders shed in one moment
+        do not all come back in the same second."""
+        wait = self.retry_after_s + random.randint(0, self.retry_spread_s)  # noqa: S311 - jitter
         return Overloaded(
-            f"this replica is working on {self.limit} webhooks already; retry after "
-            f"{self.retry_after_s} s",
-            retry_after_s=self.retry_after_s,
+            f"this replica is working on {self.limit} webhooks already; retry after {wait} s",
+            retry_after_s=wait,
         )

@@ -1,4 +1,5 @@
-"""Cluster-wide metrics gathered at scrape time: relays' outcomes, breakers, JetStream backlog.
+"""Cluster-wide metrics gathered at scrape time: relays' outcomes, breakers, JetStream backlog,
+and what HAProxy shed before a replica saw it (serve_app/haproxy_stats.py).
 
 Each ingress replica counts what it sees itself; what happens in relay and tenant-host actors is
 collected from them when /metrics is scraped (each with a short timeout, best effort), so one
@@ -17,6 +18,7 @@ from actors.handles import relay_metric_families
 from actors.spawn import relay_handles
 from core.bus import RELAYED_STREAMS, relay_consumer, stream_name
 from core.webhooks.metrics import BREAKER_STATE_VALUES
+from serve_app.haproxy_stats import door_counters
 from serve_app.services import Services
 
 log = logging.getLogger(__name__)
@@ -121,4 +123,7 @@ async def collect(svc: Services) -> bytes:
     except Exception as err:  # noqa: BLE001 - best effort
         log.warning("stream backlog unavailable: %r", err)
     registry.register(_Merged(await _relay_families(svc)))
+    door = await door_counters()
+    if door is not None:
+        registry.register(door)
     return generate_latest(registry)

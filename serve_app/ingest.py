@@ -82,7 +82,9 @@ class WebhookIngest:
         self.limiter = TenantRateLimiter.from_settings(settings)
         self.admission = Admission(
             settings.max_inflight, settings.overload_retry_after_s,
-            *((metrics.ingest_inflight, metrics.ingest_inflight_limit) if metrics else ()),
+            metrics.ingest_inflight if metrics else None,
+            metrics.ingest_inflight_limit if metrics else None,
+            retry_spread_s=settings.overload_retry_spread_s,
         )  # fmt: skip
         self._profiles: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
         self._fetching: dict[tuple[str, str], asyncio.Future[dict[str, Any]]] = {}

@@ -64,12 +64,14 @@ def loopback_port() -> int:
 
 
 def write_limits(root: Path, settings: Settings) -> Path:
-    """``<root>/limits.json``: the bound on the wait in front of a replica, read by the shim."""
+    """``<root>/limits.json``: the bounds on the wait in front of a replica, read by the shim."""
     path = root / "limits.json"
     limits = {
         "replica_maxconn": settings.http.replica_maxconn,
         "queue_timeout_ms": settings.http.queue_timeout_ms,
+        "queue_max": settings.http.queue_max,
         "retry_after_s": settings.webhooks.overload_retry_after_s,
+        "retry_spread_s": settings.webhooks.overload_retry_spread_s,
     }
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:

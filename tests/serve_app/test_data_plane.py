@@ -43,12 +43,13 @@ def test_the_shim_gets_the_queue_bound_of_the_settings() -> None:
     import json
 
     data_dir = Path(tempfile.mkdtemp(prefix="d", dir="/tmp"))
-    settings = _settings(data_dir, replica_maxconn=5, queue_timeout_ms=1500)
+    settings = _settings(data_dir, replica_maxconn=5, queue_timeout_ms=1500, queue_max=7)
     env = serve_env(settings)
     limits = data_dir / "haproxy" / "limits.json"
     assert json.loads(limits.read_text()) == {
-        "replica_maxconn": 5, "queue_timeout_ms": 1500,
+        "replica_maxconn": 5, "queue_timeout_ms": 1500, "queue_max": 7,
         "retry_after_s": settings.webhooks.overload_retry_after_s,
+        "retry_spread_s": settings.webhooks.overload_retry_spread_s,
     }  # fmt: skip
     assert stat.S_IMODE(limits.stat().st_mode) == 0o600
     # The script Serve runs names the file for the shim (the real binary is not reached here).

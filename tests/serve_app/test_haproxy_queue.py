@@ -8,14 +8,17 @@ through the shim; afterwards it puts the session's file back the same way. The r
 are held deterministically by requests whose body has not arrived yet (HAProxy forwards the
 headers and keeps the connection to the replica), checked on HAProxy's own admin socket, so no
 assertion depends on timing: a request past the bound is answered 503 by HAProxy once the queue
-timeout passes, never left waiting.
+timeout passes, never left waiting; and once ``queue_max`` requests wait, the next ones are
+answered 503 at once by HAProxy itself, on a connection it keeps open.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,7 +34,9 @@ from tests.serve_app.test_admission import HeldRequest
 from tests.serve_app.webhook_helpers import signed, wait_status
 
 MAXCONN = 2
-QUEUE_MS = 300
+QUEUE_MS = 4000
+QUEUE_MAX = 1
+SPREAD_S = 3
 WAIT_S = 90.0
 DbFetch = Callable[..., list[Any]]
 
@@ -97,7 +102,8 @@ def tiny_queue(serve_url: str) -> Iterator[Path]:
     limits = root / "limits.json"
     original = limits.read_text()
     limits.write_text(json.dumps({
-        "replica_maxconn": MAXCONN, "queue_timeout_ms": QUEUE_MS, "retry_after_s": 1,
+        "replica_maxconn": MAXCONN, "queue_timeout_ms": QUEUE_MS, "queue_max": QUEUE_MAX,
+        "retry_after_s": 1, "retry_spread_s": SPREAD_S,
     }))  # fmt: skip
     try:
         _deploy()
@@ -120,6 +126,20 @@ def _no_rows(db_fetch: DbFetch, tenant: TenantClient, msg_ids: list[str]) -> boo
     return not rows
 
 
+def _wait_queued(root: Path, want: int) -> dict[str, str]:
+    """The replicas' backend row once ``want`` requests wait in HAProxy's queue for it."""
+    deadline = time.monotonic() + WAIT_S
+    row: dict[str, str] = {}
+    while time.monotonic() < deadline:
+        rows = _stat(root)
+        apps = {r["pxname"] for r in rows if r["svname"].startswith("SERVE_REPLICA_")}
+        [row] = [r for r in rows if r["svname"] == "BACKEND" and r["pxname"] in apps]
+        if row["qcur"] == str(want):
+            return row
+        time.sleep(0.05)
+    raise AssertionError(f"{row.get('qcur')} requests wait in HAProxy's queue, not {want}")
+
+
 def _wait_busy(root: Path, want: int) -> dict[str, str]:
     deadline = time.monotonic() + WAIT_S
     row: dict[str, str] = {}
@@ -129,6 +149,28 @@ def _wait_busy(root: Path, want: int) -> dict[str, str]:
             return row
         time.sleep(0.1)
     raise AssertionError(f"the replica has {row.get('scur')} connections, not {want}")
+
+
+def _raw_post(sock: socket.socket, path: str, secret: str, msg_id: str) -> tuple[bytes, bytes]:
+    """One signed webhook on an open keep-alive connection: the answer's head and body."""
+    body = json.dumps({"type": "shed", "id": msg_id}).encode()
+    head = [f"POST {path} HTTP/1.1", "Host: x", f"Content-Length: {len(body)}"]
+    head += [f"{k}: {v}" for k, v in signed(secret, body, msg_id).items()]
+    sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+    raw = b""
+    while b"\r\n\r\n" not in raw:
+        raw += sock.recv(65536)
+    answer_head, _, rest = raw.partition(b"\r\n\r\n")
+    length = int(re.search(rb"(?i)\r\ncontent-length: *(\d+)", answer_head)[1])  # type: ignore[index]
+    while len(rest) < length:
+        rest += sock.recv(65536)
+    return answer_head, rest
+
+
+def _metric(text: str, name: str) -> float:
+    found = re.search(rf"^{name} (\S+)$", text, re.MULTILINE)
+    assert found, f"{name} not in /metrics"
+    return float(found[1])
 
 
 def test_past_the_replicas_bound_haproxy_answers_503_with_retry_after_not_a_wait(
@@ -141,25 +183,48 @@ def test_past_the_replicas_bound_haproxy_answers_503_with_retry_after_not_a_wait
     assert tenant.http.post(f"/v1/tenants/{tenant.id}/plugins/{iid}/enable").status_code == 200
     path = f"/v1/webhooks/{tenant.id}/{iid}"
     run = secrets.token_hex(3)
+    before = httpx.get(f"{serve_url}/metrics", timeout=30).text
 
     # Every slot HAProxy allows on the replica taken by a request whose body is still to come.
     held = [HeldRequest(serve_url, path, secret, f"hq-held-{run}-{n}") for n in range(MAXCONN)]
     _wait_busy(root, MAXCONN)
 
+    # One more waits in HAProxy's queue (the client would wait a minute) ...
+    queued_id = f"hq-queued-{run}"
+    queued: list[httpx.Response] = []
+    body = json.dumps({"type": "shed", "id": queued_id}).encode()
+    waiter = threading.Thread(target=lambda: queued.append(httpx.post(
+        serve_url + path, content=body, headers=signed(secret, body, queued_id), timeout=WAIT_S,
+    )))  # fmt: skip
+    waiter.start()
+    assert _wait_queued(root, QUEUE_MAX)["qcur"] == str(QUEUE_MAX)
+
+    # ... so the queue is full: the next ones are answered at once by HAProxy itself, one after
+    # the other on the same connection (kept open: a retrying sender need not reconnect).
     shed_ids = [f"hq-shed-{run}-{n}" for n in range(3)]
-    for msg_id in shed_ids:
-        body = json.dumps({"type": "shed", "id": msg_id}).encode()
-        # The client would wait a minute; HAProxy answers once the 300 ms queue timeout passes.
-        refused = httpx.post(
-            serve_url + path, content=body, headers=signed(secret, body, msg_id), timeout=WAIT_S
-        )
-        assert refused.status_code == 503, refused.text
-        assert refused.headers["content-type"] == "application/problem+json"
-        assert refused.headers["retry-after"] == "1"
-        problem = refused.json()
-        assert problem["status"] == 503 and problem["code"] == "unavailable"
+    url = httpx.URL(serve_url)
+    waits = []
+    with socket.create_connection((url.host, url.port), timeout=WAIT_S) as sock:
+        for msg_id in shed_ids:
+            head, payload = _raw_post(sock, path, secret, msg_id)
+            assert head.startswith(b"HTTP/1.1 503 "), head
+            assert b"\r\ncontent-type: application/problem+json" in head.lower()
+            assert b"connection: close" not in head.lower()
+            waits.append(int(re.search(rb"(?i)\r\nretry-after: *(\d+)", head)[1]))  # type: ignore[index]
+            problem = json.loads(payload)
+            assert problem["status"] == 503 and problem["code"] == "overloaded"
+    assert all(1 <= w <= 1 + SPREAD_S for w in waits)  # jittered: retries spread out
+
+    # The queued one is answered 503 once the queue timeout passes, never left waiting.
+    waiter.join(WAIT_S)
+    [refused] = queued
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.headers["retry-after"] == "1"
+    assert refused.json()["code"] == "unavailable"
     stats = _wait_busy(root, MAXCONN)  # still the held ones only; none of the others got in
     assert stats["qcur"] == "0"  # nobody left waiting in the queue
+    shed_ids.append(queued_id)
     assert _no_rows(db_fetch, tenant, shed_ids)  # nothing recorded, nothing queued
 
     # The held requests complete: each 202 is a durable delivery that the relay then handles.
@@ -167,6 +232,13 @@ def test_past_the_replicas_bound_haproxy_answers_503_with_retry_after_not_a_wait
         status, answer = request.finish()
         assert status == 202, answer
         wait_status(tenant, answer["delivery_id"], "done")
+
+    # What HAProxy shed is on /metrics, though no replica saw it.
+    after = httpx.get(f"{serve_url}/metrics", timeout=30).text
+    assert _metric(after, "dcoder_http_shed_total") - _metric(before, "dcoder_http_shed_total") == 3
+    gave_up = "dcoder_http_queue_gave_up_total"
+    assert _metric(after, gave_up) - _metric(before, gave_up) == 1
+    assert _metric(after, "dcoder_http_queued") == 0
 
     # Load dropped: the sender's retries go through and are accepted exactly once.
     _wait_busy(root, 0)

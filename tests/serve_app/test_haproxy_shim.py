@@ -17,6 +17,7 @@ from serve_app.launcher.haproxy_shim import (
     exposed,
     harden,
     read_limits,
+    shed_body,
     with_queue_bound,
     write_error_pages,
 )
@@ -209,9 +210,22 @@ def test_the_wait_in_front_of_a_replica_is_bounded(tmp_path: Path, rendered: str
     limits_file = tmp_path / "limits.json"
     limits_file.write_text(json.dumps({"replica_maxconn": 3, "queue_timeout_ms": 250}))
     limits = read_limits(str(limits_file))
-    assert limits == {"replica_maxconn": 3, "queue_timeout_ms": 250, "retry_after_s": 1}
-    bounded = harden(rendered, write_error_pages(str(tmp_path)), limits)
-    assert harden(bounded, write_error_pages(str(tmp_path)), limits) == bounded
+    assert limits == {
+        "replica_maxconn": 3, "queue_timeout_ms": 250, "queue_max": 32, "retry_after_s": 1,
+        "retry_spread_s": 3,
+    }  # fmt: skip
+    body = tmp_path / "shed.json"
+    body.write_bytes(shed_body())
+    bounded = harden(rendered, write_error_pages(str(tmp_path)), limits, str(body))
+    assert harden(bounded, write_error_pages(str(tmp_path)), limits, str(body)) == bounded
+    # the queue is bounded too: past 32 waiting, an immediate 503 from HAProxy itself, its
+    # Retry-After jittered over 1..4 s, routed before the app's own backend
+    frontend = bounded.split("\nfrontend http_frontend", 1)[1].split("\nbackend ", 1)[0]
+    shed_rule = "use_backend dcoder_shed if is_dcoder { queue(dcoder) ge 32 }"
+    assert frontend.index(shed_rule) < frontend.index("use_backend dcoder if is_dcoder")
+    shed = bounded.split("\nbackend dcoder_shed\n", 1)[1]
+    assert 'hdr Retry-After "%[rand(4),add(1)]"' in shed and f"file {body}" in shed
+    assert json.loads(body.read_bytes())["code"] == "overloaded"
     servers = [line for line in bounded.splitlines() if line.strip().startswith("default-server")]
     assert servers and all(line.endswith(" maxconn 3") for line in servers)
     defaults = bounded.split("\ndefaults", 1)[1].split("\nfrontend", 1)[0]
