@@ -12,7 +12,13 @@ import pytest
 
 from core.errors import DependencyUnavailable
 from core.settings import Settings
-from serve_app.launcher.data_plane import USER_CODE_THREAD, cleanup, haproxy_dir, serve_env
+from serve_app.launcher.data_plane import (
+    HAPROXY_REQUEST_METRICS,
+    USER_CODE_THREAD,
+    cleanup,
+    haproxy_dir,
+    serve_env,
+)
 
 
 def _settings(data_dir: Path, **http: object) -> Settings:
@@ -94,3 +100,12 @@ def test_the_python_proxy_needs_only_the_replica_setting(
     assert serve_env(_settings(tmp_path))[USER_CODE_THREAD] == "0"
     monkeypatch.setenv(USER_CODE_THREAD, "1")  # an operator's own choice is kept
     assert serve_env(_settings(tmp_path, data_plane="proxy")) == {USER_CODE_THREAD: "1"}
+
+
+def test_serves_per_request_haproxy_log_metrics_are_off_unless_asked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(HAPROXY_REQUEST_METRICS, raising=False)
+    assert serve_env(_settings(tmp_path))[HAPROXY_REQUEST_METRICS] == "0"
+    monkeypatch.setenv(HAPROXY_REQUEST_METRICS, "1")
+    assert serve_env(_settings(tmp_path))[HAPROXY_REQUEST_METRICS] == "1"
