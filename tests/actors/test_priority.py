@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -34,6 +35,39 @@ def test_adds_the_increment() -> None:
 def test_is_capped_at_19_and_zero_changes_nothing() -> None:
     assert _run(10, start_nice=15) == [15, 19, 19]
     assert _run(0, start_nice=5) == [5, 5, 5]
+
+
+THREADS_SCRIPT = """
+import json, os, threading
+from actors.priority import lower_priority
+stop = threading.Event()
+workers = [threading.Thread(target=stop.wait) for _ in range(3)]
+for t in workers:
+    t.start()
+def nices():
+    return sorted(os.getpriority(os.PRIO_PROCESS, int(t)) for t in os.listdir("/proc/self/task"))
+before = nices()
+lower_priority(4)
+after = nices()
+late = []
+t = threading.Thread(target=lambda: late.append(os.nice(0)))  # started after: inherits it
+t.start(); t.join()
+stop.set()
+print(json.dumps([before, after, late]))
+"""
+
+
+def test_every_thread_of_the_process_is_lowered_not_only_the_calling_one() -> None:
+    # os.nice changes the calling thread only; Ray's own threads (the worker's main thread,
+    # its I/O threads) kept the replicas' priority while the actor's loop thread moved to 19.
+    done = subprocess.run(  # noqa: S603
+        ["nice", "-n", "15", sys.executable, "-c", THREADS_SCRIPT],
+        capture_output=True, text=True, timeout=30, check=True,
+    )  # fmt: skip
+    before, after, late = json.loads(done.stdout)
+    assert before == [15, 15, 15, 15]
+    assert after == [19, 19, 19, 19]
+    assert late == [19]
 
 
 SHARE_SCRIPT = """
@@ -70,3 +104,24 @@ def test_backends_of_a_lowered_process_share_its_priority(test_services: TestSer
         assert proc.wait(timeout=30) == 0
     finally:
         proc.kill()
+
+
+def test_a_tenant_host_runs_every_thread_below_the_ingest(serve_url: str) -> None:
+    """The real actor: Ray's own threads too (its main thread serialises every call), not only
+    the event loop's thread that ran ``__init__``."""
+    import ray
+
+    from actors import naming
+    from actors.handles import TenantHosts
+    from tests.serve_app.api_client import install_generic, new_tenant
+
+    tenant = new_tenant(serve_url, "nice")
+    install_generic(tenant)  # its tenant host is running now
+    namespace = os.environ["DCODER_RAY_NAMESPACE"]
+    index = TenantHosts(namespace, int(os.environ["DCODER_RAY_TENANT_HOSTS"])).index(tenant.id)
+    host = ray.get_actor(naming.tenant_host(index), namespace=namespace)
+    pid = ray.get(host.stats.remote(), timeout=30)["pid"]
+    nices = {
+        tid: os.getpriority(os.PRIO_PROCESS, int(tid)) for tid in os.listdir(f"/proc/{pid}/task")
+    }
+    assert len(nices) > 3 and set(nices.values()) == {19}, nices
