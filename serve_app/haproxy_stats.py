@@ -72,23 +72,21 @@ class DoorCounters:
                 self.queued += _number(row.get("qcur"))
 
     def collect(self) -> list[Metric]:
-        shed = CounterMetricFamily(
-            "dcoder_http_shed",
-            "Requests HAProxy answered 503 at once because the queue for a replica was full "
-            "(DCODER_HTTP_QUEUE_MAX)",
-        )  # fmt: skip
-        shed.add_metric([], self.shed)
-        gave_up = CounterMetricFamily(
-            "dcoder_http_queue_gave_up",
-            "Requests HAProxy answered 503 after waiting DCODER_HTTP_QUEUE_TIMEOUT_MS for a "
-            "replica, or could not connect to one",
-        )  # fmt: skip
-        gave_up.add_metric([], self.gave_up)
-        queued = GaugeMetricFamily(
-            "dcoder_http_queued", "Requests waiting in HAProxy's queue for a replica now"
-        )
-        queued.add_metric([], self.queued)
-        return [shed, gave_up, queued]
+        return [
+            CounterMetricFamily(
+                "dcoder_http_shed", "Requests HAProxy answered 503 at once because the queue for "
+                "a replica was full (DCODER_HTTP_QUEUE_MAX)", value=self.shed,
+            ),
+            CounterMetricFamily(
+                "dcoder_http_queue_gave_up", "Requests HAProxy answered 503 after waiting "
+                "DCODER_HTTP_QUEUE_TIMEOUT_MS for a replica, or could not connect to one",
+                value=self.gave_up,
+            ),
+            GaugeMetricFamily(
+                "dcoder_http_queued", "Requests waiting in HAProxy's queue for a replica now",
+                value=self.queued,
+            ),
+        ]  # fmt: skip
 
 
 def _number(value: str | None) -> float:
