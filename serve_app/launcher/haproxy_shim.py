@@ -155,14 +155,13 @@ def with_door_shed(
 ) -> str:
     """Route a request to ``dcoder_shed`` (an immediate keep-alive 503) while ``queue_max``
     requests already wait for a replica of its backend; idempotent."""
-    names = [m[2] for m in _USE_BACKEND.finditer(config)]
-    first = _USE_BACKEND.search(config)
-    if first is None or f"\nbackend {SHED_BACKEND}\n" in config:
+    routes = list(_USE_BACKEND.finditer(config))
+    if not routes or f"\nbackend {SHED_BACKEND}\n" in config:
         return config
-    indent = first[1]
+    first = routes[0]
     rules = "".join(
-        f"{indent}use_backend {SHED_BACKEND} if is_{name} {{ queue({name}) ge {queue_max} }}\n"
-        for name in names
+        f"{first[1]}use_backend {SHED_BACKEND} if is_{m[2]} {{ queue({m[2]}) ge {queue_max} }}\n"
+        for m in routes
     )
     retry = f"%[rand({retry_spread_s + 1}),add({retry_after_s})]"
     backend = (
@@ -175,16 +174,27 @@ def with_door_shed(
     return head + rules + tail.rstrip("\n") + "\n" + backend
 
 
+def _write_private(path: str, data: bytes) -> str:
+    """Write ``data`` to ``path``, readable by its owner only (0600); the path."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    return path
+
+
 def write_error_pages(directory: str, retry_after_s: int = 1) -> dict[int, str]:
     """Write ``problem-<status>.http`` (0600) into ``directory``; status → path."""
-    paths = {}
-    for status in _ERROR_PAGES:
-        path = os.path.join(directory, f"problem-{status}.http")
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(error_page(status, retry_after_s))
-        paths[status] = path
-    return paths
+    return {
+        status: _write_private(
+            os.path.join(directory, f"problem-{status}.http"), error_page(status, retry_after_s)
+        )
+        for status in _ERROR_PAGES
+    }
+
+
+def write_shed_body(directory: str) -> str:
+    """Write the door's 503 body (0600) into ``directory``; its path."""
+    return _write_private(os.path.join(directory, SHED_BODY), shed_body())
 
 
 def with_error_pages(config: str, pages: dict[int, str]) -> str:
@@ -267,11 +277,7 @@ def rewrite_in_place(path: str, frontend_host: str) -> list[str]:
             limits = read_limits()
             directory = os.path.dirname(os.path.abspath(path))
             pages = write_error_pages(directory, limits["retry_after_s"])
-            body_path = os.path.join(directory, SHED_BODY)
-            fd = os.open(body_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(shed_body())
-            hardened = harden(original, pages, limits, body_path)
+            hardened = harden(original, pages, limits, write_shed_body(directory))
             if hardened != original:
                 with open(path, "w") as f:
                     f.write(hardened)

@@ -14,6 +14,7 @@ answered 503 at once by HAProxy itself, on a connection it keeps open.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import secrets
@@ -28,9 +29,10 @@ import httpx
 import pytest
 
 from core.settings import load_settings
+from serve_app.haproxy_stats import show_stat
 from serve_app.launcher.data_plane import haproxy_dir
-from tests.serve_app.api_client import TenantClient, install_generic, new_tenant, whsec
-from tests.serve_app.test_admission import HeldRequest
+from tests.serve_app.api_client import install_generic, new_tenant, whsec
+from tests.serve_app.test_admission import HeldRequest, _no_rows
 from tests.serve_app.webhook_helpers import signed, wait_status
 
 MAXCONN = 2
@@ -54,18 +56,9 @@ def _haproxy_files(root: Path, name: str) -> list[Path]:
 
 
 def _stat(root: Path) -> list[dict[str, str]]:
-    """HAProxy's ``show stat`` (CSV) from its admin socket: one row per proxy and server."""
+    """HAProxy's ``show stat`` from its admin socket, read as ``/metrics`` reads it."""
     [admin] = _haproxy_files(root, "admin.sock")
-    with socket.socket(socket.AF_UNIX) as sock:
-        sock.settimeout(10)
-        sock.connect(str(admin))
-        sock.sendall(b"show stat\n")
-        raw = b""
-        while chunk := sock.recv(65536):
-            raw += chunk
-    lines = raw.decode().lstrip("# ").splitlines()
-    header = lines[0].split(",")
-    return [dict(zip(header, line.split(","), strict=False)) for line in lines[1:] if line]
+    return asyncio.run(show_stat(admin, timeout_s=10))
 
 
 def _replicas(root: Path) -> list[dict[str, str]]:
@@ -117,38 +110,39 @@ def tiny_queue(serve_url: str) -> Iterator[Path]:
         )
 
 
-def _no_rows(db_fetch: DbFetch, tenant: TenantClient, msg_ids: list[str]) -> bool:
-    keys = [f"std:{m}" for m in msg_ids]
-    rows = db_fetch(
-        "SELECT id FROM deliveries WHERE tenant_id = $1 AND idempotency_key = ANY($2)",
-        tenant.id, keys,
-    )  # fmt: skip
-    return not rows
+def _replica_row(rows: list[dict[str, str]]) -> dict[str, str]:
+    """The one replica server's row (its current connections in ``scur``)."""
+    [row] = [r for r in rows if r["svname"].startswith("SERVE_REPLICA_")]
+    return row
 
 
-def _wait_queued(root: Path, want: int) -> dict[str, str]:
-    """The replicas' backend row once ``want`` requests wait in HAProxy's queue for it."""
+def _backend_row(rows: list[dict[str, str]]) -> dict[str, str]:
+    """The replicas' backend row (requests waiting in HAProxy's queue in ``qcur``)."""
+    apps = {r["pxname"] for r in rows if r["svname"].startswith("SERVE_REPLICA_")}
+    [row] = [r for r in rows if r["svname"] == "BACKEND" and r["pxname"] in apps]
+    return row
+
+
+def _wait_stat(
+    root: Path, pick: Callable[[list[dict[str, str]]], dict[str, str]], field: str, want: int
+) -> dict[str, str]:
+    """The row ``pick`` chooses from HAProxy's ``show stat`` once its ``field`` is ``want``."""
     deadline = time.monotonic() + WAIT_S
     row: dict[str, str] = {}
     while time.monotonic() < deadline:
-        rows = _stat(root)
-        apps = {r["pxname"] for r in rows if r["svname"].startswith("SERVE_REPLICA_")}
-        [row] = [r for r in rows if r["svname"] == "BACKEND" and r["pxname"] in apps]
-        if row["qcur"] == str(want):
+        row = pick(_stat(root))
+        if row[field] == str(want):
             return row
         time.sleep(0.05)
-    raise AssertionError(f"{row.get('qcur')} requests wait in HAProxy's queue, not {want}")
+    raise AssertionError(f"HAProxy's {field} is {row.get(field)}, not {want}: {row}")
 
 
 def _wait_busy(root: Path, want: int) -> dict[str, str]:
-    deadline = time.monotonic() + WAIT_S
-    row: dict[str, str] = {}
-    while time.monotonic() < deadline:
-        [row] = _replicas(root)
-        if row["scur"] == str(want):
-            return row
-        time.sleep(0.1)
-    raise AssertionError(f"the replica has {row.get('scur')} connections, not {want}")
+    return _wait_stat(root, _replica_row, "scur", want)
+
+
+def _wait_queued(root: Path, want: int) -> dict[str, str]:
+    return _wait_stat(root, _backend_row, "qcur", want)
 
 
 def _raw_post(sock: socket.socket, path: str, secret: str, msg_id: str) -> tuple[bytes, bytes]:

@@ -17,9 +17,9 @@ from serve_app.launcher.haproxy_shim import (
     exposed,
     harden,
     read_limits,
-    shed_body,
     with_queue_bound,
     write_error_pages,
+    write_shed_body,
 )
 
 
@@ -124,10 +124,15 @@ def test_haproxys_own_errors_become_problem_json_pages(tmp_path: Path, rendered:
     assert head.startswith(b"HTTP/1.1 400 ") and b"application/problem+json" in head
     assert json.loads(body)["status"] == 400
     assert stat.S_IMODE(Path(pages[400]).stat().st_mode) == 0o600
-    cfg = tmp_path / "haproxy.cfg"
-    cfg.write_text(hardened)
+    _assert_haproxy_accepts(tmp_path, hardened)
+
+
+def _assert_haproxy_accepts(tmp_path: Path, config: str) -> None:
+    """The real binary validates ``config`` (``haproxy -c``)."""
     from serve_app.launcher.haproxy_shim import real_binary
 
+    cfg = tmp_path / "haproxy.cfg"
+    cfg.write_text(config)
     check = subprocess.run(  # noqa: S603 - HAProxy itself validates the result
         [real_binary(), "-c", "-f", str(cfg)], capture_output=True, text=True, timeout=30,
         check=False,
@@ -214,8 +219,8 @@ def test_the_wait_in_front_of_a_replica_is_bounded(tmp_path: Path, rendered: str
         "replica_maxconn": 3, "queue_timeout_ms": 250, "queue_max": 32, "retry_after_s": 1,
         "retry_spread_s": 3,
     }  # fmt: skip
-    body = tmp_path / "shed.json"
-    body.write_bytes(shed_body())
+    body = Path(write_shed_body(str(tmp_path)))
+    assert stat.S_IMODE(body.stat().st_mode) == 0o600
     bounded = harden(rendered, write_error_pages(str(tmp_path)), limits, str(body))
     assert harden(bounded, write_error_pages(str(tmp_path)), limits, str(body)) == bounded
     # the queue is bounded too: past 32 waiting, an immediate 503 from HAProxy itself, its
@@ -231,12 +236,4 @@ def test_the_wait_in_front_of_a_replica_is_bounded(tmp_path: Path, rendered: str
     defaults = bounded.split("\ndefaults", 1)[1].split("\nfrontend", 1)[0]
     assert defaults.count("timeout queue 250ms") == 1 and bounded.count("timeout queue") == 1
     assert with_queue_bound(bounded, 9, 1500).count("maxconn 9") == len(servers)
-    cfg = tmp_path / "haproxy.cfg"
-    cfg.write_text(bounded)
-    from serve_app.launcher.haproxy_shim import real_binary
-
-    check = subprocess.run(  # noqa: S603 - HAProxy itself validates the result
-        [real_binary(), "-c", "-f", str(cfg)], capture_output=True, text=True, timeout=30,
-        check=False,
-    )  # fmt: skip
-    assert check.returncode == 0, check.stdout + check.stderr
+    _assert_haproxy_accepts(tmp_path, bounded)
