@@ -8,7 +8,6 @@ import logging
 import uuid
 from typing import Any
 
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from prometheus_client import CollectorRegistry
 
 from actors.handles import TenantClient
@@ -21,7 +20,9 @@ from core.bus import (
     H_SUBJECT,
     H_TARGET,
     Bus,
+    relay_ack_wait_s,
     relay_consumer,
+    relay_consumer_config,
     stream_name,
 )
 from core.errors import NotFound, PluginAuthFailed, RetryableError
@@ -56,7 +57,7 @@ class RelayWork:
         self.handler_timeout_s = settings.webhooks.handler_timeout_s
         # how long JetStream waits for an ack before it redelivers; a relay still working on a
         # message tells it so (``in_progress``) every third of this (event_relay.py)
-        self.ack_wait_s = self.handler_timeout_s * 2 + 30
+        self.ack_wait_s = relay_ack_wait_s(settings.webhooks)
         # Relay-side outcomes; the ingress's /metrics collects them from every relay.
         self.registry = CollectorRegistry()
         self.metrics = register_metrics(self.registry, namespace="dcoder_relay")
@@ -69,13 +70,8 @@ class RelayWork:
         """A pull subscription on the namespace's durable consumer of ``stream``."""
         ns = self.settings.nats.namespace
         js = await self.bus.jetstream()
-        config = ConsumerConfig(
-            ack_policy=AckPolicy.EXPLICIT,
-            deliver_policy=DeliverPolicy.ALL,
-            ack_wait=self.ack_wait_s,
-            max_deliver=-1,
-            max_ack_pending=1000,
-        )
+        # `up` declared it with the stream (core/bus.py); made here only if it is missing
+        config = relay_consumer_config(ns, stream, self.ack_wait_s)
         return await js.pull_subscribe(
             self.bus.subjects.relayed(stream), durable=relay_consumer(ns, stream),
             stream=stream_name(ns, stream), config=config,

@@ -3,6 +3,15 @@
 Subjects carry a namespace prefix (``DCODER_NATS_NAMESPACE``) so several environments can share
 one NATS. Streams are created idempotently at start: an existing stream with our config is left
 alone, one with a different config is updated.
+
+The two relayed streams (webhook deliveries, plugin events) keep a message only while the relays'
+durable consumer has not acknowledged it (interest retention): once a delivery is settled (done,
+or dead-lettered with its own copy in the DLQ stream) JetStream deletes it. With limits retention
+they kept every message for 7 days, so NATS's disk use, and its memory with it, grew with the
+traffic of the whole week (100,000 settled 1 KB messages: 100 MB on disk and 195 MiB of private
+memory with limits retention, nothing and 49 MiB with interest). Interest retention drops a
+message nobody consumes, so the relays' consumers are declared together with the streams, before
+anything can publish; ``max_age`` stays as an outer bound for a delivery nobody settles.
 """
 
 from __future__ import annotations
@@ -15,12 +24,20 @@ import nats
 from nats.aio.client import Client as NatsClient
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
-from nats.js.api import PubAck, RetentionPolicy, StorageType, StreamConfig
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    PubAck,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
 from nats.js.errors import NotFoundError
 
 from core.errors import BusError, DependencyUnavailable
 from core.logging import redact_text
-from core.settings import NatsSettings
+from core.settings import NatsSettings, WebhookSettings
 
 # Event types the platform sends to one plugin instance only (the relay routes them to it alone):
 # the end of a background job it submitted, and a tick of one of its schedules.
@@ -60,6 +77,27 @@ def stream_name(namespace: str, stream: str) -> str:
 def relay_consumer(namespace: str, stream: str) -> str:
     """The durable consumer every relay of a namespace shares on ``stream``."""
     return f"{namespace}-relay-{stream.lower()}"
+
+
+def relay_ack_wait_s(webhooks: WebhookSettings) -> float:
+    """How long JetStream waits for a relay's ack before it redelivers a message.
+
+    A relay still working on a message tells JetStream so (``in_progress``) every third of this.
+    """
+    return webhooks.handler_timeout_s * 2 + 30
+
+
+def relay_consumer_config(namespace: str, stream: str, ack_wait_s: float) -> ConsumerConfig:
+    """The relays' durable consumer of ``stream``: every message, acknowledged one by one."""
+    return ConsumerConfig(
+        durable_name=relay_consumer(namespace, stream),
+        filter_subject=Subjects(namespace).relayed(stream),
+        ack_policy=AckPolicy.EXPLICIT,
+        deliver_policy=DeliverPolicy.ALL,
+        ack_wait=ack_wait_s,
+        max_deliver=-1,
+        max_ack_pending=1000,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -103,13 +141,13 @@ def stream_configs(settings: NatsSettings) -> dict[str, StreamConfig]:
     return {
         stream_name(ns, WEBHOOKS): StreamConfig(
             name=stream_name(ns, WEBHOOKS), subjects=[f"{ns}.webhooks.>"],
-            retention=RetentionPolicy.LIMITS, storage=StorageType.FILE,
+            retention=RetentionPolicy.INTEREST, storage=StorageType.FILE,
             max_age=7 * day, duplicate_window=window,
             description="verified webhook deliveries, one subject per tenant and instance",
         ),
         stream_name(ns, EVENTS): StreamConfig(
             name=stream_name(ns, EVENTS), subjects=[f"{ns}.events.>"],
-            retention=RetentionPolicy.LIMITS, storage=StorageType.FILE,
+            retention=RetentionPolicy.INTEREST, storage=StorageType.FILE,
             max_age=7 * day, duplicate_window=window,
             description="events plugins publish for other plugins of the same tenant",
         ),
@@ -133,8 +171,18 @@ def _differs(wanted: StreamConfig, current: StreamConfig) -> bool:
     return any(getattr(wanted, f) != getattr(current, f) for f in fields)
 
 
-async def ensure_streams(js: JetStreamContext, settings: NatsSettings) -> list[str]:
-    """Create or update our streams; return the names that were created or changed."""
+async def ensure_streams(
+    js: JetStreamContext, settings: NatsSettings, ack_wait_s: float | None = None
+) -> list[str]:
+    """Create or update our streams and the relays' consumers; return the streams changed.
+
+    A relayed stream's consumer exists before the stream is switched to interest retention
+    (an older install's limits stream) and right after a new stream is made, so no accepted
+    delivery is published into a stream without its consumer. An existing consumer is left as
+    it is (the relays bind to it). ``ack_wait_s`` defaults to the default webhook settings'.
+    """
+    wait = relay_ack_wait_s(WebhookSettings()) if ack_wait_s is None else ack_wait_s
+    relayed = {stream_name(settings.namespace, s): s for s in RELAYED_STREAMS}
     changed = []
     for name, config in stream_configs(settings).items():
         try:
@@ -142,11 +190,22 @@ async def ensure_streams(js: JetStreamContext, settings: NatsSettings) -> list[s
         except NotFoundError:
             await js.add_stream(config)
             changed.append(name)
-            continue
-        if _differs(config, info.config):
+            info = None
+        if name in relayed:
+            await _ensure_consumer(js, name, relay_consumer_config(
+                settings.namespace, relayed[name], wait
+            ))  # fmt: skip
+        if info is not None and _differs(config, info.config):
             await js.update_stream(config)
             changed.append(name)
     return changed
+
+
+async def _ensure_consumer(js: JetStreamContext, stream: str, config: ConsumerConfig) -> None:
+    try:
+        await js.consumer_info(stream, str(config.durable_name))
+    except NotFoundError:
+        await js.add_consumer(stream, config)
 
 
 class Bus:
@@ -182,8 +241,8 @@ class Bus:
     async def jetstream(self) -> JetStreamContext:
         return (await self.connect()).jetstream(timeout=self.settings.connect_timeout_s)
 
-    async def ensure_streams(self) -> list[str]:
-        return await ensure_streams(await self.jetstream(), self.settings)
+    async def ensure_streams(self, ack_wait_s: float | None = None) -> list[str]:
+        return await ensure_streams(await self.jetstream(), self.settings, ack_wait_s)
 
     async def publish(
         self,

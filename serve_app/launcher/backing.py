@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from core.bus import Bus
+from core.bus import Bus, relay_ack_wait_s
 from core.db import Database, apply_migrations, ensure_database
 from core.embedded import EmbeddedNats, EmbeddedPostgres
 from core.endpoints import database_url, embedded_nats, embedded_postgres, nats_url
@@ -44,7 +44,9 @@ async def _prepare(settings: Settings) -> tuple[list[int], list[str]]:
     db = Database(database_url(settings), settings.database)
     bus = Bus(nats_url(settings), settings.nats)
     try:
-        return await apply_migrations(db), await bus.ensure_streams()
+        return await apply_migrations(db), await bus.ensure_streams(
+            relay_ack_wait_s(settings.webhooks)
+        )
     finally:
         await db.close()
         await bus.close()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import nats
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from core.bus import H_ROUTED
 from plugin_sdk.events import Event, EventSource
@@ -166,6 +167,7 @@ def test_events_chain_to_other_plugins_of_the_same_tenant_only(
     assert owner.http.post(f"/v1/tenants/{owner.id}/plugins/{hooks}/enable").status_code == 200
     mine = counter_instance(owner, whsec())
     theirs = counter_instance(other, whsec())
+    asyncio.run(_witness(test_services, owner.id))
     body = json.dumps({"type": "build.finished"}).encode()
     response = httpx.post(f"{serve_url}/v1/webhooks/{owner.id}/{hooks}", content=body,
                           headers=signed(secret, body, "chain-1"))  # fmt: skip
@@ -180,17 +182,43 @@ def test_events_chain_to_other_plugins_of_the_same_tenant_only(
     assert {r["instance_id"] for r in rows if r["status"] == "done"} == {hooks, mine}
     # routed when published: the event names its consumers, the relay needs no lookup
     headers = asyncio.run(_last_event_headers(test_services, owner.id, "generic.build"))
+    asyncio.run(_witness(test_services, owner.id, drop=True))
     assert headers[H_ROUTED] == mine
 
 
+async def _witness(services: TestServices, tenant: str, *, drop: bool = False) -> None:
+    """A durable consumer of the tenant's events, next to the relays' (or ``drop`` it).
+
+    The events stream keeps a message only until every consumer acknowledged it (interest
+    retention): the relay's ack alone deletes it, the witness's interest keeps it readable.
+    """
+    nc = await nats.connect(services.nats_url)
+    try:
+        ns, js = services.namespace, nc.jetstream()
+        if drop:
+            await js.delete_consumer(f"{ns.upper()}_EVENTS", f"witness-{tenant}")
+            return
+        await js.add_consumer(f"{ns.upper()}_EVENTS", ConsumerConfig(
+            durable_name=f"witness-{tenant}", filter_subject=f"{ns}.events.{tenant}.>",
+            ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL,
+        ))  # fmt: skip
+    finally:
+        await nc.close()
+
+
 async def _last_event_headers(services: TestServices, tenant: str, subject: str) -> dict:
+    """The headers of the newest event on ``subject`` the tenant's witness has not read yet."""
     nc = await nats.connect(services.nats_url)
     try:
         ns = services.namespace
-        found = await nc.jetstream().get_last_msg(
-            f"{ns.upper()}_EVENTS", f"{ns}.events.{tenant}.{subject}"
+        sub = await nc.jetstream().pull_subscribe(
+            f"{ns}.events.{tenant}.>", durable=f"witness-{tenant}", stream=f"{ns.upper()}_EVENTS"
         )
-        return dict(found.headers or {})
+        msgs = await sub.fetch(100, timeout=5)
+        for msg in msgs:
+            await msg.ack()
+        [last, *_] = [m for m in reversed(msgs) if m.subject == f"{ns}.events.{tenant}.{subject}"]
+        return dict(last.headers or {})
     finally:
         await nc.close()
 
@@ -234,6 +262,7 @@ def test_events_go_to_the_consumers_named_when_published(
     ]
     # the tenant host keeps the routes it looked up until an instance of the tenant changes
     base = f"/v1/tenants/{tenant.id}/plugins/{counter}"
+    asyncio.run(_witness(test_services, tenant.id))
     for step, want in (("disable", ""), ("enable", counter)):
         assert tenant.http.post(f"{base}/{step}").status_code == 200
         body = json.dumps({"step": step}).encode()
@@ -243,6 +272,7 @@ def test_events_go_to_the_consumers_named_when_published(
         wait_status(tenant, sent.json()["delivery_id"], "done")
         headers = asyncio.run(_last_event_headers(test_services, tenant.id, "generic.build"))
         assert headers[H_ROUTED] == want, step
+    asyncio.run(_witness(test_services, tenant.id, drop=True))
 
 
 def test_pipeline_metrics_cover_outcomes_and_backlog(serve_url: str) -> None:
