@@ -47,7 +47,8 @@ log = logging.getLogger(__name__)
 
 _DELIVERY_NS = uuid.UUID("6f1c0e1e-3a57-4c1b-9d8e-64636f646572")
 PROFILE_TTL_S = 2.0
-"""Seconds a replica trusts a cached instance profile (a change elsewhere shows within this)."""
+"""Seconds a replica trusts a cached instance profile (a change elsewhere shows within this);
+it looks the profile up again in the background once half of it has passed."""
 
 
 @dataclass
@@ -86,6 +87,7 @@ class WebhookIngest:
             metrics.ingest_inflight_limit if metrics else None,
             retry_spread_s=settings.overload_retry_spread_s,
         )  # fmt: skip
+        self.profile_ttl_s = PROFILE_TTL_S
         self._profiles: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
         self._fetching: dict[tuple[str, str], asyncio.Future[dict[str, Any]]] = {}
         # what this replica tells the relays about its ingest, so dispatch yields to it
@@ -106,21 +108,31 @@ class WebhookIngest:
         return b"".join(chunks)
 
     async def profile(self, tenant_id: str, instance_id: str) -> dict[str, Any]:
-        """The instance's verification profile (cached briefly); 404 unless it takes webhooks."""
+        """The instance's verification profile (cached briefly); 404 unless it takes webhooks.
+
+        A profile is used for at most ``profile_ttl_s`` after its lookup began. Past half of
+        that, the next request starts a new lookup in the background and still uses the cached
+        one: while webhooks keep coming, none waits for the tenant host (issue #19: every 2 s
+        the requests that arrived during the lookup waited for it, tens of milliseconds when
+        the host was busy dispatching, a share of the ingest p99).
+        """
         now = time.monotonic()
         key = (tenant_id, instance_id)
         cached = self._profiles.get(key)
-        if cached is not None and now - cached[0] <= PROFILE_TTL_S:
+        if cached is not None and now - cached[0] <= self.profile_ttl_s:
+            if now - cached[0] > self.profile_ttl_s / 2 and key not in self._fetching:
+                self._lookup(key)  # refresh ahead
             return cached[1]
         # One lookup per instance at a time, shared by every request that needs it meanwhile
         # (shielded: a request cancelled by its client does not cancel the others' lookup).
         # Without it, while the tenant host is slow every admitted request sent its own call,
         # and each request its client gave up on freed its slot for one more (issue #19).
-        fetch = self._fetching.get(key)
-        if fetch is None:
-            fetch = self._fetching[key] = asyncio.ensure_future(self._fetch_profile(*key))
-            fetch.add_done_callback(self._fetched)
-        return await asyncio.shield(fetch)
+        return await asyncio.shield(self._fetching.get(key) or self._lookup(key))
+
+    def _lookup(self, key: tuple[str, str]) -> asyncio.Future[dict[str, Any]]:
+        fetch = self._fetching[key] = asyncio.ensure_future(self._fetch_profile(*key))
+        fetch.add_done_callback(self._fetched)
+        return fetch
 
     def _fetched(self, fetch: asyncio.Future[dict[str, Any]]) -> None:
         self._fetching = {k: f for k, f in self._fetching.items() if f is not fetch}
@@ -135,7 +147,8 @@ class WebhookIngest:
             found = None
         if found is None:
             # Same answer for unknown tenant, unknown instance and disabled plugin; not cached,
-            # so enabling takes effect at once.
+            # so enabling takes effect at once (and a profile cached before is dropped now).
+            self._profiles.pop((tenant_id, instance_id), None)
             raise NotFound("no webhook endpoint here")
         if len(self._profiles) > 10_000:
             self._profiles.clear()

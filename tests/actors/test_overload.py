@@ -22,7 +22,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
 from actors.event_relay import keep_alive
 from actors.handles import TenantHosts
 from core.bus import Bus
-from core.errors import DependencyUnavailable
+from core.errors import DependencyUnavailable, NotFound
 from core.settings import NatsSettings, load_settings
 from serve_app.ingest import WebhookIngest
 from tests.conftest import TestServices
@@ -119,3 +119,51 @@ async def test_waiting_requests_share_one_profile_lookup(test_services: TestServ
     ingest.forget("t", "i")
     await asyncio.gather(*(ingest.profile("t", "i") for _ in range(5)))
     assert hosts.calls == 2 and time.monotonic() - started >= 0.3
+
+
+class Profiles(SlowProfiles):
+    """SlowProfiles that can be told the instance stopped taking webhooks."""
+
+    gone = False
+
+    async def ingest_profile(self, tenant_id: str, instance_id: str) -> dict[str, Any] | None:
+        found = await super().ingest_profile(tenant_id, instance_id)
+        return None if self.gone else found
+
+
+async def test_a_profile_is_looked_up_again_ahead_of_its_expiry(
+    test_services: TestServices,
+) -> None:
+    """Past half its lifetime a cached profile is refreshed in the background: no request waits."""
+    hosts = Profiles(0.2)
+    ingest = WebhookIngest(load_settings().webhooks, hosts, None, None)  # type: ignore[arg-type]
+    ingest.profile_ttl_s = 1.0
+    await ingest.profile("t", "i")  # looked up from 0 to 0.2 s
+    assert hosts.calls == 1
+    await ingest.profile("t", "i")  # fresh: no lookup
+    assert hosts.calls == 1
+    await asyncio.sleep(0.35)  # past half its lifetime
+    started = time.monotonic()
+    await asyncio.gather(*(ingest.profile("t", "i") for _ in range(5)))
+    assert time.monotonic() - started < 0.1  # the cached one, at once
+    assert hosts.calls == 2  # one lookup in the background, shared
+    await asyncio.sleep(0.3)  # it finished: the profile is good for 1 s from its start
+    started = time.monotonic()
+    await ingest.profile("t", "i")
+    assert time.monotonic() - started < 0.1 and hosts.calls == 2
+    # the instance stops taking webhooks: the background lookup drops the cached profile
+    hosts.gone = True
+    await asyncio.sleep(0.3)
+    await ingest.profile("t", "i")  # still the cached one; starts the lookup that finds it gone
+    await asyncio.sleep(0.01)
+    assert hosts.calls == 3
+    await asyncio.sleep(0.3)
+    with pytest.raises(NotFound):
+        await ingest.profile("t", "i")
+    # expired without traffic: the next request waits for a lookup, as before
+    hosts.gone = False
+    await ingest.profile("t", "i")
+    await asyncio.sleep(1.1)
+    started = time.monotonic()
+    await ingest.profile("t", "i")
+    assert time.monotonic() - started >= 0.2
