@@ -13,6 +13,7 @@ import pytest
 from core.errors import DependencyUnavailable
 from core.settings import Settings
 from serve_app.launcher.data_plane import (
+    CONTROL_LOOP,
     HAPROXY_REQUEST_METRICS,
     USER_CODE_THREAD,
     cleanup,
@@ -92,14 +93,19 @@ def test_a_dir_that_is_not_ours_is_refused(tmp_path: Path) -> None:
         root.unlink()
 
 
-def test_the_python_proxy_needs_only_the_replica_setting(
+def test_the_python_proxy_needs_only_the_replica_and_controller_settings(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(USER_CODE_THREAD, raising=False)
-    assert serve_env(_settings(tmp_path, data_plane="proxy")) == {USER_CODE_THREAD: "0"}
-    assert serve_env(_settings(tmp_path))[USER_CODE_THREAD] == "0"
+    monkeypatch.delenv(CONTROL_LOOP, raising=False)
+    ours = {USER_CODE_THREAD: "0", CONTROL_LOOP: "0.5"}
+    assert serve_env(_settings(tmp_path, data_plane="proxy")) == ours
+    assert ours.items() <= serve_env(_settings(tmp_path)).items()
     monkeypatch.setenv(USER_CODE_THREAD, "1")  # an operator's own choice is kept
-    assert serve_env(_settings(tmp_path, data_plane="proxy")) == {USER_CODE_THREAD: "1"}
+    monkeypatch.setenv(CONTROL_LOOP, "0.1")
+    assert serve_env(_settings(tmp_path, data_plane="proxy")) == {
+        USER_CODE_THREAD: "1", CONTROL_LOOP: "0.1"
+    }  # fmt: skip
 
 
 def test_serves_per_request_haproxy_log_metrics_are_off_unless_asked_for(
