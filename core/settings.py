@@ -102,7 +102,8 @@ class HttpSettings(BaseSettings):
         description="what carries HTTP to the Serve replicas: Serve's HAProxy mode (confined to "
         "loopback and the data dir) or Serve's Python proxy; read by `up`, which also runs the "
         "replicas' request code on their own event loop "
-        "(`RAY_SERVE_RUN_USER_CODE_IN_SEPARATE_THREAD=0` unless set)",
+        "(`RAY_SERVE_RUN_USER_CODE_IN_SEPARATE_THREAD=0` unless set) and Serve's controller loop "
+        "every 0.5 s (`RAY_SERVE_CONTROL_LOOP_INTERVAL_S`, Serve's default 0.1, unless set)",
     )
     haproxy_threads: int = Field(
         2, ge=1, le=64, description="HAProxy threads (data_plane haproxy); about one per core"
