@@ -35,8 +35,9 @@ class NatsSettings(BaseSettings):
     )
     connect_timeout_s: float = Field(2.0, gt=0, description="timeout of one connect attempt")
     duplicate_window_s: int = Field(
-        7200, ge=1, description="JetStream message-id de-duplication window of event streams"
-    )
+        7200, ge=1, description="JetStream message-id de-duplication window of event streams "
+        "(NATS keeps about 100 bytes of memory per message id in it, see docs/webhooks.md)",
+    )  # fmt: skip
 
 
 class DatabaseSettings(BaseSettings):
