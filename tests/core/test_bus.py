@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+from collections.abc import AsyncIterator
 
 from nats.js.api import RetentionPolicy
 from nats.js.errors import NotFoundError
@@ -87,12 +88,26 @@ async def _stored(bus: Bus, stream: str, expect: int | None = None) -> int:
     return int(info.state.messages)
 
 
+@contextlib.asynccontextmanager
+async def _own_namespace(services: TestServices) -> AsyncIterator[Bus]:
+    """A Bus on a namespace of its own; its streams are deleted afterwards."""
+    settings = NatsSettings(namespace=f"b{secrets.token_hex(3)}")
+    bus = Bus(services.nats_url, settings)
+    try:
+        yield bus
+    finally:
+        js = await bus.jetstream()
+        for name in stream_configs(settings):
+            with contextlib.suppress(NotFoundError):
+                await js.delete_stream(name)
+        await bus.close()
+
+
 async def test_a_settled_delivery_leaves_the_stream_an_unsettled_one_stays(
     test_services: TestServices,
 ) -> None:
-    settings = NatsSettings(namespace=f"b{secrets.token_hex(3)}")
-    bus = Bus(test_services.nats_url, settings)
-    try:
+    async with _own_namespace(test_services) as bus:
+        settings = bus.settings
         await bus.ensure_streams(ack_wait_s=45)
         js = await bus.jetstream()
         for stream in RELAYED_STREAMS:  # declared with the stream, before anything publishes
@@ -114,20 +129,16 @@ async def test_a_settled_delivery_leaves_the_stream_an_unsettled_one_stays(
         # a repeat of a settled delivery is still recognised (the window outlives the message)
         assert (await bus.publish(subject, b"{}", msg_id="d-0")).duplicate
         assert await _stored(bus, WEBHOOKS) == 1
-    finally:
-        await _drop(bus, settings)
 
 
 async def test_an_older_limits_stream_switches_to_interest_keeping_what_is_unsettled(
     test_services: TestServices,
 ) -> None:
     """Before this version the relayed streams kept every message 7 days (limits retention)."""
-    settings = NatsSettings(namespace=f"b{secrets.token_hex(3)}")
-    bus = Bus(test_services.nats_url, settings)
-    try:
+    async with _own_namespace(test_services) as bus:
         js = await bus.jetstream()
-        name = stream_name(settings.namespace, WEBHOOKS)
-        old = stream_configs(settings)[name]
+        name = stream_name(bus.settings.namespace, WEBHOOKS)
+        old = stream_configs(bus.settings)[name]
         old.retention = RetentionPolicy.LIMITS
         await js.add_stream(old)
         subject = bus.subjects.webhook("acme", "inst1")
@@ -144,13 +155,3 @@ async def test_an_older_limits_stream_switches_to_interest_keeping_what_is_unset
         assert await _stored(bus, WEBHOOKS, expect=1) == 1
         [left] = await (await _relay_sub(bus, WEBHOOKS)).fetch(1, timeout=5)
         assert left.headers and left.headers["Nats-Msg-Id"] == "d-2"
-    finally:
-        await _drop(bus, settings)
-
-
-async def _drop(bus: Bus, settings: NatsSettings) -> None:
-    js = await bus.jetstream()
-    for name in stream_configs(settings):
-        with contextlib.suppress(NotFoundError):
-            await js.delete_stream(name)
-    await bus.close()
