@@ -96,7 +96,7 @@ class SlowProfiles:
         self.seconds = seconds
         self.calls = 0
 
-    async def ingest_profile(self, tenant_id: str, instance_id: str) -> dict[str, Any]:
+    async def ingest_profile(self, tenant_id: str, instance_id: str) -> dict[str, Any] | None:
         self.calls += 1
         await asyncio.sleep(self.seconds)
         spec = {"scheme": "standard-webhooks", "secret": "signing_secret"}

@@ -7,6 +7,7 @@ import contextlib
 import secrets
 from collections.abc import AsyncIterator
 
+from nats.js import JetStreamContext
 from nats.js.api import RetentionPolicy
 from nats.js.errors import NotFoundError
 
@@ -68,7 +69,7 @@ async def test_publish_is_deduplicated_by_message_id(test_services: TestServices
         await bus.close()
 
 
-async def _relay_sub(bus: Bus, stream: str):  # type: ignore[no-untyped-def]
+async def _relay_sub(bus: Bus, stream: str) -> JetStreamContext.PullSubscription:
     """Bind to the relays' durable consumer of ``stream``, as a relay does."""
     ns = bus.settings.namespace
     return await (await bus.jetstream()).pull_subscribe(
