@@ -16,8 +16,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import shlex
 import shutil
+import socket
 import stat
 import sys
 from pathlib import Path
@@ -30,6 +32,9 @@ from serve_app.launcher import haproxy_shim
 SHIM_NAME = "haproxy"
 # Ports Ray and Serve hand out themselves (workers, direct-ingress HTTP and gRPC): never take one.
 _RAY_RANGES = (range(10002, 20000), range(30000, 31001), range(40000, 41001))
+_EPHEMERAL = "/proc/sys/net/ipv4/ip_local_port_range"
+_LOWEST = 20000
+"""Ports below this are left alone (well-known and registered services' ports)."""
 # HAProxy refuses Unix socket paths over 97 bytes; Serve puts its sockets in a sub-directory
 # named after the node id (56 hex digits): <dir>/<node id>/metrics.sock.
 _SOCKET_PATH_MAX = 97
@@ -55,12 +60,35 @@ def _private_dir(path: Path) -> Path:
     return path
 
 
+def ephemeral_ports() -> range:
+    """The kernel's range for the local ports of outgoing connections."""
+    try:
+        low, high = (int(n) for n in Path(_EPHEMERAL).read_text().split())
+    except (OSError, ValueError):  # not Linux: the IANA range
+        return range(49152, 65536)
+    return range(low, high + 1)
+
+
 def loopback_port() -> int:
-    """A free loopback port outside the ranges Ray and Serve hand out themselves."""
-    while True:
-        port = free_port()
-        if not any(port in span for span in _RAY_RANGES):
-            return port
+    """A free loopback port outside the ranges Ray, Serve and the kernel hand out themselves.
+
+    A port the kernel picks for ``bind(0)`` lies in its ephemeral range, where every outgoing
+    connection takes its local port too: between choosing the port and the server binding it
+    (an `up` takes tens of seconds) a connection could take it, and HAProxy's listener then
+    failed with "Address already in use" (seen once in the test suite).
+    """
+    avoid = (*_RAY_RANGES, ephemeral_ports())
+    for _ in range(1000):
+        port = random.randrange(_LOWEST, 65536)  # noqa: S311 - not a secret
+        if any(port in span for span in avoid):
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # taken
+        return port
+    return free_port()  # every port tried was taken: the kernel's choice
 
 
 def write_limits(root: Path, settings: Settings) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import stat
 import tempfile
 from pathlib import Path
@@ -13,11 +14,14 @@ import pytest
 from core.errors import DependencyUnavailable
 from core.settings import Settings
 from serve_app.launcher.data_plane import (
+    _RAY_RANGES,
     CONTROL_LOOP,
     HAPROXY_REQUEST_METRICS,
     USER_CODE_THREAD,
     cleanup,
+    ephemeral_ports,
     haproxy_dir,
+    loopback_port,
     serve_env,
 )
 
@@ -115,3 +119,16 @@ def test_serves_per_request_haproxy_log_metrics_are_off_unless_asked_for(
     assert serve_env(_settings(tmp_path))[HAPROXY_REQUEST_METRICS] == "0"
     monkeypatch.setenv(HAPROXY_REQUEST_METRICS, "1")
     assert serve_env(_settings(tmp_path))[HAPROXY_REQUEST_METRICS] == "1"
+
+
+def test_internal_ports_are_chosen_outside_the_kernels_and_rays_ranges() -> None:
+    """An outgoing connection takes its local port from the kernel's ephemeral range: a port
+    chosen there may be gone by the time the server binds it."""
+    ephemeral = ephemeral_ports()
+    assert len(ephemeral) > 1000  # read from /proc on Linux
+    for _ in range(200):
+        port = loopback_port()
+        assert port >= 20000 and port not in ephemeral
+        assert not any(port in span for span in _RAY_RANGES)
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", port))  # free when returned
