@@ -178,8 +178,9 @@ async def ensure_streams(
 
     A relayed stream's consumer exists before the stream is switched to interest retention
     (an older install's limits stream) and right after a new stream is made, so no accepted
-    delivery is published into a stream without its consumer. An existing consumer is left as
-    it is (the relays bind to it). ``ack_wait_s`` defaults to the default webhook settings'.
+    delivery is published into a stream without its consumer; an existing one whose settings
+    differ is updated (the relays bind to it). ``ack_wait_s`` defaults to the default webhook
+    settings'.
     """
     wait = relay_ack_wait_s(WebhookSettings()) if ack_wait_s is None else ack_wait_s
     relayed = {stream_name(settings.namespace, s): s for s in RELAYED_STREAMS}
@@ -201,11 +202,19 @@ async def ensure_streams(
     return changed
 
 
+_CONSUMER_FIELDS = ("filter_subject", "ack_wait", "max_ack_pending", "max_deliver")
+
+
 async def _ensure_consumer(js: JetStreamContext, stream: str, config: ConsumerConfig) -> None:
+    """Create the consumer, or bring an existing one's settings in line (e.g. a new ack wait
+    after ``DCODER_WEBHOOKS_HANDLER_TIMEOUT_S`` changed); its unacknowledged messages stay."""
     try:
-        await js.consumer_info(stream, str(config.durable_name))
+        info = await js.consumer_info(stream, str(config.durable_name))
     except NotFoundError:
         await js.add_consumer(stream, config)
+        return
+    if any(getattr(info.config, f) != getattr(config, f) for f in _CONSUMER_FIELDS):
+        await js.add_consumer(stream, config)  # an update of the same durable consumer
 
 
 class Bus:

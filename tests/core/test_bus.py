@@ -130,6 +130,14 @@ async def test_a_settled_delivery_leaves_the_stream_an_unsettled_one_stays(
         # a repeat of a settled delivery is still recognised (the window outlives the message)
         assert (await bus.publish(subject, b"{}", msg_id="d-0")).duplicate
         assert await _stored(bus, WEBHOOKS) == 1
+        # a longer handler timeout later: the consumer's ack wait follows, nothing is lost
+        assert await bus.ensure_streams(ack_wait_s=90) == []
+        for stream in RELAYED_STREAMS:
+            info = await js.consumer_info(
+                stream_name(settings.namespace, stream), relay_consumer(settings.namespace, stream)
+            )
+            assert info.config.ack_wait == 90
+        assert await _stored(bus, WEBHOOKS) == 1
 
 
 async def test_an_older_limits_stream_switches_to_interest_keeping_what_is_unsettled(
