@@ -101,10 +101,7 @@ def write_limits(root: Path, settings: Settings) -> Path:
         "retry_after_s": settings.webhooks.overload_retry_after_s,
         "retry_spread_s": settings.webhooks.overload_retry_spread_s,
     }
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(limits, f)
-    return path
+    return Path(haproxy_shim.write_private(str(path), json.dumps(limits).encode()))
 
 
 def _write_shim(root: Path, limits: Path) -> Path:

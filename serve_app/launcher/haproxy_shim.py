@@ -174,7 +174,7 @@ def with_door_shed(
     return head + rules + tail.rstrip("\n") + "\n" + backend
 
 
-def _write_private(path: str, data: bytes) -> str:
+def write_private(path: str, data: bytes) -> str:
     """Write ``data`` to ``path``, readable by its owner only (0600); the path."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
@@ -185,7 +185,7 @@ def _write_private(path: str, data: bytes) -> str:
 def write_error_pages(directory: str, retry_after_s: int = 1) -> dict[int, str]:
     """Write ``problem-<status>.http`` (0600) into ``directory``; status → path."""
     return {
-        status: _write_private(
+        status: write_private(
             os.path.join(directory, f"problem-{status}.http"), error_page(status, retry_after_s)
         )
         for status in _ERROR_PAGES
@@ -194,7 +194,7 @@ def write_error_pages(directory: str, retry_after_s: int = 1) -> dict[int, str]:
 
 def write_shed_body(directory: str) -> str:
     """Write the door's 503 body (0600) into ``directory``; its path."""
-    return _write_private(os.path.join(directory, SHED_BODY), shed_body())
+    return write_private(os.path.join(directory, SHED_BODY), shed_body())
 
 
 def with_error_pages(config: str, pages: dict[int, str]) -> str:

@@ -89,6 +89,16 @@ async def _stored(bus: Bus, stream: str, expect: int | None = None) -> int:
     return int(info.state.messages)
 
 
+async def _relay_consumers(bus: Bus) -> dict[str, tuple[float, str | None]]:
+    """Stream → (ack wait, filter subject) of the relays' consumer of each relayed stream."""
+    js, ns = await bus.jetstream(), bus.settings.namespace
+    found = {}
+    for stream in RELAYED_STREAMS:
+        info = await js.consumer_info(stream_name(ns, stream), relay_consumer(ns, stream))
+        found[stream] = (info.config.ack_wait, info.config.filter_subject)
+    return found
+
+
 @contextlib.asynccontextmanager
 async def _own_namespace(services: TestServices) -> AsyncIterator[Bus]:
     """A Bus on a namespace of its own; its streams are deleted afterwards."""
@@ -108,15 +118,11 @@ async def test_a_settled_delivery_leaves_the_stream_an_unsettled_one_stays(
     test_services: TestServices,
 ) -> None:
     async with _own_namespace(test_services) as bus:
-        settings = bus.settings
         await bus.ensure_streams(ack_wait_s=45)
-        js = await bus.jetstream()
-        for stream in RELAYED_STREAMS:  # declared with the stream, before anything publishes
-            info = await js.consumer_info(
-                stream_name(settings.namespace, stream), relay_consumer(settings.namespace, stream)
-            )
-            assert info.config.ack_wait == 45
-            assert info.config.filter_subject == bus.subjects.relayed(stream)
+        # declared with the stream, before anything publishes
+        assert await _relay_consumers(bus) == {
+            stream: (45, bus.subjects.relayed(stream)) for stream in RELAYED_STREAMS
+        }
         subject = bus.subjects.webhook("acme", "inst1")
         for n in range(3):
             await bus.publish(subject, b"{}", msg_id=f"d-{n}")
@@ -132,11 +138,9 @@ async def test_a_settled_delivery_leaves_the_stream_an_unsettled_one_stays(
         assert await _stored(bus, WEBHOOKS) == 1
         # a longer handler timeout later: the consumer's ack wait follows, nothing is lost
         assert await bus.ensure_streams(ack_wait_s=90) == []
-        for stream in RELAYED_STREAMS:
-            info = await js.consumer_info(
-                stream_name(settings.namespace, stream), relay_consumer(settings.namespace, stream)
-            )
-            assert info.config.ack_wait == 90
+        assert await _relay_consumers(bus) == {
+            stream: (90, bus.subjects.relayed(stream)) for stream in RELAYED_STREAMS
+        }
         assert await _stored(bus, WEBHOOKS) == 1
 
 

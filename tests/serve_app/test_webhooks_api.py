@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import nats
+from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from core.bus import H_ROUTED
@@ -167,43 +170,49 @@ def test_events_chain_to_other_plugins_of_the_same_tenant_only(
     assert owner.http.post(f"/v1/tenants/{owner.id}/plugins/{hooks}/enable").status_code == 200
     mine = counter_instance(owner, whsec())
     theirs = counter_instance(other, whsec())
-    asyncio.run(_witness(test_services, owner.id))
-    body = json.dumps({"type": "build.finished"}).encode()
-    response = httpx.post(f"{serve_url}/v1/webhooks/{owner.id}/{hooks}", content=body,
-                          headers=signed(secret, body, "chain-1"))  # fmt: skip
-    assert response.status_code == 202
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not effects(db_fetch, mine):
-        time.sleep(0.3)
-    counted = effects(db_fetch, mine)
-    assert len(counted) == 1 and list(counted.values()) == [1], counted
-    assert effects(db_fetch, theirs) == {}
-    rows = owner.http.get(f"/v1/tenants/{owner.id}/deliveries").json()
-    assert {r["instance_id"] for r in rows if r["status"] == "done"} == {hooks, mine}
-    # routed when published: the event names its consumers, the relay needs no lookup
-    headers = asyncio.run(_last_event_headers(test_services, owner.id, "generic.build"))
-    asyncio.run(_witness(test_services, owner.id, drop=True))
-    assert headers[H_ROUTED] == mine
+    with _witness(test_services, owner.id):
+        body = json.dumps({"type": "build.finished"}).encode()
+        response = httpx.post(f"{serve_url}/v1/webhooks/{owner.id}/{hooks}", content=body,
+                              headers=signed(secret, body, "chain-1"))  # fmt: skip
+        assert response.status_code == 202
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not effects(db_fetch, mine):
+            time.sleep(0.3)
+        counted = effects(db_fetch, mine)
+        assert len(counted) == 1 and list(counted.values()) == [1], counted
+        assert effects(db_fetch, theirs) == {}
+        rows = owner.http.get(f"/v1/tenants/{owner.id}/deliveries").json()
+        assert {r["instance_id"] for r in rows if r["status"] == "done"} == {hooks, mine}
+        # routed when published: the event names its consumers, the relay needs no lookup
+        headers = asyncio.run(_last_event_headers(test_services, owner.id, "generic.build"))
+        assert headers[H_ROUTED] == mine
 
 
-async def _witness(services: TestServices, tenant: str, *, drop: bool = False) -> None:
-    """A durable consumer of the tenant's events, next to the relays' (or ``drop`` it).
+@contextlib.contextmanager
+def _witness(services: TestServices, tenant: str) -> Iterator[None]:
+    """A durable consumer of the tenant's events next to the relays', deleted afterwards.
 
     The events stream keeps a message only until every consumer acknowledged it (interest
     retention): the relay's ack alone deletes it, the witness's interest keeps it readable.
     """
-    nc = await nats.connect(services.nats_url)
+    stream, name = f"{services.namespace.upper()}_EVENTS", f"witness-{tenant}"
+    config = ConsumerConfig(
+        durable_name=name, filter_subject=f"{services.namespace}.events.{tenant}.>",
+        ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL,
+    )  # fmt: skip
+
+    async def on_jetstream(op: Callable[[JetStreamContext], Awaitable[object]]) -> None:
+        nc = await nats.connect(services.nats_url)
+        try:
+            await op(nc.jetstream())
+        finally:
+            await nc.close()
+
+    asyncio.run(on_jetstream(lambda js: js.add_consumer(stream, config)))
     try:
-        ns, js = services.namespace, nc.jetstream()
-        if drop:
-            await js.delete_consumer(f"{ns.upper()}_EVENTS", f"witness-{tenant}")
-            return
-        await js.add_consumer(f"{ns.upper()}_EVENTS", ConsumerConfig(
-            durable_name=f"witness-{tenant}", filter_subject=f"{ns}.events.{tenant}.>",
-            ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL,
-        ))  # fmt: skip
+        yield
     finally:
-        await nc.close()
+        asyncio.run(on_jetstream(lambda js: js.delete_consumer(stream, name)))
 
 
 async def _last_event_headers(services: TestServices, tenant: str, subject: str) -> dict:
@@ -262,17 +271,16 @@ def test_events_go_to_the_consumers_named_when_published(
     ]
     # the tenant host keeps the routes it looked up until an instance of the tenant changes
     base = f"/v1/tenants/{tenant.id}/plugins/{counter}"
-    asyncio.run(_witness(test_services, tenant.id))
-    for step, want in (("disable", ""), ("enable", counter)):
-        assert tenant.http.post(f"{base}/{step}").status_code == 200
-        body = json.dumps({"step": step}).encode()
-        sent = httpx.post(f"{serve_url}/v1/webhooks/{tenant.id}/{hooks}", content=body,
-                          headers=signed(secret, body, f"route-{step}"))  # fmt: skip
-        assert sent.status_code == 202, sent.text
-        wait_status(tenant, sent.json()["delivery_id"], "done")
-        headers = asyncio.run(_last_event_headers(test_services, tenant.id, "generic.build"))
-        assert headers[H_ROUTED] == want, step
-    asyncio.run(_witness(test_services, tenant.id, drop=True))
+    with _witness(test_services, tenant.id):
+        for step, want in (("disable", ""), ("enable", counter)):
+            assert tenant.http.post(f"{base}/{step}").status_code == 200
+            body = json.dumps({"step": step}).encode()
+            sent = httpx.post(f"{serve_url}/v1/webhooks/{tenant.id}/{hooks}", content=body,
+                              headers=signed(secret, body, f"route-{step}"))  # fmt: skip
+            assert sent.status_code == 202, sent.text
+            wait_status(tenant, sent.json()["delivery_id"], "done")
+            headers = asyncio.run(_last_event_headers(test_services, tenant.id, "generic.build"))
+            assert headers[H_ROUTED] == want, step
 
 
 def test_pipeline_metrics_cover_outcomes_and_backlog(serve_url: str) -> None:
