@@ -32,10 +32,13 @@ from core.webhooks.deliveries import DeliveryStore
 
 log = logging.getLogger(__name__)
 
-FETCH_BATCH = 32
 # Messages one stream's consumer handles at once: bounded so a backlog queues in JetStream
 # (max_ack_pending 1000) rather than as thousands of tasks waiting on the 10-connection pool.
 MAX_IN_FLIGHT = 64
+# Up to all of them in one fetch: a webhook batch costs a few statements and one tenant-host call
+# whatever its size, so under load larger batches cost less per webhook (issue #19: 32 -> 64,
+# with the linger 60 -> 150 ms, cut the whole service's CPU per generic webhook by about 0.4 ms).
+FETCH_BATCH = MAX_IN_FLIGHT
 UNSETTLED_RETRY_S = 2.0
 # Plans made for each execution, with the actual ids: the relay's statements pick a batch of
 # deliveries by id among a tenant's ever-growing rows, and the generic plan asyncpg's prepared

@@ -224,7 +224,7 @@ class WebhookSettings(BaseSettings):
     )
     handler_timeout_s: float = Field(30.0, gt=0, description="timeout of one plugin handler call")
     dispatch_linger_ms: float = Field(
-        60.0, ge=0, le=1000,
+        150.0, ge=0, le=1000,
         description="after a partial batch, the relay waits this long before fetching again, so "
         "dispatch under load works in fewer, larger batches (adds at most this to handler start)",
     )  # fmt: skip

@@ -63,7 +63,7 @@ class GenericWebhookPlugin(Plugin[GenericWebhookConfig]):
         _ = self.config  # fail now, not on the first delivery, if the config doesn't parse
 
     async def handle_webhook(self, delivery: WebhookDelivery) -> None:
-        """Publish the (filtered) JSON body once per delivery id."""
+        """Publish the (filtered) JSON body as one event per delivery id."""
         try:
             payload = delivery.json_body()
         except ValueError as err:
@@ -73,13 +73,15 @@ class GenericWebhookPlugin(Plugin[GenericWebhookConfig]):
             "event_key": delivery.event_key,
             "payload": project(payload, fields) if fields is not None else payload,
         }
-        async with self.ctx.effects.once(delivery.delivery_id, "publish") as first:
-            if first:
-                # a stable id lets the bus drop a duplicate if we crash between publish and record
-                await self.ctx.publish(
-                    self.config.event_type,
-                    data,
-                    correlation_id=delivery.delivery_id,
-                    causation_id=delivery.delivery_id,
-                    event_id=stable_event_id(self.ctx.instance_id, delivery.delivery_id),
-                )
+        # No effect ledger: the event's id is derived from the delivery's, so publishing it
+        # again (a redelivery) is the same event. JetStream drops the copy within its
+        # de-duplication window, and after it each consuming instance's delivery of that event
+        # id is already recorded (done), so nobody handles it twice. A ledger entry would cost
+        # two writes per webhook and a row kept for every webhook (issue #19).
+        await self.ctx.publish(
+            self.config.event_type,
+            data,
+            correlation_id=delivery.delivery_id,
+            causation_id=delivery.delivery_id,
+            event_id=stable_event_id(self.ctx.instance_id, delivery.delivery_id),
+        )

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from plugin_sdk import PermanentError, PluginConfigInvalid, ValidationFailed
+from plugin_sdk import PermanentError, PluginConfigInvalid, ValidationFailed, stable_event_id
 from plugin_sdk.testing import PluginHarness
 from plugins.generic_webhook.plugin import GenericWebhookPlugin, project
 
@@ -44,12 +44,16 @@ async def test_publishes_the_body_as_an_event(harness: PluginHarness[GenericWebh
     assert "webhook-signature" not in delivery.headers
 
 
-async def test_redelivery_publishes_once(harness: PluginHarness[GenericWebhookPlugin]) -> None:
+async def test_redelivery_publishes_the_same_event(
+    harness: PluginHarness[GenericWebhookPlugin],
+) -> None:
     delivery = await harness.webhook(body=BODY, delivery_id="msg_2")
     await harness.redeliver(delivery)
     await harness.webhook(body=BODY, delivery_id="msg_2")
-    assert len(harness.published_events) == 1
-    assert harness.publisher.attempts == 1  # the effect ledger stopped the repeats
+    # each repeat publishes again, with the same event id: the bus keeps one event
+    assert harness.publisher.attempts == 3
+    [event] = harness.published_events
+    assert event.id == stable_event_id(harness.instance_id, "msg_2")
     await harness.webhook(body=BODY, delivery_id="msg_3")
     assert len(harness.published_events) == 2
 
