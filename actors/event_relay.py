@@ -20,10 +20,11 @@ import ray
 from prometheus_client.metrics_core import Metric
 
 from actors.handles import TenantClient
+from actors.host.backends import purge_settled_effects
 from actors.pacing import Pacer, pressure_subject
 from actors.priority import lower_priority, share_priority
 from actors.relay_work import RelayWork
-from core.bus import Bus
+from core.bus import RELAYED_MAX_AGE_DAYS, Bus
 from core.db import Database
 from core.endpoints import database_url, nats_url
 from core.logging import configure_logging
@@ -45,6 +46,8 @@ UNSETTLED_RETRY_S = 2.0
 # statements fall back to, made while the table was small, walks all of the tenant's rows on
 # every batch (seen growing from 0.3 to 5 ms per statement within minutes). Planning costs less.
 RELAY_SESSION = {"plan_cache_mode": "force_custom_plan"}
+# A dead letter can be replayed for this long (its delivery record is kept meanwhile).
+DEAD_LETTER_DAYS = 30
 
 
 async def keep_alive(msgs: list[Any], every_s: float) -> None:
@@ -157,14 +160,20 @@ class EventRelay:
         self.pacer.heard(msg.data)
 
     async def _purge_forever(self) -> None:
-        """Drop delivery records past the de-duplication window (hourly)."""
+        """Drop delivery records past the de-duplication window and plugins' effect-ledger
+        entries no redelivery can need any more (hourly)."""
+        days = self.settings.webhooks.dedup_window_days
         while True:
             try:
-                removed = await self.work.deliveries.purge_older_than(
-                    self.settings.webhooks.dedup_window_days
-                )
+                removed = await self.work.deliveries.purge_older_than(days, DEAD_LETTER_DAYS)
                 if removed:
                     log.info("purged %d old delivery records", removed)
+                # a delivery comes back at most this late: a repeat, a retry, a replay
+                effects = await purge_settled_effects(
+                    self.work.deliveries.db, max(days, DEAD_LETTER_DAYS, RELAYED_MAX_AGE_DAYS)
+                )
+                if effects:
+                    log.info("purged %d old effect-ledger entries", effects)
             except Exception as err:  # noqa: BLE001 - retried next hour
                 log.warning("purging delivery records failed: %r", err)
             await asyncio.sleep(3600)

@@ -133,22 +133,27 @@ class Subjects:
         return self.all_webhooks if stream == WEBHOOKS else self.all_events
 
 
+RELAYED_MAX_AGE_DAYS = 7
+"""The longest a webhook or event waits in its stream unsettled (retries included)."""
+
+
 def stream_configs(settings: NatsSettings) -> dict[str, StreamConfig]:
     """The streams of one namespace, by name."""
     ns = settings.namespace
     window = float(settings.duplicate_window_s)
     day = 24 * 3600.0
+    relayed_max_age = RELAYED_MAX_AGE_DAYS * day
     return {
         stream_name(ns, WEBHOOKS): StreamConfig(
             name=stream_name(ns, WEBHOOKS), subjects=[f"{ns}.webhooks.>"],
             retention=RetentionPolicy.INTEREST, storage=StorageType.FILE,
-            max_age=7 * day, duplicate_window=window,
+            max_age=relayed_max_age, duplicate_window=window,
             description="verified webhook deliveries, one subject per tenant and instance",
         ),
         stream_name(ns, EVENTS): StreamConfig(
             name=stream_name(ns, EVENTS), subjects=[f"{ns}.events.>"],
             retention=RetentionPolicy.INTEREST, storage=StorageType.FILE,
-            max_age=7 * day, duplicate_window=window,
+            max_age=relayed_max_age, duplicate_window=window,
             description="events plugins publish for other plugins of the same tenant",
         ),
         stream_name(ns, "DLQ"): StreamConfig(

@@ -155,6 +155,27 @@ class PostgresEffectLedger:
         return True, None if row["result"] is None else json.loads(row["result"])
 
 
+async def purge_settled_effects(db: Database, days: int) -> int:
+    """Retention over all instances: delete ledger entries settled ``days`` ago or more.
+
+    An entry only has to outlive every redelivery of its delivery: JetStream's retries (at most
+    its 7-day ``max_age``), a repeat caught by the deliveries table (``dedup_window_days``) and
+    a dead letter's replay (30 days), so the caller passes the longest of those. Entries of an
+    instance that keeps deliveries for re-authorization stay (they come back whenever it is
+    re-authorized), and so does a claim whose lease has not long expired. Returns rows deleted.
+    """
+    status = await db.execute(
+        """
+        DELETE FROM instance_effects e
+        WHERE e.updated_at < now() - make_interval(days => $1)
+          AND (e.status = 'done' OR e.lease_until < now() - make_interval(days => $1))
+          AND NOT EXISTS (SELECT 1 FROM held_deliveries h WHERE h.instance_id = e.instance_id)
+        """,
+        days,
+    )  # fmt: skip
+    return int(status.split()[-1])
+
+
 class NatsEventPublisher:
     """EventPublisher on the EVENTS stream; the event id de-duplicates republishes.
 
