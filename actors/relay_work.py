@@ -14,6 +14,7 @@ from actors.handles import TenantClient
 from core.bus import (
     H_DELIVERY,
     H_ERROR,
+    H_KEY,
     H_KIND,
     H_MAX_ATTEMPTS,
     H_ROUTED,
@@ -109,6 +110,10 @@ class RelayWork:
         started = await self.deliveries.mark_processing_many(
             tenant_id, [d.delivery_id for _, d in batch]
         )
+        if len(started) < len(batch):
+            lost = await self._recorded_again(tenant_id, batch, started)
+            if lost:
+                started.update(await self.deliveries.mark_processing_many(tenant_id, lost))
         run = []
         for msg, delivery in batch:
             if delivery.delivery_id in started:
@@ -136,6 +141,37 @@ class RelayWork:
                 attempt = int(msg.metadata.num_delivered)
                 await self._failed(msg, err, attempt, tenant_id, delivery.delivery_id,
                                    delivery.instance_id, "webhook", plugin=plugin)  # fmt: skip
+
+    async def _recorded_again(
+        self, tenant_id: str, batch: list[tuple[Any, WebhookDelivery]], started: dict[str, Any]
+    ) -> list[str]:
+        """Record again the deliveries of this batch that have no row; their ids.
+
+        The ingest commits a delivery's row without waiting for the disk (serve_app/ingest.py),
+        so a crash of PostgreSQL can lose the rows of the last moments while their messages,
+        acknowledged before the 202, are in JetStream. A message whose row is missing is
+        recorded again from what it carries (its idempotency key, ``H_KEY``); without a row it
+        would be taken for one already done. A message without the key (published by an older
+        version) or whose instance is gone is left to be acknowledged as before.
+        """
+        waiting = [(m, d) for m, d in batch if d.delivery_id not in started]
+        have = await self.deliveries.existing(tenant_id, [d.delivery_id for _, d in waiting])
+        again = []
+        for msg, delivery in waiting:
+            key = (msg.headers or {}).get(H_KEY)
+            if delivery.delivery_id in have or not key:
+                continue
+            try:
+                delivery_id, _ = await self.deliveries.record_accepted(
+                    tenant_id, delivery.instance_id, key, event_key=delivery.event_key,
+                    received_at=delivery.received_at, delivery_id=delivery.delivery_id,
+                )  # fmt: skip
+            except NotFound:
+                continue  # the instance (or the tenant) was deleted meanwhile: nobody to deliver to
+            log.warning("delivery %s had no row (lost in a crash of PostgreSQL?): recorded again "
+                        "from its message", delivery_id)  # fmt: skip
+            again.append(delivery_id)
+        return again
 
     async def handle_event(self, msg: Any) -> None:
         """Deliver one event to every consuming instance of its tenant; settle the message."""

@@ -62,6 +62,9 @@ H_TARGET = "Dcoder-Target-Instance"
 H_ROUTED = "Dcoder-Routed-To"
 H_MAX_ATTEMPTS = "Dcoder-Max-Attempts"
 H_SUBJECT = "Dcoder-Subject"
+H_KEY = "Dcoder-Idempotency-Key"
+"""On a webhook message: its delivery's idempotency key, so a relay can record the delivery again
+should its row be missing (the ingest commits the row without waiting for the disk)."""
 
 WEBHOOKS = "WEBHOOKS"
 EVENTS = "EVENTS"

@@ -47,8 +47,14 @@ class DatabaseSettings(BaseSettings):
 
     url: str | None = Field(None, description="PostgreSQL DSN; unset starts an embedded server")
     embedded_port: int = Field(15432, ge=1, le=65535, description="port of the embedded server")
-    pool_min: int = Field(1, ge=0, description="minimum connections per process pool")
-    pool_max: int = Field(10, ge=1, description="maximum connections per process pool")
+    pool_min: int = Field(
+        1, ge=0, description="minimum connections per pool (one per process; an ingress replica "
+        "has a second one for the webhook ingest)",
+    )  # fmt: skip
+    pool_max: int = Field(
+        10, ge=1, description="maximum connections per pool (one per process; an ingress replica "
+        "has a second one for the webhook ingest)",
+    )  # fmt: skip
     command_timeout_s: float = Field(10.0, gt=0, description="timeout of one SQL command")
 
 

@@ -26,6 +26,8 @@ from serve_app.ingest import WebhookIngest
 from serve_app.metrics import ApiMetrics
 
 log = logging.getLogger(__name__)
+INGEST_SESSION = {"synchronous_commit": "off"}
+"""The ingest pool's sessions: a delivery row's commit does not wait for the WAL flush."""
 
 
 @dataclass
@@ -58,6 +60,10 @@ class Services:
         registry.discover()
         hosts = spawn.tenant_client(settings)
         deliveries = DeliveryStore(db)
+        # the ingest's own pool: its commits do not wait for the disk (serve_app/ingest.py)
+        ingest_db = Database(
+            database_url(settings), settings.database, server_settings=INGEST_SESSION
+        )
         metrics = ApiMetrics()
         return cls(
             settings=settings,
@@ -71,7 +77,7 @@ class Services:
             registry=registry,
             metrics=metrics,
             deliveries=deliveries,
-            ingest=WebhookIngest(settings.webhooks, hosts, bus, deliveries, metrics),
+            ingest=WebhookIngest(settings.webhooks, hosts, bus, DeliveryStore(ingest_db), metrics),
             operator_key=operator_key(settings, create=False),
             llm_models=TenantLlmStore(db, SecretBox(secrets_keys(settings, create=False))),
             llm_usage=LlmUsageStore(db),
@@ -132,3 +138,4 @@ class Services:
     async def close(self) -> None:
         await self.bus.close()
         await self.db.close()
+        await self.ingest.deliveries.db.close()

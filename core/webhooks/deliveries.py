@@ -126,6 +126,14 @@ class DeliveryStore:
         started = (Delivery.model_validate(dict(row)) for row in rows)
         return {d.id: d for d in started}
 
+    async def existing(self, tenant_id: str, delivery_ids: list[str]) -> set[str]:
+        """Which of these deliveries have a row (whatever their status)."""
+        rows = await self.db.fetch(
+            "SELECT id FROM deliveries WHERE tenant_id = $1 AND id = ANY($2::text[])",
+            tenant_id, delivery_ids,
+        )  # fmt: skip
+        return {row["id"] for row in rows}
+
     async def mark_done_many(self, tenant_id: str, delivery_ids: list[str]) -> int:
         """Finish several successfully in one statement; how many were open (not done or dead)."""
         status = await self.db.execute(

@@ -17,8 +17,9 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from core.bus import H_ROUTED
-from plugin_sdk.events import Event, EventSource
+from core.bus import H_KEY, H_MAX_ATTEMPTS, H_ROUTED
+from plugin_sdk.events import Event, EventSource, WebhookDelivery
+from serve_app.ingest import delivery_id_for
 from tests.conftest import TestServices
 from tests.serve_app.api_client import install_generic, new_tenant, whsec
 from tests.serve_app.webhook_helpers import counter_instance, effects, signed, wait_status
@@ -191,15 +192,17 @@ def test_events_chain_to_other_plugins_of_the_same_tenant_only(
 
 
 @contextlib.contextmanager
-def _witness(services: TestServices, tenant: str) -> Iterator[None]:
-    """A durable consumer of the tenant's events next to the relays', deleted afterwards.
+def _witness(services: TestServices, tenant: str, kind: str = "events") -> Iterator[None]:
+    """A durable consumer of the tenant's events (or webhooks) next to the relays', deleted
+    afterwards.
 
-    The events stream keeps a message only until every consumer acknowledged it (interest
+    The relayed streams keep a message only until every consumer acknowledged it (interest
     retention): the relay's ack alone deletes it, the witness's interest keeps it readable.
     """
-    stream, name = f"{services.namespace.upper()}_EVENTS", f"witness-{tenant}"
+    stream = f"{services.namespace.upper()}_{kind.upper()}"
+    name = f"witness-{kind}-{tenant}"
     config = ConsumerConfig(
-        durable_name=name, filter_subject=f"{services.namespace}.events.{tenant}.>",
+        durable_name=name, filter_subject=f"{services.namespace}.{kind}.{tenant}.>",
         ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL,
     )  # fmt: skip
 
@@ -217,21 +220,24 @@ def _witness(services: TestServices, tenant: str) -> Iterator[None]:
         asyncio.run(on_jetstream(lambda js: js.delete_consumer(stream, name)))
 
 
-async def _new_events(services: TestServices, tenant: str, subject: str) -> list[Msg]:
-    """The events on ``subject`` stored since the tenant's witness last read (acknowledged)."""
+async def _new_events(
+    services: TestServices, tenant: str, subject: str, kind: str = "events"
+) -> list[Msg]:
+    """The messages on ``subject`` stored since the tenant's witness last read (acknowledged)."""
     nc = await nats.connect(services.nats_url)
     try:
         ns = services.namespace
         sub = await nc.jetstream().pull_subscribe(
-            f"{ns}.events.{tenant}.>", durable=f"witness-{tenant}", stream=f"{ns.upper()}_EVENTS"
-        )
+            f"{ns}.{kind}.{tenant}.>", durable=f"witness-{kind}-{tenant}",
+            stream=f"{ns.upper()}_{kind.upper()}",
+        )  # fmt: skip
         try:
             msgs = await sub.fetch(100, timeout=2)
         except nats.errors.TimeoutError:
             msgs = []
         for msg in msgs:
             await msg.ack()
-        return [m for m in msgs if m.subject == f"{ns}.events.{tenant}.{subject}"]
+        return [m for m in msgs if m.subject == f"{ns}.{kind}.{tenant}.{subject}"]
     finally:
         await nc.close()
 
@@ -288,6 +294,48 @@ def test_events_go_to_the_consumers_named_when_published(
             assert [m.headers.get(H_ROUTED) for m in stored] == ([] if want is None else [want])
             if want is not None:
                 assert json.loads(stored[0].data)["data"]["payload"] == {"step": step}
+
+
+def test_a_delivery_whose_row_was_lost_is_recorded_again_from_its_message(
+    serve_url: str, test_services: TestServices
+) -> None:
+    """The ingest commits a delivery's row without waiting for the disk; the message carries the
+    idempotency key, so a relay records a row lost in a crash of PostgreSQL again."""
+    tenant, secret = new_tenant(serve_url), whsec()
+    hooks = install_generic(tenant, secret=secret)["id"]
+    assert tenant.http.post(f"/v1/tenants/{tenant.id}/plugins/{hooks}/enable").status_code == 200
+    body = json.dumps({"n": 1}).encode()
+    with _witness(test_services, tenant.id, "webhooks"):
+        sent = httpx.post(f"{serve_url}/v1/webhooks/{tenant.id}/{hooks}", content=body,
+                          headers=signed(secret, body, "kept-1"))  # fmt: skip
+        assert sent.status_code == 202, sent.text
+        [queued] = asyncio.run(_new_events(test_services, tenant.id, hooks, "webhooks"))
+    assert queued.headers[H_KEY] == "std:kept-1"
+    wait_status(tenant, sent.json()["delivery_id"], "done")
+
+    # a message as the ingest publishes it, whose row is gone (never written here)
+    key = "std:lost-1"
+    lost = WebhookDelivery(
+        delivery_id=delivery_id_for(tenant.id, hooks, key), tenant_id=tenant.id,
+        instance_id=hooks, headers={"webhook-id": "lost-1"}, body=b'{"n": 2}',
+    )  # fmt: skip
+    subject = f"{test_services.namespace}.webhooks.{tenant.id}.{hooks}"
+    headers = {H_KEY: key, H_MAX_ATTEMPTS: "", "Nats-Msg-Id": lost.delivery_id}
+    asyncio.run(_publish(test_services, subject, lost.model_dump_json().encode(), headers))
+    row = wait_status(tenant, lost.delivery_id, "done")
+    assert row["idempotency_key"] == key and row["attempts"] == 1
+    # recorded like any delivery: the same webhook sent again now is a duplicate
+    again = httpx.post(f"{serve_url}/v1/webhooks/{tenant.id}/{hooks}", content=b'{"n": 2}',
+                       headers=signed(secret, b'{"n": 2}', "lost-1"))  # fmt: skip
+    assert again.status_code == 200 and again.json()["duplicate"] is True, again.text
+
+
+async def _publish(services: TestServices, subject: str, data: bytes, headers: dict) -> None:
+    nc = await nats.connect(services.nats_url)
+    try:
+        await nc.jetstream().publish(subject, data, headers=headers)
+    finally:
+        await nc.close()
 
 
 def test_pipeline_metrics_cover_outcomes_and_backlog(serve_url: str) -> None:
