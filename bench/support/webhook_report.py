@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -9,7 +10,7 @@ import numpy as np
 import yaml
 
 from bench.support.load import CLIENT_TIMEOUT_S
-from serve_app.launcher.deploy import SERVE_CONFIG
+from serve_app.launcher.deploy import SERVE_CONFIG, local_max_replicas
 
 if TYPE_CHECKING:
     from bench.bench_webhooks import Run, Target
@@ -169,12 +170,16 @@ def _goals(run: Run, fractions: tuple[float, ...], held: str) -> str:
 
 
 def _replicas() -> str:
-    """The Ingress replica range configs/serve.yaml ships (for the text of the report)."""
+    """The Ingress replica range configs/serve.yaml ships and what `up` allows on this machine
+    (for the text of the report)."""
     config = yaml.safe_load(SERVE_CONFIG.read_text())
     ingress = next(d for d in config["applications"][0]["deployments"] if d["name"] == "Ingress")
     scaling = ingress.get("autoscaling_config") or {}
     low, high = scaling.get("min_replicas", 1), scaling.get("max_replicas", 1)
-    return f"{low} replica" if low == high == 1 else f"{low} to {high} replicas"
+    shipped = f"{low} replica" if low == high == 1 else f"{low} to {high} replicas"
+    cpus = os.cpu_count() or 1
+    cap = max(low, min(high, local_max_replicas(cpus)))
+    return f"{shipped}, at most {cap} on this {cpus}-CPU machine (`up`: one per two CPUs)"
 
 
 def _per_setup(runs: list[Run], part: Callable[[Run], str]) -> str:
