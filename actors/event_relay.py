@@ -29,7 +29,7 @@ from core.db import Database
 from core.endpoints import database_url, nats_url
 from core.logging import configure_logging
 from core.settings import load_settings
-from core.webhooks.deliveries import DeliveryStore
+from core.webhooks.deliveries import DEAD_LETTER_REPLAY_DAYS, DeliveryStore
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +46,6 @@ UNSETTLED_RETRY_S = 2.0
 # statements fall back to, made while the table was small, walks all of the tenant's rows on
 # every batch (seen growing from 0.3 to 5 ms per statement within minutes). Planning costs less.
 RELAY_SESSION = {"plan_cache_mode": "force_custom_plan"}
-# A dead letter can be replayed for this long (its delivery record is kept meanwhile).
-DEAD_LETTER_DAYS = 30
 
 
 async def keep_alive(msgs: list[Any], every_s: float) -> None:
@@ -163,15 +161,14 @@ class EventRelay:
         """Drop delivery records past the de-duplication window and plugins' effect-ledger
         entries no redelivery can need any more (hourly)."""
         days = self.settings.webhooks.dedup_window_days
+        # a delivery comes back at most this late: a repeat, a retry, a replay
+        effects_days = max(days, DEAD_LETTER_REPLAY_DAYS, RELAYED_MAX_AGE_DAYS)
         while True:
             try:
-                removed = await self.work.deliveries.purge_older_than(days, DEAD_LETTER_DAYS)
+                removed = await self.work.deliveries.purge_older_than(days)
                 if removed:
                     log.info("purged %d old delivery records", removed)
-                # a delivery comes back at most this late: a repeat, a retry, a replay
-                effects = await purge_settled_effects(
-                    self.work.deliveries.db, max(days, DEAD_LETTER_DAYS, RELAYED_MAX_AGE_DAYS)
-                )
+                effects = await purge_settled_effects(self.work.deliveries.db, effects_days)
                 if effects:
                     log.info("purged %d old effect-ledger entries", effects)
             except Exception as err:  # noqa: BLE001 - retried next hour

@@ -143,8 +143,9 @@ class RelayWork:
                                    delivery.instance_id, "webhook", plugin=plugin)  # fmt: skip
 
     async def _recorded_again(
-        self, tenant_id: str, batch: list[tuple[Any, WebhookDelivery]], started: dict[str, Any]
-    ) -> list[str]:
+        self, tenant_id: str, batch: list[tuple[Any, WebhookDelivery]],
+        started: dict[str, Delivery],
+    ) -> list[str]:  # fmt: skip
         """Record again the deliveries of this batch that have no row; their ids.
 
         The ingest commits a delivery's row without waiting for the disk (serve_app/ingest.py),

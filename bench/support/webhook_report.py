@@ -10,7 +10,7 @@ import numpy as np
 import yaml
 
 from bench.support.load import CLIENT_TIMEOUT_S
-from serve_app.launcher.deploy import SERVE_CONFIG, local_max_replicas
+from serve_app.launcher.deploy import SERVE_CONFIG, capped_max_replicas
 
 if TYPE_CHECKING:
     from bench.bench_webhooks import Run, Target
@@ -178,7 +178,7 @@ def _replicas() -> str:
     low, high = scaling.get("min_replicas", 1), scaling.get("max_replicas", 1)
     shipped = f"{low} replica" if low == high == 1 else f"{low} to {high} replicas"
     cpus = os.cpu_count() or 1
-    cap = max(low, min(high, local_max_replicas(cpus)))
+    cap = capped_max_replicas(scaling, cpus)
     return f"{shipped}, at most {cap} on this {cpus}-CPU machine (`up`: one per two CPUs)"
 
 

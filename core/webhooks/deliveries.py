@@ -43,6 +43,10 @@ _DL_COLUMNS = (
 )
 
 
+DEAD_LETTER_REPLAY_DAYS = 30
+"""Days an unreplayed dead letter can still be replayed (its delivery record is kept meanwhile)."""
+
+
 class DeliveryStore:
     """Repository of deliveries and dead letters; every method is scoped to one tenant."""
 
@@ -292,7 +296,9 @@ class DeliveryStore:
         if status != "DELETE 1":
             raise NotFound(f"no dead letter {letter_id!r}")
 
-    async def purge_older_than(self, days: int, dead_letter_days: int = 30) -> int:
+    async def purge_older_than(
+        self, days: int, dead_letter_days: int = DEAD_LETTER_REPLAY_DAYS
+    ) -> int:
         """Retention over all tenants: delete finished deliveries received ``days`` ago or more.
 
         Done deliveries go; dead ones go too unless they hold an unreplayed dead letter younger

@@ -20,17 +20,24 @@ SERVE_CONFIG = CONFIGS_DIR / "serve.yaml"
 
 def render_config(settings: Settings, path: Path = SERVE_CONFIG) -> dict[str, Any]:
     """The Serve config with the HTTP host and port taken from settings; on a local head, the
-    ingress replicas capped to what the machine's CPUs can run (``local_max_replicas``)."""
+    ingress replicas capped to what the machine's CPUs can run (``capped_max_replicas``)."""
     config: dict[str, Any] = yaml.safe_load(path.read_text())
     config.setdefault("http_options", {}).update(host=settings.http.host, port=settings.http.port)
     if settings.ray.address is None:
-        cap = local_max_replicas(settings.ray.num_cpus or os.cpu_count() or 1)
+        cpus = settings.ray.num_cpus or os.cpu_count() or 1
         for app in config.get("applications", []):
             for deployment in app.get("deployments", []):
                 scaling = deployment.get("autoscaling_config") or {}
-                if scaling.get("max_replicas", 0) > cap:
-                    scaling["max_replicas"] = max(cap, scaling.get("min_replicas", 1))
+                if "max_replicas" in scaling:
+                    scaling["max_replicas"] = capped_max_replicas(scaling, cpus)
     return config
+
+
+def capped_max_replicas(scaling: dict[str, Any], cpus: int) -> int:
+    """The ``max_replicas`` of an ``autoscaling_config`` as deployed on a local head of ``cpus``
+    CPUs: the configured bound, lowered to ``local_max_replicas`` but not below ``min_replicas``."""
+    high = int(scaling.get("max_replicas", 1))
+    return min(high, max(local_max_replicas(cpus), int(scaling.get("min_replicas", 1))))
 
 
 def local_max_replicas(cpus: int) -> int:
