@@ -85,7 +85,7 @@ class EventRelay:
             TenantClient(self.settings.ray.namespace, self.settings.ray.tenant_hosts, spawn_host),
         )
         # bounds what this relay dispatches at once while ingress replicas report pressure
-        self.pacer = Pacer(MAX_IN_FLIGHT, yield_ms=self.settings.webhooks.dispatch_yield_ms)
+        self.pacer = Pacer(yield_ms=self.settings.webhooks.dispatch_yield_ms)
         self._tasks: list[asyncio.Task[None]] = []
         self.processed = 0
         self.errors = 0
@@ -118,10 +118,12 @@ class EventRelay:
             try:
                 sub = await self.work.subscribe(stream)
                 while True:
-                    cap = self.pacer.next_cap() if self.pacer.yield_ms else MAX_IN_FLIGHT
-                    while sum(in_flight.values()) >= cap:
+                    pause = self.pacer.next_pause() if self.pacer.yield_ms else 0.0
+                    if pause:
+                        await asyncio.sleep(pause)  # ingest under pressure: fetch less often
+                    while sum(in_flight.values()) >= MAX_IN_FLIGHT:
                         await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-                    room = min(FETCH_BATCH, cap - sum(in_flight.values()))
+                    room = min(FETCH_BATCH, MAX_IN_FLIGHT - sum(in_flight.values()))
                     try:
                         msgs = await sub.fetch(room, timeout=1.0)
                     except TimeoutError:
@@ -202,5 +204,5 @@ class EventRelay:
     def stats(self) -> dict[str, Any]:
         return {
             "index": self.index, "processed": self.processed, "errors": self.errors,
-            "dispatch_cap": self.pacer.cap, "paced": self.pacer.paced,
+            "dispatch_pause_ms": round(self.pacer.pause_s * 1e3), "paced": self.pacer.paced,
         }  # fmt: skip

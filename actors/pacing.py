@@ -2,12 +2,17 @@
 
 Each ingress replica, while it takes webhooks, publishes a small pressure report on core NATS (no
 JetStream, nothing stored) at most every ``REPORT_EVERY_S``: its requests in flight, its bound,
-and a moving average of its ingest latency. Relays listen and bound the webhooks they dispatch at
-once: halved while any replica reports pressure, grown back by a few per batch when none does
-(additive increase, multiplicative decrease). CPU priority (actors/priority.py) already favours
-ingest; this also keeps the relay's and tenant hosts' PostgreSQL and NATS work, which runs at the
-servers' own priority, from crowding the ingest out. The backlog still drains: the bound never
-goes below ``floor``.
+and a moving average of its ingest latency. Relays listen and, while any replica reports
+pressure, wait before each fetch: ``least_pause_s`` at first, doubled on every fetch the pressure
+lasts, up to ``most_pause_s``; with no pressure, no wait. The batches stay full: a webhook batch
+costs a few statements and one tenant-host call whatever its size, so dispatch that yields by
+fetching less often frees the CPU for ingest, where smaller batches (issue #19: the cap halved
+down to 4 webhooks) cost more per webhook and hardly slowed dispatch at all (during a burst past
+the ingest's capacity, the relay still dispatched as fast as the ingest accepted). CPU priority
+(actors/priority.py) already favours ingest; this also keeps the relay's and tenant hosts'
+PostgreSQL and NATS work, which runs at the servers' own priority, from crowding the ingest out.
+The backlog waits, durable, in JetStream, and still drains: a relay fetches a full batch at least
+every ``most_pause_s``.
 """
 
 from __future__ import annotations
@@ -53,21 +58,17 @@ class PressureReport:
 
 @dataclass
 class Pacer:
-    """How many webhooks a relay dispatches at once, given the replicas' latest reports."""
+    """How long a relay waits before its next fetch, given the replicas' latest reports."""
 
-    ceiling: int
-    floor: int = 4
     yield_ms: float = 50.0
     """Ingest latency (moving average) above which a replica is under pressure."""
-    step: int = 4
-    cap: int = 0
+    least_pause_s: float = 0.05
+    most_pause_s: float = 1.0
+    pause_s: float = 0.0
     reports: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
     """Replica → (received at, latency ms, in flight, bound)."""
     paced: int = 0
-    """Times the cap was halved (for the relay's stats)."""
-
-    def __post_init__(self) -> None:
-        self.cap = self.cap or self.ceiling
+    """Fetches delayed under pressure (for the relay's stats)."""
 
     def heard(self, data: bytes, now: float | None = None) -> None:
         """Take one replica's report (malformed ones are ignored)."""
@@ -88,12 +89,11 @@ class Pacer:
             for at, latency, inflight, limit in self.reports.values()
         )
 
-    def next_cap(self, now: float | None = None) -> int:
-        """The bound for the next fetch: halved under pressure, else grown by ``step``."""
+    def next_pause(self, now: float | None = None) -> float:
+        """Seconds to wait before the next fetch: doubled while pressure lasts, none without."""
         if self.pressed(time.monotonic() if now is None else now):
-            halved = max(self.floor, self.cap // 2)
-            self.paced += halved < self.cap
-            self.cap = halved
+            self.pause_s = min(self.most_pause_s, max(self.least_pause_s, self.pause_s * 2))
+            self.paced += 1
         else:
-            self.cap = min(self.ceiling, self.cap + self.step)
-        return self.cap
+            self.pause_s = 0.0
+        return self.pause_s

@@ -237,7 +237,8 @@ class WebhookSettings(BaseSettings):
     dispatch_yield_ms: float = Field(
         50.0, ge=0,
         description="ingest latency (moving average of an ingress replica) above which relays "
-        "halve the webhooks and events they dispatch at once, so dispatch yields to ingest; 0: off",
+        "wait before each fetch (50 ms, doubled while the pressure lasts, at most 1 s; batches "
+        "stay full), so dispatch yields its CPU to ingest; 0: off",
     )  # fmt: skip
     max_inflight: int = Field(
         64, ge=1,
@@ -254,7 +255,14 @@ class WebhookSettings(BaseSettings):
         3, ge=0, le=3600,
         description="a shed 503's Retry-After is drawn uniformly from DCODER_WEBHOOKS_OVERLOAD_"
         "RETRY_AFTER_S to that plus this, so the senders told to come back do not all come back "
-        "in the same second",
+        "in the same second; the spread while no webhook is shed",
+    )  # fmt: skip
+    overload_retry_spread_max_s: int = Field(
+        120, ge=0, le=3600,
+        description="widest spread of a shed 503's Retry-After: every second in which more than "
+        "2 % of the webhooks reaching a node are refused widens it 1.5 times up to this, every "
+        "second without shrinks it 0.8 times, so senders refused in a long burst come back "
+        "spread over minutes instead of all within seconds",
     )  # fmt: skip
     max_attempts: int = Field(5, ge=1, description="attempts before a delivery is dead-lettered")
     backoff_base_s: float = Field(1.0, gt=0, description="first retry delay (doubles per attempt)")

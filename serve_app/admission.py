@@ -43,6 +43,8 @@ class Admission:
         self.retry_after_s = retry_after_s
         self.retry_spread_s = retry_spread_s
         self.inflight = 0
+        self.arrived = self.refused = 0
+        """Webhooks that reached this replica, and those refused at its bound (counts only)."""
         if inflight is not None:
             inflight.set_function(lambda: self.inflight)
         if limit_gauge is not None:
@@ -50,7 +52,9 @@ class Admission:
 
     def enter(self) -> bool:
         """Take a slot; False (and nothing taken) when the replica is at its bound."""
+        self.arrived += 1
         if self.inflight >= self.limit:
+            self.refused += 1
             return False
         self.inflight += 1
         return True
@@ -62,7 +66,8 @@ class Admission:
     def refusal(self) -> Overloaded:
         """The error a shed request is answered with: its Retry-After drawn from
         ``[retry_after_s, retry_after_s + retry_spread_s]``, so the senders shed in one moment
-        do not all come back in the same second."""
+        do not all come back in the same second (the spread widens while shedding lasts,
+        serve_app/retry_window.py)."""
         wait = self.retry_after_s + random.randint(0, self.retry_spread_s)  # noqa: S311 - jitter
         return Overloaded(
             f"this replica is working on {self.limit} webhooks already; retry after {wait} s",

@@ -46,6 +46,7 @@ from core.webhooks.verify import idempotency_key, verify_delivery
 from plugin_sdk.events import WebhookDelivery, event_key_of, strip_auth_headers
 from plugin_sdk.manifest import WebhookSpec
 from serve_app.admission import Admission
+from serve_app.retry_window import RetrySteering, RetryWindow
 
 if TYPE_CHECKING:
     from serve_app.metrics import ApiMetrics
@@ -94,6 +95,13 @@ class WebhookIngest:
             metrics.ingest_inflight_limit if metrics else None,
             retry_spread_s=settings.overload_retry_spread_s,
         )  # fmt: skip
+        # the Retry-After spread of every 503 shed under overload, widened while it lasts
+        self.retry_window = RetryWindow(
+            settings.overload_retry_spread_s, settings.overload_retry_spread_max_s
+        )
+        self.steering = RetrySteering(self.retry_window, self.admission)
+        if metrics is not None:
+            metrics.retry_spread.set_function(lambda: self.retry_window.seconds)
         self.profile_ttl_s = PROFILE_TTL_S
         self._profiles: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
         self._fetching: dict[tuple[str, str], asyncio.Future[dict[str, Any]]] = {}
@@ -180,6 +188,7 @@ class WebhookIngest:
 
     async def accept(self, tenant_id: str, instance_id: str, request: Request) -> Accepted:
         """Admit, verify and durably enqueue one delivery (503 past the in-flight bound)."""
+        self.steering.start()
         if not self.admission.enter():
             if self.metrics is not None:
                 plugin = self.cached_plugin(tenant_id, instance_id) or "unknown"

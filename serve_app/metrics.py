@@ -37,6 +37,12 @@ class ApiMetrics:
             "In-flight bound of this replica's webhook ingest (503 with Retry-After past it)",
             registry=self.registry,
         )
+        self.retry_spread = Gauge(
+            "dcoder_webhook_retry_after_spread_seconds",
+            "Spread of the Retry-After of a webhook shed under overload (503): drawn from the "
+            "shortest wait to that plus this; widens while shedding lasts",
+            registry=self.registry,
+        )  # fmt: skip
         self.webhooks = register_metrics(self.registry)
 
     def render(self, extra: bytes = b"") -> Response:

@@ -136,6 +136,7 @@ class Services:
         return letter.delivery_id
 
     async def close(self) -> None:
+        self.ingest.steering.stop()
         await self.bus.close()
         await self.db.close()
         await self.ingest.deliveries.db.close()

@@ -33,11 +33,14 @@ come from the JSON file ``$DCODER_HAPROXY_LIMITS``, written by `up` (see
 The queue itself is bounded too: once ``DCODER_HTTP_QUEUE_MAX`` requests wait for a replica of a
 backend, the next is routed to a backend ``dcoder_shed`` that answers ``503`` problem+json (``code:
 overloaded``) at once, from HAProxy, with a ``Retry-After`` drawn from ``[retry_after_s,
-retry_after_s + retry_spread_s]`` and the connection kept open (issue #19: answered after the queue
+retry_after_s + spread]`` and the connection kept open (issue #19: answered after the queue
 timeout with ``Connection: close``, every retry of an overloaded sender opened a new connection;
 after a burst the sender's and HAProxy's connection churn took the CPU the replicas needed, and
 the service stayed overloaded long after the burst). Its requests are counted on the
-``dcoder_shed`` backend of HAProxy's statistics, which ``/metrics`` reports.
+``dcoder_shed`` backend of HAProxy's statistics, which ``/metrics`` reports. The spread starts
+at ``retry_spread_s`` (a ``set-var`` in ``global``) and is a process variable,
+``proc.dcoder_retry_range``, that the ingress replicas widen while the shedding lasts and narrow
+again after it (serve_app/retry_window.py).
 
 It refuses to start HAProxy (exit 78) when a wildcard ``bind`` other than the frontend survives
 the rewrite, so a future template change fails loudly instead of opening a port. Standard library
@@ -65,6 +68,7 @@ _WILDCARD_BIND = re.compile(r"^(\s*bind\s+)\*?:(\d+)\b", re.MULTILINE)
 _ADMIN_SOCKET = re.compile(r"^(\s*stats\s+socket\s+\S+\s+mode\s+)6[0-7][0-7]\b", re.MULTILINE)
 _ANY_BIND = re.compile(r"^\s*bind\s+(\S+)", re.MULTILINE)
 _DEFAULTS = re.compile(r"^defaults[ \t]*$", re.MULTILINE)
+_GLOBAL = re.compile(r"^global[ \t]*$", re.MULTILINE)
 _ERRORFILE = re.compile(r"^(\s*errorfile\s+)(\d{3})(\s+)\S+", re.MULTILINE)
 _DEFAULT_SERVER = re.compile(
     r"^([ \t]*default-server\b.*?)([ \t]+maxconn[ \t]+\d+)?[ \t]*$", re.MULTILINE
@@ -76,6 +80,9 @@ _USE_BACKEND = re.compile(
 )
 SHED_BACKEND = "dcoder_shed"
 SHED_BODY = "problem-503-overloaded.json"
+RETRY_RANGE_VAR = "proc.dcoder_retry_range"
+"""How many whole seconds the door's Retry-After spans (spread + 1); set at start from the
+limits, then by the ingress replicas over the admin socket (serve_app/retry_window.py)."""
 
 # HAProxy's own answers (it only has error files for some statuses): status → reason, code,
 # detail. Serve answers 500 for 502/503/504 (no replica reachable, retries exhausted, timeout).
@@ -163,7 +170,9 @@ def with_door_shed(
         f"{first[1]}use_backend {SHED_BACKEND} if is_{m[2]} {{ queue({m[2]}) ge {queue_max} }}\n"
         for m in routes
     )
-    retry = f"%[rand({retry_spread_s + 1}),add({retry_after_s})]"
+    # uniform over [retry_after_s, retry_after_s + range - 1]; the range is a process variable
+    # the ingress replicas widen while shedding persists (serve_app/retry_window.py)
+    retry = f"%[rand(1000),mul({RETRY_RANGE_VAR}),div(1000),add({retry_after_s})]"
     backend = (
         f"\nbackend {SHED_BACKEND}\n"
         f"    # dcoder: the queue for a replica is full; answered at once, connection kept\n"
@@ -171,7 +180,12 @@ def with_door_shed(
         f'hdr Retry-After "{retry}" hdr Cache-Control no-store file {body_path}\n'
     )
     head, tail = config[: first.start()], config[first.start() :]
-    return head + rules + tail.rstrip("\n") + "\n" + backend
+    config = head + rules + tail.rstrip("\n") + "\n" + backend
+    found = _GLOBAL.search(config)
+    if found is None:
+        raise ValueError("HAProxy config without a global section")
+    start = f"\n    set-var {RETRY_RANGE_VAR} int({retry_spread_s + 1})"
+    return config[: found.end()] + start + config[found.end() :]
 
 
 def write_private(path: str, data: bytes) -> str:

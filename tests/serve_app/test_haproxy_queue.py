@@ -31,6 +31,8 @@ import pytest
 from core.settings import load_settings
 from serve_app.haproxy_stats import show_stat
 from serve_app.launcher.data_plane import haproxy_dir
+from serve_app.launcher.haproxy_shim import RETRY_RANGE_VAR
+from serve_app.retry_window import GROWTH
 from tests.serve_app.api_client import install_generic, new_tenant, whsec
 from tests.serve_app.test_admission import HeldRequest, _no_rows
 from tests.serve_app.webhook_helpers import signed, wait_status
@@ -207,7 +209,8 @@ def test_past_the_replicas_bound_haproxy_answers_503_with_retry_after_not_a_wait
             waits.append(int(re.search(rb"(?i)\r\nretry-after: *(\d+)", head)[1]))  # type: ignore[index]
             problem = json.loads(payload)
             assert problem["status"] == 503 and problem["code"] == "overloaded"
-    assert all(1 <= w <= 1 + SPREAD_S for w in waits)  # jittered: retries spread out
+    # jittered: retries spread out (over 1..4 s, or one steering step wider, retry_window.py)
+    assert all(1 <= w <= 1 + round(SPREAD_S * GROWTH) for w in waits)
 
     # The queued one is answered 503 once the queue timeout passes, never left waiting.
     waiter.join(WAIT_S)
@@ -245,3 +248,72 @@ def test_past_the_replicas_bound_haproxy_answers_503_with_retry_after_not_a_wait
         assert wait_status(tenant, retried.json()["delivery_id"], "done")["attempts"] == 1
     rows = db_fetch("SELECT count(*) AS n FROM deliveries WHERE tenant_id = $1", tenant.id)
     assert rows[0]["n"] == MAXCONN + len(shed_ids)
+
+
+async def _get_var(path: Path, name: str) -> str:
+    reader, writer = await asyncio.open_unix_connection(str(path))
+    try:
+        writer.write(f"experimental-mode on; get var {name}\n".encode())
+        await writer.drain()
+        return (await reader.read()).decode()
+    finally:
+        writer.close()
+
+
+def _door_range(root: Path) -> int:
+    """The Retry-After range (spread + 1) HAProxy's shed backend draws from now."""
+    [admin] = _haproxy_files(root, "admin.sock")
+    answer = asyncio.run(asyncio.wait_for(_get_var(admin, RETRY_RANGE_VAR), 10))
+    found = re.search(r"value=<(\d+)>", answer)
+    assert found, answer
+    return int(found[1])
+
+
+def test_while_the_door_keeps_shedding_its_retry_after_widens_then_narrows_again(
+    serve_url: str, tiny_queue: Path
+) -> None:
+    """The replica steers the door's Retry-After from HAProxy's counters once a second, though
+    none of the shed requests reaches it: told to come back within 1..4 s, senders refused
+    for seconds on end would all come back into the same overload."""
+    root = tiny_queue
+    spread = "dcoder_webhook_retry_after_spread_seconds"
+    assert _metric(httpx.get(f"{serve_url}/metrics", timeout=30).text, spread) == SPREAD_S
+    assert _door_range(root) == SPREAD_S + 1
+    tenant = new_tenant(serve_url, "hw")
+    secret = whsec()
+    iid = install_generic(tenant, secret=secret)["id"]
+    assert tenant.http.post(f"/v1/tenants/{tenant.id}/plugins/{iid}/enable").status_code == 200
+    path = f"/v1/webhooks/{tenant.id}/{iid}"
+    run = secrets.token_hex(3)
+    held = [HeldRequest(serve_url, path, secret, f"hw-held-{run}-{n}") for n in range(MAXCONN)]
+    _wait_busy(root, MAXCONN)
+    queued = HeldRequest(serve_url, path, secret, f"hw-queued-{run}")
+    _wait_queued(root, QUEUE_MAX)
+    # The door sheds everything for 3.4 s (the queued one waits QUEUE_MS = 4 s): two or three
+    # overloaded seconds for the replica's steering, each widening the spread 1.5 times.
+    url = httpx.URL(serve_url)
+    started = time.monotonic()
+    with socket.create_connection((url.host, url.port), timeout=WAIT_S) as sock:
+        n = 0
+        while time.monotonic() - started < 3.4:
+            head, _ = _raw_post(sock, path, secret, f"hw-shed-{run}-{n}")
+            assert head.startswith(b"HTTP/1.1 503 "), head
+            n += 1
+            time.sleep(0.1)
+    widened = _door_range(root) - 1  # written into HAProxy by the replica
+    assert widened >= round(SPREAD_S * GROWTH**2), widened
+    queued.sock.close()
+    for request in held:
+        status, answer = request.finish()
+        assert status == 202, answer
+    assert _metric(httpx.get(f"{serve_url}/metrics", timeout=30).text, spread) > SPREAD_S
+
+    # Load dropped: the window narrows back to the configured spread, 0.8 times per second.
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        if _metric(httpx.get(f"{serve_url}/metrics", timeout=30).text, spread) == SPREAD_S:
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError(f"{spread} not back to {SPREAD_S} after {WAIT_S:.0f} s")
+    assert _door_range(root) == SPREAD_S + 1

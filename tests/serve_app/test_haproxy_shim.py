@@ -224,12 +224,16 @@ def test_the_wait_in_front_of_a_replica_is_bounded(tmp_path: Path, rendered: str
     bounded = harden(rendered, write_error_pages(str(tmp_path)), limits, str(body))
     assert harden(bounded, write_error_pages(str(tmp_path)), limits, str(body)) == bounded
     # the queue is bounded too: past 32 waiting, an immediate 503 from HAProxy itself, its
-    # Retry-After jittered over 1..4 s, routed before the app's own backend
+    # Retry-After jittered over 1..4 s at start (a range of 4 whole seconds, a process variable
+    # the replicas widen while shedding lasts), routed before the app's own backend
     frontend = bounded.split("\nfrontend http_frontend", 1)[1].split("\nbackend ", 1)[0]
     shed_rule = "use_backend dcoder_shed if is_dcoder { queue(dcoder) ge 32 }"
     assert frontend.index(shed_rule) < frontend.index("use_backend dcoder if is_dcoder")
     shed = bounded.split("\nbackend dcoder_shed\n", 1)[1]
-    assert 'hdr Retry-After "%[rand(4),add(1)]"' in shed and f"file {body}" in shed
+    retry = 'hdr Retry-After "%[rand(1000),mul(proc.dcoder_retry_range),div(1000),add(1)]"'
+    assert retry in shed and f"file {body}" in shed
+    glob = bounded.split("global\n", 1)[1].split("\ndefaults", 1)[0]
+    assert "    set-var proc.dcoder_retry_range int(4)\n" in glob
     assert json.loads(body.read_bytes())["code"] == "overloaded"
     servers = [line for line in bounded.splitlines() if line.strip().startswith("default-server")]
     assert servers and all(line.endswith(" maxconn 3") for line in servers)
