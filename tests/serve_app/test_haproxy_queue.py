@@ -33,7 +33,7 @@ from serve_app.haproxy_stats import show_stat
 from serve_app.launcher.data_plane import haproxy_dir
 from serve_app.launcher.haproxy_shim import RETRY_RANGE_VAR
 from serve_app.retry_window import GROWTH
-from tests.serve_app.api_client import install_generic, new_tenant, whsec
+from tests.serve_app.api_client import TenantClient, install_generic, new_tenant, whsec
 from tests.serve_app.test_admission import HeldRequest, _no_rows
 from tests.serve_app.webhook_helpers import signed, wait_status
 
@@ -169,15 +169,20 @@ def _metric(text: str, name: str) -> float:
     return float(found[1])
 
 
+def _endpoint(serve_url: str, prefix: str) -> tuple[TenantClient, str, str]:
+    """A new tenant's enabled generic-webhook instance: the tenant, its secret, its URL path."""
+    tenant = new_tenant(serve_url, prefix)
+    secret = whsec()
+    iid = install_generic(tenant, secret=secret)["id"]
+    assert tenant.http.post(f"/v1/tenants/{tenant.id}/plugins/{iid}/enable").status_code == 200
+    return tenant, secret, f"/v1/webhooks/{tenant.id}/{iid}"
+
+
 def test_past_the_replicas_bound_haproxy_answers_503_with_retry_after_not_a_wait(
     serve_url: str, tiny_queue: Path, db_fetch: DbFetch
 ) -> None:
     root = tiny_queue
-    tenant = new_tenant(serve_url, "hq")
-    secret = whsec()
-    iid = install_generic(tenant, secret=secret)["id"]
-    assert tenant.http.post(f"/v1/tenants/{tenant.id}/plugins/{iid}/enable").status_code == 200
-    path = f"/v1/webhooks/{tenant.id}/{iid}"
+    tenant, secret, path = _endpoint(serve_url, "hq")
     run = secrets.token_hex(3)
     before = httpx.get(f"{serve_url}/metrics", timeout=30).text
 
@@ -279,11 +284,7 @@ def test_while_the_door_keeps_shedding_its_retry_after_widens_then_narrows_again
     spread = "dcoder_webhook_retry_after_spread_seconds"
     assert _metric(httpx.get(f"{serve_url}/metrics", timeout=30).text, spread) == SPREAD_S
     assert _door_range(root) == SPREAD_S + 1
-    tenant = new_tenant(serve_url, "hw")
-    secret = whsec()
-    iid = install_generic(tenant, secret=secret)["id"]
-    assert tenant.http.post(f"/v1/tenants/{tenant.id}/plugins/{iid}/enable").status_code == 200
-    path = f"/v1/webhooks/{tenant.id}/{iid}"
+    _, secret, path = _endpoint(serve_url, "hw")
     run = secrets.token_hex(3)
     held = [HeldRequest(serve_url, path, secret, f"hw-held-{run}-{n}") for n in range(MAXCONN)]
     _wait_busy(root, MAXCONN)
