@@ -121,35 +121,34 @@ async def _not_done(svc: Service, ep: Endpoint, ids: list[str]) -> list[str]:
             f"{r['error']})" for r in rows]  # fmt: skip
 
 
-def _recovery(sent: Sent, burst_end: float) -> tuple[float, float]:
-    """p99 before the burst (ms), and seconds after the burst until every later window is back
-    to normal: p99 within NORMAL_MULTIPLE × that, and at most NORMAL_REFUSED of its first tries
-    not accepted (end of the last window that is not)."""
-    rows = windows(sent, WINDOW_S)
-    normal = _normal(sent, burst_end - BURST_S)
-    late = [start + WINDOW_S for start, n, ok, _, _, p99 in rows
-            if start >= burst_end and n
-            and (p99 > NORMAL_MULTIPLE * normal or n - ok > NORMAL_REFUSED * n)]  # fmt: skip
-    return normal, (max(late) - burst_end) if late else 0.0
-
-
 def _normal(sent: Sent, burst_start: float) -> float:
     """First-try p99 (ms) of the minute before the burst."""
     before = sent.first_latency[(sent.due >= max(0.0, burst_start - 60)) & (sent.due < burst_start)]
     return float(np.percentile(before, 99) * 1e3) if len(before) else float("nan")
 
 
-def _control(sent: Sent, burst_end: float) -> tuple[int, int]:
-    """The recovery rule applied to the calm minutes before the burst, as a control: of the
-    5 s windows from the end of the first minute to the burst (the minute the rule compares
-    with included), how many the rule would call not normal. Normal operation has latency
-    clusters (docs/performance.md) that can make a 5 s window's p99 on their own."""
+def _not_normal(n: int, ok: int, p99: float, normal: float) -> bool:
+    """A window's first-try p99 over NORMAL_MULTIPLE × ``normal``, or more than NORMAL_REFUSED of
+    its first tries not accepted."""
+    return p99 > NORMAL_MULTIPLE * normal or n - ok > NORMAL_REFUSED * n
+
+
+def _recovery(sent: Sent, burst_end: float) -> tuple[float, float, tuple[int, int]]:
+    """p99 before the burst (ms); seconds after the burst until every later window is back to
+    normal (end of the last window that is not); and, as a control, the same rule applied to
+    the calm minutes before the burst: of the 5 s windows from the end of the first minute to
+    the burst (the minute the rule compares with included), how many it calls not normal.
+    Normal operation has latency clusters (docs/performance.md) that can make a 5 s window's
+    p99 on their own."""
+    rows = [(start, n, ok, p99) for start, n, ok, _, _, p99 in windows(sent, WINDOW_S) if n]
     burst_start = burst_end - BURST_S
     normal = _normal(sent, burst_start)
-    calm = [(n, ok, p99) for start, n, ok, _, _, p99 in windows(sent, WINDOW_S)
-            if 60.0 <= start and start + WINDOW_S <= burst_start and n]  # fmt: skip
-    off = sum(p99 > NORMAL_MULTIPLE * normal or n - ok > NORMAL_REFUSED * n for n, ok, p99 in calm)
-    return off, len(calm)
+    late = [start + WINDOW_S for start, n, ok, p99 in rows
+            if start >= burst_end and _not_normal(n, ok, p99, normal)]  # fmt: skip
+    calm = [_not_normal(n, ok, p99, normal) for start, n, ok, p99 in rows
+            if 60.0 <= start and start + WINDOW_S <= burst_start]  # fmt: skip
+    recovered = (max(late) - burst_end) if late else 0.0
+    return normal, recovered, (sum(calm), len(calm))
 
 
 def _window_table(sent: Sent) -> str:
@@ -176,7 +175,7 @@ def _rss_table(rss: RssSamples) -> str:
 def _goals(sent: Sent, lost: int, effects: tuple[int, int, int], rss: RssSamples) -> str:
     done, again, runs = effects
     burst_end = (SOAK_S + BURST_S) / 2
-    normal, recovered = _recovery(sent, burst_end)
+    normal, recovered, control = _recovery(sent, burst_end)
     pid, name, grown = rss.growth(since=burst_end + SETTLED_AFTER_BURST_S, measure="uss")
     rss_pid, rss_name, rss_grown = rss.growth(measure="rss")
     gave_up = int((~np.isin(sent.final_status, (200, 202))).sum())
@@ -194,7 +193,7 @@ def _goals(sent: Sent, lost: int, effects: tuple[int, int, int], rss: RssSamples
          "refused or unanswered", f"{recovered:.0f} s", recovered <= RECOVERY_GOAL_S),
         ("(no goal) control: the same rule applied to the calm minutes before the burst "
          "(its 5 s windows from 60 s to the burst, not normal / all)",
-         "{} / {}".format(*_control(sent, burst_end)), None),
+         "{} / {}".format(*control), None),
         ("(no goal) requests never accepted after "
          f"{MAX_ATTEMPTS} tries", f"{gave_up:,}", None),
         (f"memory flat: no process's private memory (USS) grows more than {FLAT_MIB:.0f} MiB from "

@@ -40,19 +40,24 @@ def admin_sockets(env: dict[str, str] | None = None) -> list[Path]:
     return sorted(p for p in root.glob("*/admin.sock") if p.is_socket())
 
 
-async def show_stat(path: Path, timeout_s: float = READ_TIMEOUT_S) -> list[dict[str, str]]:
-    """``show stat`` of one HAProxy: one dict per proxy and server row."""
+async def admin_command(path: Path, command: str, timeout_s: float = READ_TIMEOUT_S) -> str:
+    """Send one command line to an HAProxy admin socket; its whole answer."""
 
-    async def read() -> bytes:
+    async def exchange() -> bytes:
         reader, writer = await asyncio.open_unix_connection(str(path))
         try:
-            writer.write(b"show stat\n")
+            writer.write(command.encode() + b"\n")
             await writer.drain()
             return await reader.read()
         finally:
             writer.close()
 
-    raw = (await asyncio.wait_for(read(), timeout_s)).decode()
+    return (await asyncio.wait_for(exchange(), timeout_s)).decode()
+
+
+async def show_stat(path: Path, timeout_s: float = READ_TIMEOUT_S) -> list[dict[str, str]]:
+    """``show stat`` of one HAProxy: one dict per proxy and server row."""
+    raw = await admin_command(path, "show stat", timeout_s)
     return list(csv.DictReader(io.StringIO(raw.removeprefix("# "))))
 
 

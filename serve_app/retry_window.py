@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from serve_app.admission import Admission
-from serve_app.haproxy_stats import admin_sockets, door_counters
+from serve_app.haproxy_stats import admin_command, admin_sockets, door_counters
 from serve_app.launcher.haproxy_shim import RETRY_RANGE_VAR
 
 log = logging.getLogger(__name__)
@@ -143,19 +143,9 @@ class RetrySteering:
 
 async def write_range(value: int, sockets: list[Path] | None = None) -> None:
     """Set ``proc.dcoder_retry_range`` in every HAProxy of this node (best effort)."""
-    command = f"experimental-mode on; set var {RETRY_RANGE_VAR} int({int(value)})\n".encode()
+    command = f"experimental-mode on; set var {RETRY_RANGE_VAR} int({int(value)})"
     for path in admin_sockets() if sockets is None else sockets:
         try:
-            await asyncio.wait_for(_send(path, command), WRITE_TIMEOUT_S)
+            await admin_command(path, command, WRITE_TIMEOUT_S)
         except (OSError, TimeoutError) as err:
             log.warning("HAProxy at %s: Retry-After range not set: %r", path, err)
-
-
-async def _send(path: Path, command: bytes) -> bytes:
-    reader, writer = await asyncio.open_unix_connection(str(path))
-    try:
-        writer.write(command)
-        await writer.drain()
-        return await reader.read()
-    finally:
-        writer.close()

@@ -29,7 +29,7 @@ import httpx
 import pytest
 
 from core.settings import load_settings
-from serve_app.haproxy_stats import show_stat
+from serve_app.haproxy_stats import admin_command, show_stat
 from serve_app.launcher.data_plane import haproxy_dir
 from serve_app.launcher.haproxy_shim import RETRY_RANGE_VAR
 from serve_app.retry_window import GROWTH
@@ -255,20 +255,12 @@ def test_past_the_replicas_bound_haproxy_answers_503_with_retry_after_not_a_wait
     assert rows[0]["n"] == MAXCONN + len(shed_ids)
 
 
-async def _get_var(path: Path, name: str) -> str:
-    reader, writer = await asyncio.open_unix_connection(str(path))
-    try:
-        writer.write(f"experimental-mode on; get var {name}\n".encode())
-        await writer.drain()
-        return (await reader.read()).decode()
-    finally:
-        writer.close()
-
-
 def _door_range(root: Path) -> int:
     """The Retry-After range (spread + 1) HAProxy's shed backend draws from now."""
     [admin] = _haproxy_files(root, "admin.sock")
-    answer = asyncio.run(asyncio.wait_for(_get_var(admin, RETRY_RANGE_VAR), 10))
+    answer = asyncio.run(
+        admin_command(admin, f"experimental-mode on; get var {RETRY_RANGE_VAR}", 10)
+    )
     found = re.search(r"value=<(\d+)>", answer)
     assert found, answer
     return int(found[1])
