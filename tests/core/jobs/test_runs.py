@@ -9,18 +9,19 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from core.db import Database, apply_migrations
 from core.jobs.runs import JobRuns
 from core.jobs.store import JobOptions, JobStore
 from tests.conftest import TestServices
+from tests.core.test_secret_store import drop_database, fresh_database
 
 
 @pytest.fixture(scope="module")
 async def runs(test_services: TestServices) -> AsyncIterator[JobRuns]:
-    db = Database(test_services.database_url)
-    await apply_migrations(db)
+    # A database of its own: the session's job runner (a detached actor other modules start)
+    # claims queued jobs from the session database and would race these claims.
+    db = await fresh_database(test_services.database_url)
     yield JobRuns(db)
-    await db.close()
+    await drop_database(db)
 
 
 async def _instance(runs: JobRuns) -> tuple[str, str]:
