@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,6 +135,7 @@ class JobRunner:
             plugin=claimed.plugin, version=claimed.version, kind=job.kind, payload=job.payload,
             config=claimed.config, attempt=job.attempts, sources=sources,
             plugin_dir=str(self.settings.data_dir / "plugins"),
+            niceness=os.nice(0) + self.settings.ray.dispatch_nice,
         )  # fmt: skip
         resources = dict(job.resources)
         cpus = resources.pop("CPU", DEFAULT_CPUS)

@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from actors.instance_hosts import token_endpoints
 from actors.job_access import JobAccess
 from actors.job_auth import instance_authorization
+from actors.priority import niceness_at_least
 from plugin_sdk.jobs import REVIEW_KIND, JobRun
 from plugin_sdk.manifest import Manifest
 from plugin_sdk.plugin import Plugin
@@ -46,6 +47,8 @@ class TaskSpec(BaseModel):
     attempt: int
     sources: list[str]
     plugin_dir: str
+    niceness: int = 0
+    """The task's CPU niceness: the runner's own plus ``dispatch_nice`` (background work)."""
 
 
 def plugin_class(spec: TaskSpec) -> type[Plugin[Any]]:
@@ -113,6 +116,7 @@ async def _awaited(awaitable: Any, access: JobAccess) -> Any:
 @ray.remote(max_retries=0)
 def job_task(spec: TaskSpec, runner: Any) -> dict[str, Any]:
     """One attempt of one job; progress goes to the runner actor (fire and forget)."""
+    niceness_at_least(spec.niceness)  # sandboxes it starts inherit it
 
     def report(fraction: float, message: str = "") -> None:
         runner.progress.remote(spec.job_id, float(fraction), message)

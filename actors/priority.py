@@ -15,8 +15,10 @@ log = logging.getLogger(__name__)
 def lower_priority(increment: int) -> int:
     """Add ``increment`` to this process's niceness (capped at 19); return the new niceness.
 
-    Ray starts its workers at niceness 15; the Serve replicas stay there while relays and
-    tenant hosts move towards 19, so under CPU contention the scheduler favours ingest.
+    `up` starts Ray's workers at niceness 0 (Ray's default, 15, put the ingest replicas below
+    every process of the machine, see ``serve_app.launcher.ray_head.RAY_ENV``); the Serve
+    replicas stay there while relays, tenant hosts and job tasks move down by
+    ``dispatch_nice``, so under CPU contention the scheduler favours ingest.
 
     On Linux a niceness belongs to a thread, and ``os.nice`` changes only the calling one: an
     actor's ``__init__`` runs in the thread of its event loop, while Ray's own threads (the
@@ -26,9 +28,21 @@ def lower_priority(increment: int) -> int:
     process is lowered; threads started later inherit it from the thread that starts them.
     """
     current = os.nice(0)
-    if increment <= 0 or current >= 19:
+    if increment <= 0:
         return current
-    target = min(19, current + increment)
+    return niceness_at_least(current + increment)
+
+
+def niceness_at_least(niceness: int) -> int:
+    """Raise every thread's niceness to at least ``niceness`` (capped at 19); return the new one.
+
+    Unlike ``lower_priority`` it can be called again in the same process without going further
+    down: a job task calls it at every start, in a Ray worker that runs many tasks.
+    """
+    current = os.nice(0)
+    target = min(19, niceness)
+    if current >= target:
+        return current
     try:
         threads = [int(tid) for tid in os.listdir("/proc/self/task")]
     except OSError:  # not Linux: the niceness is the process's

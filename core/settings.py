@@ -91,9 +91,10 @@ class RaySettings(BaseSettings):
     )
     dispatch_nice: int = Field(
         4, ge=0, le=19,
-        description="added to the CPU niceness of relays and tenant hosts, so that webhook "
-        "ingest (which answers clients) wins the CPU over background dispatch; above 0 their "
-        "local PostgreSQL backends get the same niceness where it may be set",
+        description="added to the CPU niceness of relays, tenant hosts and job tasks (Ray's "
+        "workers start at 0), so that webhook ingest (which answers clients) wins the CPU over "
+        "background work; above 0 the local PostgreSQL backends of relays and tenant hosts get "
+        "the same niceness where it may be set",
     )  # fmt: skip
 
 

@@ -154,7 +154,10 @@ def ray_address(test_services: TestServices) -> Iterator[str]:
     from core.settings import load_settings
     from serve_app.launcher.data_plane import cleanup, serve_env
 
+    from serve_app.launcher.ray_head import RAY_ENV
+
     os.environ.update(serve_env(load_settings()))
+    os.environ.setdefault("RAY_worker_niceness", RAY_ENV["RAY_worker_niceness"])  # as `up` does
     context = ray.init(
         num_cpus=2,
         resources={"sandbox": 2},

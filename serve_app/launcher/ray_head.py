@@ -22,6 +22,12 @@ RAY_ENV = {  # defaults: the environment of `up` may override them
     # Keep --node-ip-address=127.0.0.1 as given (Ray otherwise swaps in the machine's address).
     "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
     "RAY_USAGE_STATS_ENABLED": "0",
+    # Ray starts its workers at niceness 15, below every other process of the machine: the
+    # ingest replicas then gave the CPU to Ray's own DashboardAgent (its stats pass every 5 s),
+    # PostgreSQL, NATS and anything else at 0, and stalled up to 100 ms while they ran (issue
+    # #19). At 0 the replicas compete on equal terms; relays, tenant hosts and job tasks still
+    # move down by DCODER_RAY_DISPATCH_NICE (actors/priority.py).
+    "RAY_worker_niceness": "0",
 }
 
 AUTH_TOKEN_FILE = "ray-auth-token"

@@ -8,6 +8,7 @@ import os
 import signal
 from pathlib import Path
 
+from core.settings import load_settings
 from tests.serve_app.api_client import new_tenant
 from tests.serve_app.jobs_helpers import Worker, alive, job_source, read, worker
 
@@ -104,6 +105,8 @@ def test_a_sandbox_job_runs_where_the_sandbox_resource_is(worker: Worker) -> Non
     outcome = worker.outcome(job_id)
     assert outcome["ok"] is True
     assert outcome["result"]["resources"].get("sandbox") == 1
+    # background work: below the ingest replicas (Ray's workers start at 0, as `up` starts them)
+    assert outcome["result"]["niceness"] == load_settings().ray.dispatch_nice > 0
 
 
 def test_another_tenant_can_neither_see_nor_cancel_a_job(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 import subprocess
 import tempfile
@@ -15,7 +16,7 @@ from bench.support.service import CLI, isolated_service
 from core.paths import PROJECT_ROOT
 from core.settings import Settings
 from serve_app.launcher.data_plane import haproxy_dir
-from serve_app.launcher.ray_head import ray_private_dir, ray_temp_dir
+from serve_app.launcher.ray_head import HEAD_MARKER_ENV, ray_private_dir, ray_temp_dir
 
 
 def _fresh_home() -> dict[str, str]:
@@ -76,5 +77,28 @@ def test_up_status_down_on_a_fresh_machine() -> None:
         assert stat.S_IMODE(root.stat().st_mode) == 0o700
         sockets = list(root.rglob("admin.sock"))
         assert sockets and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in sockets)
+        # Ray's workers start at niceness 0: the ingest replica is not below PostgreSQL, NATS or
+        # Ray's own agents; background dispatch moves down by dispatch_nice.
+        nice = _niceness_by_title(svc.settings)
+        assert nice["ray::ServeReplica:dcoder:Ingress"] == {0}
+        assert nice["ray::EventRelay"] == {svc.settings.ray.dispatch_nice}
     assert svc.left_running == []
     assert _haproxy(svc.settings) == []
+
+
+def _niceness_by_title(settings: Settings) -> dict[str, set[int]]:
+    """Niceness of every thread of this service's Ray workers, by process title."""
+    marker = str(ray_temp_dir(settings))
+    out: dict[str, set[int]] = {}
+    for proc in psutil.process_iter(["cmdline"]):
+        title = " ".join(proc.info["cmdline"] or []).strip()
+        if not title.startswith("ray::"):
+            continue
+        try:
+            if proc.environ().get(HEAD_MARKER_ENV) != marker:
+                continue
+            threads = [t.id for t in proc.threads()]
+            out.setdefault(title, set()).update(os.getpriority(os.PRIO_PROCESS, t) for t in threads)
+        except (psutil.Error, ProcessLookupError):
+            continue
+    return out
