@@ -56,9 +56,23 @@ SETTLED_AFTER_BURST_S = 60.0
 backlog behind it)."""
 FLAT_MIB = 16.0
 """Most a process's private memory (USS) may grow from then to the end of the run."""
-WINDOW_S = 5.0
+WINDOW_S = 30.0
+"""The recovery rule's windows: a 30 s window's p99 is its slowest ~150 first tries at 0.3 ×.
+With 5 s windows (the slowest ~26) one latency cluster of normal operation made a window's p99
+on its own, and the rule called 7 of the 42 calm windows before the burst not normal (soak of
+2026-12-07 20:33 UTC); that reading is still shown, without a goal."""
+SHORT_WINDOW_S = 5.0
+WARM_S = 60.0
+"""The first minute is warm-up: it is not part of normal operation."""
 TABLE_WINDOW_S = 30.0
 PREFIX = "soak"
+DUPLICATE_WINDOW_S = 120
+SOAK_ENV = {**SERVICE_ENV, "DCODER_NATS_DUPLICATE_WINDOW_S": str(DUPLICATE_WINDOW_S)}
+"""NATS keeps every message id of its de-duplication window in memory (about 100 bytes each per
+stream): with the shipped 2 h window its memory grows by design for 2 h (docs/webhooks.md), which
+a 10-minute soak cannot tell from a leak. With 2 minutes the window is full before the memory
+is measured, so growth after it is not the window. Repeats after the window are still caught by
+the deliveries table (and checked here: zero duplicate effects)."""
 
 
 def _capacity(svc: Service, ep: Endpoint, work: Path) -> float:
@@ -121,10 +135,10 @@ async def _not_done(svc: Service, ep: Endpoint, ids: list[str]) -> list[str]:
             f"{r['error']})" for r in rows]  # fmt: skip
 
 
-def _normal(sent: Sent, burst_start: float) -> float:
-    """First-try p99 (ms) of the minute before the burst."""
-    before = sent.first_latency[(sent.due >= max(0.0, burst_start - 60)) & (sent.due < burst_start)]
-    return float(np.percentile(before, 99) * 1e3) if len(before) else float("nan")
+def _p99(sent: Sent, start: float, end: float) -> float:
+    """First-try p99 (ms) of the requests scheduled from ``start`` to ``end``."""
+    lat = sent.first_latency[(sent.due >= start) & (sent.due < end)]
+    return float(np.percentile(lat, 99) * 1e3) if len(lat) else float("nan")
 
 
 def _not_normal(n: int, ok: int, p99: float, normal: float) -> bool:
@@ -133,20 +147,22 @@ def _not_normal(n: int, ok: int, p99: float, normal: float) -> bool:
     return p99 > NORMAL_MULTIPLE * normal or n - ok > NORMAL_REFUSED * n
 
 
-def _recovery(sent: Sent, burst_end: float) -> tuple[float, float, tuple[int, int]]:
-    """p99 before the burst (ms); seconds after the burst until every later window is back to
-    normal (end of the last window that is not); and, as a control, the same rule applied to
-    the calm minutes before the burst: of the 5 s windows from the end of the first minute to
-    the burst (the minute the rule compares with included), how many it calls not normal.
-    Normal operation has latency clusters (docs/performance.md) that can make a 5 s window's
-    p99 on their own."""
-    rows = [(start, n, ok, p99) for start, n, ok, _, _, p99 in windows(sent, WINDOW_S) if n]
+def _recovery(
+    sent: Sent, burst_end: float, width_s: float, normal_from: float
+) -> tuple[float, float, tuple[int, int]]:
+    """The rule with windows of ``width_s``: p99 of normal operation (ms, first tries scheduled
+    from ``normal_from`` to the burst); seconds after the burst until every later window is back
+    to normal (end of the last window that is not); and, as a control, the same rule applied to
+    the calm minutes before the burst: of the windows from the end of the first minute (warm-up)
+    to the burst, how many it calls not normal. A rule that calls calm windows not normal
+    measures the noise of normal operation, not the recovery."""
+    rows = [(start, n, ok, p99) for start, n, ok, _, _, p99 in windows(sent, width_s) if n]
     burst_start = burst_end - BURST_S
-    normal = _normal(sent, burst_start)
-    late = [start + WINDOW_S for start, n, ok, p99 in rows
+    normal = _p99(sent, normal_from, burst_start)
+    late = [start + width_s for start, n, ok, p99 in rows
             if start >= burst_end and _not_normal(n, ok, p99, normal)]  # fmt: skip
     calm = [_not_normal(n, ok, p99, normal) for start, n, ok, p99 in rows
-            if 60.0 <= start and start + WINDOW_S <= burst_start]  # fmt: skip
+            if WARM_S <= start and start + width_s <= burst_start]  # fmt: skip
     recovered = (max(late) - burst_end) if late else 0.0
     return normal, recovered, (sum(calm), len(calm))
 
@@ -175,7 +191,8 @@ def _rss_table(rss: RssSamples) -> str:
 def _goals(sent: Sent, lost: int, effects: tuple[int, int, int], rss: RssSamples) -> str:
     done, again, runs = effects
     burst_end = (SOAK_S + BURST_S) / 2
-    normal, recovered, control = _recovery(sent, burst_end)
+    normal, recovered, control = _recovery(sent, burst_end, WINDOW_S, WARM_S)
+    short = _recovery(sent, burst_end, SHORT_WINDOW_S, burst_end - BURST_S - 60.0)
     pid, name, grown = rss.growth(since=burst_end + SETTLED_AFTER_BURST_S, measure="uss")
     rss_pid, rss_name, rss_grown = rss.growth(measure="rss")
     gave_up = int((~np.isin(sent.final_status, (200, 202))).sum())
@@ -188,12 +205,15 @@ def _goals(sent: Sent, lost: int, effects: tuple[int, int, int], rss: RssSamples
          "twice)", f"{done:,} done, {runs:,} handler runs, {again} started again",
          runs == done and again == 0),
         (f"back to normal within {RECOVERY_GOAL_S:.0f} s after the burst: every later "
-         f"{WINDOW_S:.0f} s window's first-try p99 within {NORMAL_MULTIPLE:g} × the minute before "
-         f"the burst ({normal:.1f} ms) and at most {NORMAL_REFUSED:.0%} of its first tries "
-         "refused or unanswered", f"{recovered:.0f} s", recovered <= RECOVERY_GOAL_S),
-        ("(no goal) control: the same rule applied to the calm minutes before the burst "
-         "(its 5 s windows from 60 s to the burst, not normal / all)",
-         "{} / {}".format(*control), None),
+         f"{WINDOW_S:.0f} s window's first-try p99 within {NORMAL_MULTIPLE:g} × that of normal "
+         f"operation (from {WARM_S:.0f} s to the burst: {normal:.1f} ms) and at most "
+         f"{NORMAL_REFUSED:.0%} of its first tries refused or unanswered",
+         f"{recovered:.0f} s", recovered <= RECOVERY_GOAL_S),
+        (f"(no goal) control: the same rule applied to the calm {WINDOW_S:.0f} s windows before "
+         "the burst (not normal / all)", "{} / {}".format(*control), None),
+        (f"(no goal) the rule with {SHORT_WINDOW_S:.0f} s windows against the minute before the "
+         f"burst ({short[0]:.1f} ms), and its control", f"{short[1]:.0f} s; control "
+         "{} / {}".format(*short[2]), None),
         ("(no goal) requests never accepted after "
          f"{MAX_ATTEMPTS} tries", f"{gave_up:,}", None),
         (f"memory flat: no process's private memory (USS) grows more than {FLAT_MIB:.0f} MiB from "
@@ -229,7 +249,7 @@ def run() -> str:
         raise RuntimeError("wrk not found: `apt-get update && apt-get install -y wrk`")
     load_before = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="dcbs-"))
-    with isolated_service(SERVICE_ENV) as svc:
+    with isolated_service(SOAK_ENV) as svc:
         ep = endpoint(svc)
         capacity = _capacity(svc, ep, work)
         rate = FRACTION * capacity
@@ -246,7 +266,9 @@ def run() -> str:
         svc.left_running) else ""  # fmt: skip
     return f"""\
 One isolated `dcoder-integrations up` (as bench_webhooks.py, per-tenant rate limit lifted,
-admission control as shipped). The bare app's max throughput, measured first in this run:
+admission control as shipped; NATS's de-duplication window {DUPLICATE_WINDOW_S} s instead of
+2 h, so that the ids it holds stop growing before memory is measured: with 2 h they grow for
+2 h by design, docs/webhooks.md). The bare app's max throughput, measured first in this run:
 **{capacity:,.0f} req/s**. Then an open-loop sender (requests signed as they are sent, each with
 a unique `webhook-id`; a 5xx or a timeout retried after `Retry-After` or 1 s, up to
 {MAX_ATTEMPTS} tries; a 200 to a retry means accepted before) at
