@@ -153,7 +153,6 @@ def ray_address(test_services: TestServices) -> Iterator[str]:
     # the environment they inherit from this process.
     from core.settings import load_settings
     from serve_app.launcher.data_plane import cleanup, serve_env
-
     from serve_app.launcher.ray_head import RAY_ENV
 
     os.environ.update(serve_env(load_settings()))
