@@ -127,7 +127,9 @@ class RetrySteering:
             tally.arrived - seen.arrived, tally.refused - seen.refused, elapsed
         )
         self.admission.retry_spread_s = seconds
-        if seconds != self._written:
+        # Rewritten every step while wider than the start value: an HAProxy that Serve restarted
+        # (a config reload) starts again from the value in its global section, the least.
+        if seconds != self._written or seconds > self.window.least_s:
             await write_range(seconds + 1)
             self._written = seconds
 

@@ -156,7 +156,8 @@ def ray_address(test_services: TestServices) -> Iterator[str]:
     from serve_app.launcher.ray_head import RAY_ENV
 
     os.environ.update(serve_env(load_settings()))
-    os.environ.setdefault("RAY_worker_niceness", RAY_ENV["RAY_worker_niceness"])  # as `up` does
+    for name, value in RAY_ENV.items():  # as `up` starts Ray
+        os.environ.setdefault(name, value)
     context = ray.init(
         num_cpus=2,
         resources={"sandbox": 2},

@@ -46,3 +46,15 @@ def test_firewall_note_matches_rays_replica_grpc_bind() -> None:
     text = (PROJECT_ROOT / "cluster.yaml").read_text()
     assert "internal gRPC server listens on all interfaces" in text
     assert "replica's internal gRPC" in (PROJECT_ROOT / "README.md").read_text()
+
+
+def test_ray_starts_as_up_starts_it_workers_niceness_and_metrics() -> None:
+    from serve_app.launcher.ray_head import RAY_ENV
+
+    cluster = _cluster()
+    starts = [c for c in cluster["head_start_ray_commands"] + cluster["worker_start_ray_commands"]
+              if "ray start" in c]  # fmt: skip
+    assert len(starts) == 2
+    for command in starts:
+        for name in ("RAY_worker_niceness", "RAY_enable_metrics_collection"):
+            assert f"{name}={RAY_ENV[name]} " in command, (name, command)

@@ -28,6 +28,12 @@ RAY_ENV = {  # defaults: the environment of `up` may override them
     # #19). At 0 the replicas compete on equal terms; relays, tenant hosts and job tasks still
     # move down by DCODER_RAY_DISPATCH_NICE (actors/priority.py).
     "RAY_worker_niceness": "0",
+    # Ray's own metrics pipeline (every worker reports to the node's DashboardAgent every 10 s,
+    # which aggregates them for Ray's Prometheus endpoint) cost the agent 0.3-0.6 CPU in bursts
+    # that stalled the ingest for up to 100 ms (issue #19). The service exports its own metrics
+    # (GET /metrics) and Serve's autoscaling does not use Ray's, so it is off unless `up`'s
+    # environment sets RAY_enable_metrics_collection=1 (for Ray's Grafana dashboards).
+    "RAY_enable_metrics_collection": "0",
 }
 
 AUTH_TOKEN_FILE = "ray-auth-token"

@@ -23,16 +23,18 @@ from serve_app.launcher.haproxy_shim import (
 )
 
 
-def _rendered(root: Path) -> str:
+def _rendered(
+    root: Path, socket: Path | None = None, ports: tuple[int, int, int] = (8085, 18404, 19101)
+) -> str:
     """Serve 2.60's own template, rendered by Serve's own code for one backend."""
     from ray.serve._private.haproxy import BackendConfig, HAProxyApi, HAProxyConfig, ServerConfig
 
     cfg = HAProxyConfig(
-        socket_path=str(root / "admin.sock"), server_state_base=str(root),
-        server_state_file=str(root / "state"), stats_port=18404, metrics_port=19101,
+        socket_path=str(socket or root / "admin.sock"), server_state_base=str(root),
+        server_state_file=str(root / "state"), stats_port=ports[1], metrics_port=ports[2],
     )  # fmt: skip
     cfg.http_options.host = "127.0.0.1"
-    cfg.http_options.port = 8085
+    cfg.http_options.port = ports[0]
     server = ServerConfig(name="r1", host="127.0.0.1", port=30001)
     backend = BackendConfig(name="dcoder", path_prefix="/", servers=[server])
     api = HAProxyApi(cfg=cfg, backend_configs={"dcoder": backend}, config_file_path=str(root / "c"))
@@ -241,3 +243,65 @@ def test_the_wait_in_front_of_a_replica_is_bounded(tmp_path: Path, rendered: str
     assert defaults.count("timeout queue 250ms") == 1 and bounded.count("timeout queue") == 1
     assert with_queue_bound(bounded, 9, 1500).count("maxconn 9") == len(servers)
     _assert_haproxy_accepts(tmp_path, bounded)
+
+
+async def test_a_restarted_haproxy_gets_the_widened_retry_window_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Serve restarts HAProxy on a config reload, and the restarted one starts from the least
+    spread in its global section: the steering writes a wider window again at its next step."""
+    import asyncio
+
+    from serve_app.admission import Admission
+    from serve_app.haproxy_stats import SOCKET_ENV, admin_command
+    from serve_app.launcher.haproxy_shim import RETRY_RANGE_VAR, real_binary
+    from serve_app.retry_window import RetrySteering, RetryWindow
+
+    root = tmp_path / "node"  # the replicas find HAProxy's sockets at <dir>/*/admin.sock
+    (root / "h").mkdir(parents=True)
+    admin = root / "h" / "admin.sock"
+    text = _rendered(tmp_path, admin, (_free_port(), _free_port(), _free_port()))
+    limits = {"replica_maxconn": 3, "queue_timeout_ms": 250, "queue_max": 32, "retry_after_s": 1,
+              "retry_spread_s": 3}  # fmt: skip
+    cfg = tmp_path / "haproxy.cfg"
+    cfg.write_text(
+        harden(text, write_error_pages(str(tmp_path)), limits, write_shed_body(str(tmp_path)))
+    )
+    monkeypatch.setenv(SOCKET_ENV, str(root / "admin.sock"))
+
+    async def start() -> asyncio.subprocess.Process:
+        admin.unlink(missing_ok=True)
+        proc = await asyncio.create_subprocess_exec(
+            real_binary(), "-db", "-f", str(cfg), stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        for _ in range(150):
+            if admin.is_socket():
+                return proc
+            await asyncio.sleep(0.1)
+        proc.kill()
+        raise AssertionError("HAProxy did not open its admin socket")
+
+    async def held() -> str:
+        answer = await admin_command(admin, f"experimental-mode on; get var {RETRY_RANGE_VAR}")
+        return answer.split("value=<", 1)[1].split(">", 1)[0]
+
+    window = RetryWindow(3, 120)
+    window.spread = 60.0  # widened by a burst a moment ago
+    steering = RetrySteering(window, Admission(limit=10, retry_after_s=1), every_s=0.05)
+    proc = await start()
+    try:
+        assert await held() == "4"  # the start value: least spread + 1
+        await steering._steer()  # the first step only takes the counts in
+        await steering._steer()
+        widened = window.seconds + 1
+        assert widened > 40 and await held() == str(widened)
+        proc.terminate()
+        await asyncio.wait_for(proc.wait(), 30)
+        proc = await start()  # what a Serve config reload does
+        assert await held() == "4"
+        await steering._steer()
+        assert await held() == str(window.seconds + 1) and window.seconds > 40
+    finally:
+        proc.terminate()
+        await asyncio.wait_for(proc.wait(), 30)

@@ -79,26 +79,33 @@ def test_up_status_down_on_a_fresh_machine() -> None:
         assert sockets and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in sockets)
         # Ray's workers start at niceness 0: the ingest replica is not below PostgreSQL, NATS or
         # Ray's own agents; background dispatch moves down by dispatch_nice.
-        nice = _niceness_by_title(svc.settings)
+        nice, env = _workers(svc.settings)
         assert nice["ray::ServeReplica:dcoder:Ingress"] == {0}
         assert nice["ray::EventRelay"] == {svc.settings.ray.dispatch_nice}
+        # Ray's own metrics pipeline is off (the service exports its own on /metrics)
+        assert env["ray::ServeReplica:dcoder:Ingress"].get("RAY_enable_metrics_collection") == "0"
     assert svc.left_running == []
     assert _haproxy(svc.settings) == []
 
 
-def _niceness_by_title(settings: Settings) -> dict[str, set[int]]:
-    """Niceness of every thread of this service's Ray workers, by process title."""
+def _workers(settings: Settings) -> tuple[dict[str, set[int]], dict[str, dict[str, str]]]:
+    """Of this service's Ray workers, by process title: the niceness of every thread, and the
+    environment."""
     marker = str(ray_temp_dir(settings))
-    out: dict[str, set[int]] = {}
+    nice: dict[str, set[int]] = {}
+    envs: dict[str, dict[str, str]] = {}
     for proc in psutil.process_iter(["cmdline"]):
         title = " ".join(proc.info["cmdline"] or []).strip()
         if not title.startswith("ray::"):
             continue
         try:
-            if proc.environ().get(HEAD_MARKER_ENV) != marker:
+            env = proc.environ()
+            if env.get(HEAD_MARKER_ENV) != marker:
                 continue
             threads = [t.id for t in proc.threads()]
-            out.setdefault(title, set()).update(os.getpriority(os.PRIO_PROCESS, t) for t in threads)
+            nices = {os.getpriority(os.PRIO_PROCESS, t) for t in threads}
+            nice.setdefault(title, set()).update(nices)
+            envs[title] = env
         except (psutil.Error, ProcessLookupError):
             continue
-    return out
+    return nice, envs
