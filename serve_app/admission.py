@@ -10,6 +10,7 @@ still goes out only after the durable write.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 from prometheus_client import Gauge
 
@@ -37,11 +38,12 @@ class Admission:
 
     def __init__(
         self, limit: int, retry_after_s: int, inflight: Gauge | None = None,
-        limit_gauge: Gauge | None = None, retry_spread_s: int = 0,
+        limit_gauge: Gauge | None = None, retry_spread: Callable[[], int] = lambda: 0,
     ) -> None:  # fmt: skip
         self.limit = limit
         self.retry_after_s = retry_after_s
-        self.retry_spread_s = retry_spread_s
+        self.retry_spread = retry_spread
+        """The spread (seconds) of a refusal's Retry-After now (serve_app/retry_window.py)."""
         self.inflight = 0
         self.arrived = self.refused = 0
         """Webhooks that reached this replica, and those refused at its bound (counts only)."""
@@ -65,10 +67,10 @@ class Admission:
 
     def refusal(self) -> Overloaded:
         """The error a shed request is answered with: its Retry-After drawn from
-        ``[retry_after_s, retry_after_s + retry_spread_s]``, so the senders shed in one moment
+        ``[retry_after_s, retry_after_s + retry_spread()]``, so the senders shed in one moment
         do not all come back in the same second (the spread widens while shedding lasts,
         serve_app/retry_window.py)."""
-        wait = self.retry_after_s + random.randint(0, self.retry_spread_s)  # noqa: S311 - jitter
+        wait = self.retry_after_s + random.randint(0, self.retry_spread())  # noqa: S311 - jitter
         return Overloaded(
             f"this replica is working on {self.limit} webhooks already; retry after {wait} s",
             retry_after_s=wait,

@@ -89,16 +89,16 @@ class WebhookIngest:
         self.deliveries = deliveries
         self.metrics = metrics
         self.limiter = TenantRateLimiter.from_settings(settings)
-        self.admission = Admission(
-            settings.max_inflight, settings.overload_retry_after_s,
-            metrics.ingest_inflight if metrics else None,
-            metrics.ingest_inflight_limit if metrics else None,
-            retry_spread_s=settings.overload_retry_spread_s,
-        )  # fmt: skip
         # the Retry-After spread of every 503 shed under overload, widened while it lasts
         self.retry_window = RetryWindow(
             settings.overload_retry_spread_s, settings.overload_retry_spread_max_s
         )
+        self.admission = Admission(
+            settings.max_inflight, settings.overload_retry_after_s,
+            metrics.ingest_inflight if metrics else None,
+            metrics.ingest_inflight_limit if metrics else None,
+            retry_spread=lambda: self.retry_window.seconds,
+        )  # fmt: skip
         self.steering = RetrySteering(self.retry_window, self.admission)
         if metrics is not None:
             metrics.retry_spread.set_function(lambda: self.retry_window.seconds)

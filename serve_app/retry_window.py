@@ -22,8 +22,8 @@ Every ingress replica steers it once a second (a task started by its first webho
 run while HAProxy refuses everything before a replica sees it), from this node's HAProxy
 statistics and its own admission counts, and writes the result to the HAProxy of its node (the
 process variable ``proc.dcoder_retry_range`` its shed backend draws from,
-serve_app/launcher/haproxy_shim.py) and to its own admission control. Replicas on one node read
-the same statistics, so they agree.
+serve_app/launcher/haproxy_shim.py); its own admission control reads the window itself.
+Replicas on one node read the same statistics, so they agree.
 """
 
 from __future__ import annotations
@@ -93,7 +93,6 @@ class RetrySteering:
         self.window = window
         self.admission = admission
         self.every_s = every_s
-        admission.retry_spread_s = window.seconds
         self._seen: Tally | None = None
         self._at = time.monotonic()
         self._written: int | None = None
@@ -126,7 +125,6 @@ class RetrySteering:
         seconds = self.window.update(
             tally.arrived - seen.arrived, tally.refused - seen.refused, elapsed
         )
-        self.admission.retry_spread_s = seconds
         # Rewritten every step while wider than the start value: an HAProxy that Serve restarted
         # (a config reload) starts again from the value in its global section, the least.
         if seconds != self._written or seconds > self.window.least_s:
