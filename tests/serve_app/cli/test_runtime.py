@@ -16,7 +16,7 @@ from bench.support.service import CLI, isolated_service
 from core.paths import PROJECT_ROOT
 from core.settings import Settings
 from serve_app.launcher.data_plane import haproxy_dir
-from serve_app.launcher.ray_head import HEAD_MARKER_ENV, ray_private_dir, ray_temp_dir
+from serve_app.launcher.ray_head import head_pids, ray_private_dir, ray_temp_dir
 
 
 def _fresh_home() -> dict[str, str]:
@@ -91,21 +91,17 @@ def test_up_status_down_on_a_fresh_machine() -> None:
 def _workers(settings: Settings) -> tuple[dict[str, set[int]], dict[str, dict[str, str]]]:
     """Of this service's Ray workers, by process title: the niceness of every thread, and the
     environment."""
-    marker = str(ray_temp_dir(settings))
     nice: dict[str, set[int]] = {}
     envs: dict[str, dict[str, str]] = {}
-    for proc in psutil.process_iter(["cmdline"]):
-        title = " ".join(proc.info["cmdline"] or []).strip()
-        if not title.startswith("ray::"):
-            continue
+    for pid in head_pids(settings):
         try:
-            env = proc.environ()
-            if env.get(HEAD_MARKER_ENV) != marker:
+            proc = psutil.Process(pid)
+            title = " ".join(proc.cmdline()).strip()
+            if not title.startswith("ray::"):
                 continue
-            threads = [t.id for t in proc.threads()]
-            nices = {os.getpriority(os.PRIO_PROCESS, t) for t in threads}
+            nices = {os.getpriority(os.PRIO_PROCESS, t.id) for t in proc.threads()}
             nice.setdefault(title, set()).update(nices)
-            envs[title] = env
+            envs[title] = proc.environ()
         except (psutil.Error, ProcessLookupError):
             continue
     return nice, envs
