@@ -10,6 +10,7 @@ import numpy as np
 import yaml
 
 from bench.support.load import CLIENT_TIMEOUT_S
+from bench.support.webhook_target import RAY_WORKER_NICENESS
 from serve_app.launcher.deploy import SERVE_CONFIG, capped_max_replicas
 
 if TYPE_CHECKING:
@@ -210,7 +211,8 @@ both targets serve the same `POST /v1/webhooks/{{tenant}}/{{instance}}`, verify 
 Webhooks signature, write a delivery row (same `INSERT … ON CONFLICT`; the baseline into its own
 copy of the table) and publish the same envelope to JetStream with a message id (the baseline to
 its own stream) before answering 202. The baseline (`bench/support/bare_ingest.py`) is one
-uvicorn worker with the profile in memory, at nice 15 like Ray's workers; the service adds
+uvicorn worker with the profile in memory, at the niceness of the service's replicas
+({RAY_WORKER_NICENESS}, Ray's workers as `up` starts them); the service adds
 HAProxy, the Serve replica, the tenant actor's profile (cached 2 s per replica), rate limiter,
 admission control and metrics — and, except in the "{bw.HELD}" runs, its relay and tenant
 actor process every accepted delivery on the same CPUs while the load runs.

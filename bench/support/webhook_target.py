@@ -28,10 +28,11 @@ from bench.support.service import Service, port, started_by
 from core.bus import relay_consumer, stream_name
 from core.embedded import EmbeddedPostgres
 from core.paths import PROJECT_ROOT
+from serve_app.launcher.ray_head import RAY_ENV
 
-# Ray starts its workers (Serve replicas, actors) at nice 15; the baseline gets the same
-# priority, or other people's work on this shared machine would starve only the service.
-RAY_WORKER_NICENESS = 15
+# The baseline runs at the niceness `up` gives Ray's workers (the ingress replicas): the same
+# priority against PostgreSQL, NATS and anything else on the machine as the service it measures.
+RAY_WORKER_NICENESS = int(RAY_ENV["RAY_worker_niceness"])
 SERVICE_ENV = {
     # The per-tenant limiter (default 20/s, burst 100) would answer 429s: lift it for the bench.
     "DCODER_WEBHOOKS_RATE_PER_S": "1000000",
