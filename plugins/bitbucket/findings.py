@@ -1,10 +1,11 @@
 """Review findings as the agent handles them: from the analysis report or the LLM, ranked, capped.
 
 The analysis engine's report arrives as JSON (the ``sandbox.review`` job's result): this module
-reads its ``findings`` without importing the sandbox (plugins sit on their own floor). LLM
-findings get a fingerprint built the same way as the engine's (rule, path, whitespace-normalised
-line text, occurrence of that text in the file; no line numbers), so both kinds keep their
-identity when other edits move them.
+reads its ``findings`` without importing the sandbox (plugins sit on their own floor). An
+analyzer finding's fingerprint is the engine's (the weakness, path, whitespace-normalised line
+text and occurrence of that text in the file; no line numbers, no tool), with the identities it
+had under earlier schemes in ``earlier_fingerprints``. LLM findings get one built the same way
+from their rule (``llm/bug``, ...), so both kinds keep their identity when other edits move them.
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ class ReviewFinding(BaseModel):
     suggestion: str | None = Field(None, description="replacement text for line..end_line")
     confidence: float | None = Field(None, ge=0, le=1)
     fingerprint: str
+    earlier_fingerprints: tuple[str, ...] = Field(
+        (), description="its identity under earlier fingerprint schemes (a ledger kept then)"
+    )
     also_reported_by: tuple[str, ...] = ()
 
 
@@ -93,6 +97,7 @@ def from_analysis(report: dict[str, Any]) -> list[ReviewFinding]:
                 fix_hint=raw.get("fix_hint") or "",
                 fingerprint=raw.get("fingerprint")
                 or fingerprint(rule, raw["path"], raw.get("snippet") or ""),
+                earlier_fingerprints=tuple(raw.get("earlier_fingerprints") or ()),
                 also_reported_by=tuple(raw.get("also_reported_by") or ()),
             )
         )

@@ -202,7 +202,7 @@ async def apply_review(plugin: BitbucketPlugin, outcome: JobOutcome) -> None:
     ledger = await load_ledger(plugin, event.review_key)
     composed = compose(event, head, job.settings, analysis, ledger, llm=llm, llm_note=llm_note)
     steps = Steps(plugin, client, outcome.job_id, event, head)
-    ledger = await steps.comments(ledger, composed)
+    ledger = await steps.comments(composed.ledger, composed)
     await steps.report(composed)
     messages = await client.commit_messages(event.repo, event.pr_id)
     keys = jira_keys(event, messages, plugin.config.jira_projects or None)

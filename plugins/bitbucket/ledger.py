@@ -10,6 +10,10 @@ the comment it got, and whether it is still there. ``plan`` compares a new revie
 - a resolved finding that comes back → **reopen** its comment (never a second comment);
 - a posted finding found again → nothing.
 
+An entry recorded under a finding's earlier fingerprint (the analysis engine's
+``dcoderFindingHash/v1``, which named the tool) moves to its current one (``rekeyed``): an
+upgrade neither comments on open findings again nor calls them fixed.
+
 A finding in a file this review did not cover (too big for the LLM budget, an analyzer that
 failed) is neither resolved nor reposted. The summary comment's id lives here too, so it is
 edited in place on every push and never posted twice.
@@ -75,6 +79,21 @@ class Ledger(BaseModel):
             first_commit=old.first_commit if old else commit,
         )
         return self.with_entry(entry)
+
+    def rekeyed(self, findings: Iterable[ReviewFinding]) -> Self:
+        """A copy where each entry kept under an earlier fingerprint of a finding is under the
+        finding's current one."""
+        entries = dict(self.entries)
+        for finding in findings:
+            if finding.fingerprint in entries:
+                continue
+            old = next((fp for fp in finding.earlier_fingerprints if fp in entries), None)
+            if old is not None:
+                entry = entries.pop(old)
+                entries[finding.fingerprint] = entry.model_copy(
+                    update={"fingerprint": finding.fingerprint}
+                )
+        return self.model_copy(update={"entries": entries})
 
     def resolved(self, fingerprint: str, commit: str) -> Self:
         """A copy with the finding marked fixed in ``commit``."""

@@ -36,6 +36,7 @@ class Composed(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     plan: Plan
+    ledger: Ledger  # the one the plan was made against (entries under current fingerprints)
     scope: Scope
     summary: Summary
     report: InsightsReport
@@ -99,6 +100,7 @@ def compose(
     llm_gaps = frozenset(p for p, _ in (llm.not_reviewed if llm else []))
     scope = Scope(sources=frozenset(sources), not_reviewed=llm_gaps, tools_off=off)
     current = chosen.kept + chosen.below_threshold
+    ledger = ledger.rekeyed(found)
     planned = _capped(
         plan(ledger, current, scope, len(current)), chosen.kept, settings.max_comments
     )
@@ -121,7 +123,9 @@ def compose(
         problems=problems,
     )
     report = build_report(current, settings.fail_on, event.flavour)
-    return Composed(plan=planned, scope=scope, summary=summary, report=report, findings=current)
+    return Composed(
+        plan=planned, ledger=ledger, scope=scope, summary=summary, report=report, findings=current
+    )
 
 
 def _passes(findings: list[ReviewFinding], fail_on: Severity) -> bool:

@@ -5,9 +5,16 @@ fall in the same family (ruff S602 and bandit B602 both say CWE-78; our taint ru
 finding is the most specific one (our semgrep rule, our dataflow pass, then bandit, then ruff);
 the others are listed in ``also_reported_by``.
 
-A fingerprint hashes the rule, the path, the normalised text of the line and the occurrence index
-of that text in the file: it survives lines moving up or down (other edits) but changes when the
-flagged line itself changes.
+A fingerprint (``dcoderFindingHash/v2``) hashes the weakness (the family of the finding's first
+CWE; the rule for a finding without one), the path, the normalised text of the line and the
+occurrence index of that text in the file: it survives lines moving up or down (other edits) but
+changes when the flagged line itself changes. It does not name the tool: when one tool misses a
+problem on a push (a rule timing out, a tool failing) and another still reports it, the problem
+keeps its identity, and a pull request review does not comment on it a second time.
+
+``dcoderFindingHash/v1`` hashed the kept finding's rule instead, so the identity changed with
+whichever tool won the de-duplication. Each finding still carries its v1 hash in
+``earlier_fingerprints``: records kept under v1 (a review's ledger) find it again.
 """
 
 from __future__ import annotations
@@ -23,7 +30,8 @@ CWE_FAMILY = {95: 94, 1336: 94, 88: 78, 328: 327, 916: 327, 338: 330, 1004: 614}
 # semgrep first where both see a problem, so findings keep the identity (fingerprint) they had
 # before the dataflow pass existed; the pass's own findings come next.
 _TOOL_PREFERENCE = {Tool.SEMGREP: 0, Tool.DATAFLOW: 1, Tool.BANDIT: 2, Tool.RUFF: 3}
-FINGERPRINT_KEY = "dcoderFindingHash/v1"
+FINGERPRINT_KEY = "dcoderFindingHash/v2"
+EARLIER_FINGERPRINT_KEY = "dcoderFindingHash/v1"
 
 
 def normalise(line: str) -> str:
@@ -62,19 +70,38 @@ def deduplicate(findings: Iterable[Finding]) -> list[Finding]:
     return kept
 
 
-def fingerprint(rule_key: str, path: str, line_text: str, occurrence: int) -> str:
-    """Stable identity of a finding (32 hex digits)."""
-    material = "\0".join([rule_key, path, normalise(line_text), str(occurrence)])
+def fingerprint(identity: str, path: str, line_text: str, occurrence: int) -> str:
+    """Stable identity of a finding (32 hex digits); ``identity`` is its weakness (v2) or rule
+    (v1)."""
+    material = "\0".join([identity, path, normalise(line_text), str(occurrence)])
     return hashlib.sha256(material.encode()).hexdigest()[:32]
 
 
+def weakness(finding: Finding) -> str:
+    """What a finding is about whichever tool reported it: its first CWE's family, else its rule.
+
+    The first CWE is the reporting rule's own (de-duplication appends the others' after it), and
+    every rule of the catalog names its main weakness first.
+    """
+    if not finding.cwe:
+        return finding.rule_key
+    first = finding.cwe[0]
+    return f"CWE-{CWE_FAMILY.get(first, first)}"
+
+
 def assign_fingerprints(findings: list[Finding]) -> None:
-    """Set ``fingerprint`` of each finding, counting repeated identical lines in file order."""
+    """Set each finding's fingerprint (v2) and its v1 one, counting repeated identical lines in
+    file order."""
     seen: dict[tuple[str, str, str], int] = defaultdict(int)
+    seen_v1: dict[tuple[str, str, str], int] = defaultdict(int)
     for finding in sorted(findings, key=lambda f: (f.path, f.start_line, f.start_column)):
-        key = (finding.rule_key, finding.path, normalise(finding.snippet))
+        text = normalise(finding.snippet)
+        key = (weakness(finding), finding.path, text)
         finding.fingerprint = fingerprint(*key, seen[key])
         seen[key] += 1
+        key_v1 = (finding.rule_key, finding.path, text)
+        finding.earlier_fingerprints = [fingerprint(*key_v1, seen_v1[key_v1])]
+        seen_v1[key_v1] += 1
 
 
 def sort_key(finding: Finding) -> tuple[int, str, int, int, str]:

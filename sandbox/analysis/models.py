@@ -70,7 +70,14 @@ class Finding(BaseModel):
     message: str
     fix_hint: str = ""
     snippet: str = Field("", description="the source line the finding starts on")
-    fingerprint: str = Field("", description="stable identity across commits (no line numbers)")
+    fingerprint: str = Field(
+        "", description="stable identity across commits and tools (no line numbers, no tool)"
+    )
+    earlier_fingerprints: list[str] = Field(
+        default_factory=list,
+        description="the same finding's identity under earlier schemes (dcoderFindingHash/v1: "
+        "by rule), so that records kept under them still find it",
+    )
     also_reported_by: list[str] = Field(
         default_factory=list, description="rule keys of other tools that found the same problem"
     )

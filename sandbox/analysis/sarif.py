@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sandbox.analysis.merge import FINGERPRINT_KEY
+from sandbox.analysis.merge import EARLIER_FINGERPRINT_KEY, FINGERPRINT_KEY
 from sandbox.analysis.models import AnalysisReport, Finding, RuleInfo, Severity
 
 SARIF_SCHEMA = (
@@ -78,7 +78,14 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
                 }
             }
         ],
-        "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
+        "partialFingerprints": {
+            FINGERPRINT_KEY: finding.fingerprint,
+            **(
+                {EARLIER_FINGERPRINT_KEY: finding.earlier_fingerprints[0]}
+                if finding.earlier_fingerprints
+                else {}
+            ),
+        },  # fmt: skip
         "properties": {
             "tool": finding.tool.value,
             "severity": finding.severity.value,

@@ -56,6 +56,27 @@ def test_findings_outside_the_scope_are_not_resolved() -> None:
     )
 
 
+def test_entries_kept_under_an_earlier_fingerprint_move_to_the_current_one() -> None:
+    # a ledger written when the engine's fingerprints named the tool (dcoderFindingHash/v1)
+    ledger = _posted(Ledger(key="k"), A, B).resolved(B.fingerprint, "c1")
+    now_a = A.model_copy(update={"fingerprint": "2" * 32, "earlier_fingerprints": (A.fingerprint,)})
+    now_b = B.model_copy(update={"fingerprint": "3" * 32, "earlier_fingerprints": (B.fingerprint,)})
+    moved = ledger.rekeyed([now_a, now_b, C])
+    assert set(moved.entries) == {"2" * 32, "3" * 32}
+    assert moved.entries["2" * 32].comment_id == 100 and moved.entries["2" * 32].status == "open"
+    assert moved.entries["3" * 32].fingerprint == "3" * 32
+    assert moved.entries["3" * 32].status == "resolved"
+    # neither posted again nor called fixed; the resolved one that came back reopens its comment
+    after = plan(moved, [now_a, now_b], Scope(), cap=10)
+    assert not after.post and not after.resolve
+    assert [e.comment_id for e in after.unchanged] == [100]
+    assert [e.comment_id for e in after.reopen] == [101]
+    # an entry already under the current fingerprint stays, even if an earlier one also matches
+    assert (
+        ledger.rekeyed([A.model_copy(update={"earlier_fingerprints": (B.fingerprint,)})]) == ledger
+    )
+
+
 def test_over_cap_findings_wait_and_are_posted_later_or_forgotten() -> None:
     ledger = record_pending(Ledger(key="k"), [C], "c1")
     assert ledger.entries[C.fingerprint].status == "pending"

@@ -72,6 +72,21 @@ def test_a_push_that_fixes_one_and_adds_one() -> None:
     assert not again.plan.post and not again.plan.resolve  # the same webhook twice: nothing
 
 
+def test_a_ledger_kept_under_v1_fingerprints_carries_over() -> None:
+    # the first review ran before the engine's fingerprints stopped naming the tool
+    ledger = _applied(
+        Ledger(key="k"), compose(EVENT, "h1", DEFAULTS, REPORT, Ledger(key="k")), "h1"
+    )
+    upgraded = copy.deepcopy(REPORT)
+    sql = upgraded["findings"][0]
+    sql |= {"fingerprint": "2" * 32, "earlier_fingerprints": [sql["fingerprint"]]}
+    review = compose(EVENT, "h2", DEFAULTS, upgraded, ledger)
+    assert not review.plan.post and not review.plan.resolve
+    assert review.summary.fixed == 0 and review.summary.new_counts[Severity.HIGH] == 0
+    assert review.ledger.entries["2" * 32].comment_id == 100  # saved under v2 from now on
+    assert "f" * 32 not in review.ledger.entries
+
+
 def test_a_failed_analyzer_resolves_nothing_and_says_so() -> None:
     ledger = _applied(
         Ledger(key="k"), compose(EVENT, "h1", DEFAULTS, REPORT, Ledger(key="k")), "h1"

@@ -79,7 +79,10 @@ def test_a_cross_function_flow_is_a_fingerprinted_sarif_result(
     sarif = json.loads(to_sarif(report))
     (result,) = sarif["runs"][0]["results"]
     assert result["ruleId"] == "dataflow/flow-command-injection"
-    assert result["partialFingerprints"]["dcoderFindingHash/v1"] == finding.fingerprint
+    assert result["partialFingerprints"] == {
+        "dcoderFindingHash/v2": finding.fingerprint,
+        "dcoderFindingHash/v1": finding.earlier_fingerprints[0],
+    }
     rules = {r["id"]: r for r in sarif["runs"][0]["tool"]["driver"]["rules"]}
     assert "external/cwe/cwe-78" in rules["dataflow/flow-command-injection"]["properties"]["tags"]
 

@@ -92,6 +92,22 @@ def test_fingerprints_survive_lines_moving(
     assert after.findings[0].fingerprint == before.findings[0].fingerprint
 
 
+def test_a_finding_keeps_its_fingerprint_when_semgrep_does_not_report(
+    repo: Path, bwrap_backend: SandboxBackend, analysis_limits: Limits
+) -> None:
+    # A push where semgrep reports nothing (a rule timing out, the tool failing): the dataflow
+    # pass still finds the injection, and it must be the same finding for the review's ledger.
+    (repo / "app.py").write_text(VULNERABLE)
+    every = analyze(repo, backend=bwrap_backend, limits=analysis_limits)
+    options = AnalysisOptions(tools=(Tool.RUFF, Tool.BANDIT, Tool.DATAFLOW))
+    without = analyze(repo, backend=bwrap_backend, limits=analysis_limits, options=options)
+    assert [f.rule_key for f in every.findings] == ["semgrep/py-command-injection"]
+    assert [f.rule_key for f in without.findings] == ["dataflow/flow-command-injection"]
+    assert without.findings[0].fingerprint == every.findings[0].fingerprint
+    # the v1 identity named the kept rule: it differed, and it still rides along
+    assert without.findings[0].earlier_fingerprints != every.findings[0].earlier_fingerprints
+
+
 def test_no_change_runs_no_analyzer(
     repo: Path, bwrap_backend: SandboxBackend, analysis_limits: Limits
 ) -> None:

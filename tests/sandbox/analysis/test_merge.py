@@ -89,15 +89,61 @@ def test_fingerprints_ignore_line_numbers_and_indentation() -> None:
 def test_identical_lines_get_distinct_fingerprints_in_file_order() -> None:
     findings = [_finding(Tool.RUFF, "S602", line, (78,)) for line in (30, 10, 20)]
     assign_fingerprints(findings)
-    by_line = {f.start_line: f.fingerprint for f in findings}
-    assert len(set(by_line.values())) == 3
+    by_line = {f.start_line: f for f in findings}
+    assert len({f.fingerprint for f in findings}) == 3
     line = "subprocess.call(cmd, shell=True)"
-    assert by_line[10] == fingerprint("ruff/S602", "app.py", line, 0)
-    assert by_line[30] == fingerprint("ruff/S602", "app.py", line, 2)
+    assert by_line[10].fingerprint == fingerprint("CWE-78", "app.py", line, 0)
+    assert by_line[30].fingerprint == fingerprint("CWE-78", "app.py", line, 2)
+    # the v1 identity (by rule) rides along, for records kept under it
+    assert by_line[30].earlier_fingerprints == [fingerprint("ruff/S602", "app.py", line, 2)]
 
 
-def test_fingerprint_changes_with_rule_path_or_text() -> None:
-    base = fingerprint("ruff/S602", "a.py", "x()", 0)
-    assert base != fingerprint("bandit/B602", "a.py", "x()", 0)
-    assert base != fingerprint("ruff/S602", "b.py", "x()", 0)
-    assert base != fingerprint("ruff/S602", "a.py", "y()", 0)
+def test_fingerprint_changes_with_weakness_path_or_text() -> None:
+    base = fingerprint("CWE-78", "a.py", "x()", 0)
+    assert base != fingerprint("CWE-89", "a.py", "x()", 0)
+    assert base != fingerprint("CWE-78", "b.py", "x()", 0)
+    assert base != fingerprint("CWE-78", "a.py", "y()", 0)
+
+
+def _identity(findings: list[Finding]) -> list[tuple[str, str]]:
+    kept = deduplicate(findings)
+    assign_fingerprints(kept)
+    return [(f.rule_key, f.fingerprint) for f in kept]
+
+
+def test_a_problem_keeps_its_fingerprint_whichever_tool_reports_it() -> None:
+    # one push: semgrep, the dataflow pass and bandit see the command injection; the next,
+    # semgrep times out and only the others do; then only bandit
+    all_tools = _identity([
+        _finding(Tool.SEMGREP, "py-command-injection", 7, (78,)),
+        _finding(Tool.DATAFLOW, "flow-command-injection", 7, (78,)),
+        _finding(Tool.BANDIT, "B602", 7, (88,)),  # a variant of the same weakness
+    ])  # fmt: skip
+    without_semgrep = _identity([
+        _finding(Tool.DATAFLOW, "flow-command-injection", 7, (78,)),
+        _finding(Tool.BANDIT, "B602", 7, (78,)),
+    ])  # fmt: skip
+    bandit_alone = _identity([_finding(Tool.BANDIT, "B602", 7, (88,))])
+    assert [rule for rule, _ in all_tools + without_semgrep + bandit_alone] == [
+        "semgrep/py-command-injection", "dataflow/flow-command-injection", "bandit/B602",
+    ]  # fmt: skip
+    assert len({fp for _, fp in all_tools + without_semgrep + bandit_alone}) == 1
+    # the extra weakness a merge adds after the kept rule's own does not change it either
+    template = _identity([
+        _finding(Tool.SEMGREP, "py-template-injection", 4, (1336,)),
+        _finding(Tool.DATAFLOW, "flow-template-injection", 4, (1336, 79)),
+    ])  # fmt: skip
+    assert template == _identity([_finding(Tool.SEMGREP, "py-template-injection", 4, (1336,))])
+    assert template[0][1] == _identity([_finding(Tool.DATAFLOW, "flow-template-injection", 4,
+                                                 (1336, 79))])[0][1]  # fmt: skip
+
+
+def test_a_finding_without_a_cwe_is_identified_by_its_rule() -> None:
+    (_, a), (_, b) = _identity([
+        _finding(Tool.SEMGREP, "py-debug-enabled", 3, ()),
+        _finding(Tool.RUFF, "T201", 3, ()),
+    ])  # fmt: skip
+    assert a != b
+    assert a == fingerprint(
+        "semgrep/py-debug-enabled", "app.py", "subprocess.call(cmd, shell=True)", 0
+    )

@@ -9,7 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from sandbox.analysis.merge import FINGERPRINT_KEY, assign_fingerprints
+from sandbox.analysis.merge import EARLIER_FINGERPRINT_KEY, FINGERPRINT_KEY, assign_fingerprints
 from sandbox.analysis.models import AnalysisReport, Finding, RuleInfo, Severity, Tool, ToolRun
 from sandbox.analysis.sarif import sarif_log, to_sarif
 
@@ -103,7 +103,9 @@ def test_results_point_at_rules_and_carry_fingerprints() -> None:
     rule_ids = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
     for result in run["results"]:
         assert rule_ids[result["ruleIndex"]] == result["ruleId"]
-        assert len(result["partialFingerprints"][FINGERPRINT_KEY]) == 32
+        prints = result["partialFingerprints"]
+        assert len(prints[FINGERPRINT_KEY]) == len(prints[EARLIER_FINGERPRINT_KEY]) == 32
+        assert prints[FINGERPRINT_KEY] != prints[EARLIER_FINGERPRINT_KEY]
     first = run["results"][0]
     location = first["locations"][0]["physicalLocation"]
     assert location["artifactLocation"] == {"uri": "app/db.py", "uriBaseId": "%SRCROOT%"}
