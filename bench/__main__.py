@@ -5,7 +5,7 @@ section (tables measured in this run, baseline included). Results of each module
 ``bench/results/<name>.md``; README.md is rebuilt from all of them, so running one benchmark
 (``python -m bench estimator``) keeps the other sections as they were last measured.
 ``--dry-run`` prints the sections and writes nothing (for checking a benchmark's code with short
-settings, e.g. ``BENCH_WEBHOOKS_DURATION_S=2``, on a busy machine).
+settings, e.g. ``BENCH_WEBHOOKS_DURATION_S=2 BENCH_WEBHOOKS_FIXED_S=2``, on a busy machine).
 """
 
 from __future__ import annotations

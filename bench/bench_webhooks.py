@@ -42,7 +42,11 @@ from bench.support.webhook_target import (
 
 TITLE = "Webhooks: signed ingest through Ray Serve vs bare uvicorn + nats-py, and handler start"
 DURATION_S = int(os.environ.get("BENCH_WEBHOOKS_DURATION_S", "10"))
-"""Seconds of every load run (wrk and open loop); a short value checks the benchmark's code."""
+"""Seconds of every max-throughput, drain and overload run; a short value checks the code."""
+FIXED_S = int(os.environ.get("BENCH_WEBHOOKS_FIXED_S", "30"))
+"""Seconds of every fixed-rate run, whose p99s the goals compare. At 0.3× bare a 10 s run's
+p99 was its slowest 22-60 requests, so one stall decided it: the bare app's own p99 at the same
+300 req/s differed 3.8× between two rounds of one run (docs/performance.md, thirteenth pass)."""
 CONNECTIONS = 16
 FRACTIONS = (0.15, 0.3)
 """Fixed arrival rates as fractions of the bare app's max throughput in the same round."""
@@ -122,7 +126,7 @@ def _fixed(
         for t in targets:
             drain(svc, ep.tenant)  # a backlog of the relay would steal CPU from this run
             prefix = f"{t.tag}-r{k}n{n}"
-            reqs = sign_many(ep.secret, prefix, max(1, round(rate * DURATION_S)))
+            reqs = sign_many(ep.secret, prefix, max(1, round(rate * FIXED_S)))
             t.fixed.setdefault(label, []).append(open_loop(t.base + t.path, reqs, rate))
             if t.tag == "serve":
                 drain(svc, ep.tenant)

@@ -20,6 +20,8 @@ from bench.support.http_sender import Done, Sender, run
 from core.signing import sign_standard
 
 CLIENT_TIMEOUT_S = 5.0
+WINDOW_S = 10
+"""Windows of an open-loop run whose p99s are reported as well (the worst shows a stall)."""
 BODY = b'{"type": "build.finished", "ok": true, "build": {"id": 4711, "branch": "main"}}'
 
 WRK_LUA = r"""
@@ -108,6 +110,8 @@ class Result:
     """p99 of the 503 answers alone: shedding is only useful when it is fast."""
     accepted_ids: list[str] | None = field(default=None, repr=False)
     """The ``webhook-id`` of every 202 (open loop), to check each one is durable."""
+    window_p99_ms: list[float] = field(default_factory=list, repr=False)
+    """p99 of each WINDOW_S of the schedule (open loop; a last partial window is left out)."""
 
 
 def _ms(value: str, unit: str) -> float:
@@ -194,7 +198,19 @@ async def _open_loop(url: str, reqs: list[Signed], rate: float) -> Result:
         shed_p99_ms=float(np.percentile(latencies[statuses == 503], 99) * 1e3)
         if (statuses == 503).any() else float("nan"),
         accepted_ids=[r.msg_id for r, s in zip(reqs, statuses, strict=True) if s == 202],
+        window_p99_ms=_window_p99s(latencies, rate),
     )  # fmt: skip
+
+
+def _window_p99s(latencies: np.ndarray, rate: float) -> list[float]:
+    """p99 (ms) of each whole WINDOW_S of a fixed-rate schedule, in order."""
+    per = int(rate * WINDOW_S)
+    if per < 1:
+        return []
+    return [
+        float(np.percentile(latencies[i : i + per], 99) * 1e3)
+        for i in range(0, len(latencies) - per + 1, per)
+    ]
 
 
 def signed_headers(req: Signed) -> dict[str, str]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import yaml
 
-from bench.support.load import CLIENT_TIMEOUT_S
+from bench.support.load import CLIENT_TIMEOUT_S, WINDOW_S, Result
 from bench.support.webhook_target import RAY_WORKER_NICENESS
 from serve_app.launcher.deploy import SERVE_CONFIG, capped_max_replicas
 
@@ -24,6 +24,10 @@ HELD_RATIO = 0.5
 
 def _ms(values: np.ndarray, q: float) -> float:
     return float(np.percentile(values, q) * 1e3) if len(values) else float("nan")
+
+
+def _worst(r: Result) -> str:
+    return f"{max(r.window_p99_ms):.1f}" if r.window_p99_ms else "–"
 
 
 def _peak_table(targets: list[Target], held: str, connections: int) -> str:
@@ -45,9 +49,10 @@ def _fixed_table(run: Run) -> str:
     lines = [
         "| rate | round | req/s sent | bare p50 ms | bare p99 ms | bare non-202 | Serve p50 ms "
         "| Serve p99 ms | Serve p99 ÷ bare p99 | Serve 503 | Serve no answer "
+        f"| worst {WINDOW_S} s window's p99 ms (bare / Serve) "
         "| handler start p99 ms | sender send lag p99 ms (bare / Serve) "
         "| sender CPU ms per request (bare / Serve) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for label, results in serve.fixed.items():
         for n, (b, s) in enumerate(zip(bare.fixed[label], results, strict=True), 1):
@@ -55,7 +60,8 @@ def _fixed_table(run: Run) -> str:
             lines.append(
                 f"| {label} | {n} | {s.rate:.0f} | {b.p50_ms:.1f} | {b.p99_ms:.1f} | {b.other} "
                 f"| {s.p50_ms:.1f} | {s.p99_ms:.1f} | {s.p99_ms / b.p99_ms:.1f}× | {s.shed} "
-                f"| {s.lost} | {_ms(lag, 99):.0f} | {b.send_lag_p99_ms:.1f} / "
+                f"| {s.lost} | {_worst(b)} / {_worst(s)} | {_ms(lag, 99):.0f} "
+                f"| {b.send_lag_p99_ms:.1f} / "
                 f"{s.send_lag_p99_ms:.1f} | {b.generator_cpu_ms:.3f} / {s.generator_cpu_ms:.3f} |"
             )
     return "\n".join(lines)
@@ -157,12 +163,22 @@ def _goal_rows(run: Run, fractions: tuple[float, ...], held: str) -> list[Row]:
 
 
 def _goals(run: Run, fractions: tuple[float, ...], held: str) -> str:
+    import bench.bench_webhooks as bw
+
     lines = ["| goal | per round | met |", "|---|---|---|"]
     for goal, values, ok, fmt in _goal_rows(run, fractions, held):
         met = sum(bool(ok(v)) for v in values)
         shown = ", ".join(fmt.format(v) for v in values)
         lines.append(f"| {goal} | {shown} | {'yes' if met == len(values) else 'no'} "
                      f"({met} of {len(values)}) |")  # fmt: skip
+    fixed = run.bare.fixed.get(f"{bw.RATE} req/s", [])
+    if len(fixed) > 1:  # the same rate in every round: the bare app against itself
+        p99s = [r.p99_ms for r in fixed]
+        lines.append(
+            f"| (no goal) control: the bare app against itself at {bw.RATE} req/s, the same "
+            f"rate in every round: highest p99 ÷ lowest | {max(p99s) / min(p99s):.1f}× "
+            f"({', '.join(f'{v:.1f}' for v in p99s)} ms) | – |"
+        )
     whole = ", ".join(f"{s.rps / b.rps:.2f}×"
                       for s, b in zip(run.serve.peak, run.bare.peak, strict=True))  # fmt: skip
     lines.append(f"| (no goal) whole service: max throughput with the relay dispatching on the "
@@ -222,17 +238,21 @@ Each round first measures the bare app's max throughput (`wrk -t2 -c{bw.CONNECTI
 yardstick**. Both targets then get open-loop runs (requests built as bytes beforehand, sent
 over keep-alive connections with asyncio protocols on uvloop, `bench/support/http_sender.py`,
 about 0.1 CPU ms per request; fixed arrival schedule, latency from the scheduled send time, a
-request without an answer after {CLIENT_TIMEOUT_S:.0f} s given up) of {bw.DURATION_S} s at
+request without an answer after {CLIENT_TIMEOUT_S:.0f} s given up) of {bw.FIXED_S} s at
 {fractions} that throughput and at a fixed {bw.RATE} req/s
 (continuity with earlier passes, no goal), each after the relay's backlog drained; the goals
 compare the service with the bare app at the same rate in the same round, so they hold on a
-slow machine as on a fast one. Then the service's max throughput twice: as it runs (relay and
-tenant host dispatching meanwhile) and with the event relay stopped (SIGSTOP, "{bw.HELD}": the
-baseline's work, what it accepts waits durably in JetStream). Releasing the relay after that run
-is the burst: the backlog it left is timed until it drains (at most {DRAIN_TIMEOUT_S:.0f} s)
-while the ingest goes on at {low}. Last, one open-loop run at {bw.OVERLOAD:g}× the service's own
-max throughput shows admission control: 503s with `Retry-After` instead of queueing, and every
-202 checked to be a delivery the relay handled. Before round 1 each target gets
+slow machine as on a fast one. The runs last {bw.FIXED_S} s so that their p99 is that of
+steady operation, not whether one stall fell into them (a 10 s run's p99 is its slowest 20-60
+requests); the worst {WINDOW_S} s window of each is shown too, and the goals table compares the
+bare app with itself at {bw.RATE} req/s as a control. Then the service's max throughput
+twice: as it runs (relay and tenant host dispatching meanwhile) and with the event relay
+stopped (SIGSTOP, "{bw.HELD}": the baseline's work, what it accepts waits durably in
+JetStream). Releasing the relay after that run is the burst: the backlog it left is timed until
+it drains (at most {DRAIN_TIMEOUT_S:.0f} s) while the ingest goes on at {low} for
+{bw.DURATION_S} s. Last, one open-loop run of {bw.DURATION_S} s at {bw.OVERLOAD:g}× the
+service's own max throughput shows admission control: 503s with `Retry-After` instead of
+queueing, and every 202 checked to be a delivery the relay handled. Before round 1 each target gets
 {bw.WARM_UP_REQUESTS:,} deliveries at {bw.WARM_UP_RATE:.0f} req/s, not measured. Handler start =
 `started_at − received_at` of the fixed-rate deliveries. The machine may be shared (1-min load
 average {load_before:.1f} on {_cpus()} CPUs at the start); {bw.ROUNDS} rounds are shown.{left}
