@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.analysis.flow.specs import RULES
-from sandbox.analysis.merge import CWE_FAMILY
+from sandbox.analysis.merge import family
 from sandbox.analysis.models import Finding, RuleInfo, Severity, Tool
 from sandbox.backends.base import TOOLS_MOUNT
 
@@ -122,11 +122,7 @@ def parse(stdout: str) -> tuple[list[Finding], list[str], set[tuple[str, int, in
                 fix_hint=rule.fix_hint,
             )
         )
-    clean = {
-        (c["path"], c["line"], CWE_FAMILY.get(cwe, cwe))
-        for c in data.get("clean", [])
-        for cwe in c["cwe"]
-    }
+    clean = {(c["path"], c["line"], family(cwe)) for c in data.get("clean", []) for cwe in c["cwe"]}
     errors = [str(e) for e in data.get("errors", [])]
     if not data.get("complete", True):
         raise PartialRun(findings, errors, clean)
@@ -143,10 +139,7 @@ def suppress_proven_clean(
     """
     kept = list(findings)
     flagged = {
-        (f.path, f.start_line, CWE_FAMILY.get(c, c))
-        for f in kept
-        if f.tool is Tool.DATAFLOW
-        for c in f.cwe
+        (f.path, f.start_line, family(c)) for f in kept if f.tool is Tool.DATAFLOW for c in f.cwe
     }
     proven = clean - flagged
     return [
@@ -154,5 +147,5 @@ def suppress_proven_clean(
         for f in kept
         if f.tool is Tool.DATAFLOW
         or not f.cwe
-        or not all((f.path, f.start_line, CWE_FAMILY.get(c, c)) in proven for c in f.cwe)
+        or not all((f.path, f.start_line, family(c)) in proven for c in f.cwe)
     ]

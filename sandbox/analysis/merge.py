@@ -27,8 +27,8 @@ from sandbox.analysis.models import Finding, Severity, Tool
 
 # CWE -> family representative: variants of one weakness that different tools label differently.
 CWE_FAMILY = {95: 94, 1336: 94, 88: 78, 328: 327, 916: 327, 338: 330, 1004: 614}
-# semgrep first where both see a problem, so findings keep the identity (fingerprint) they had
-# before the dataflow pass existed; the pass's own findings come next.
+# semgrep first where both see a problem, then the dataflow pass: the order the v1 fingerprints
+# (``earlier_fingerprints``, which name the kept rule) were recorded under, so they still match.
 _TOOL_PREFERENCE = {Tool.SEMGREP: 0, Tool.DATAFLOW: 1, Tool.BANDIT: 2, Tool.RUFF: 3}
 FINGERPRINT_KEY = "dcoderFindingHash/v2"
 EARLIER_FINGERPRINT_KEY = "dcoderFindingHash/v1"
@@ -39,10 +39,15 @@ def normalise(line: str) -> str:
     return " ".join(line.split())
 
 
+def family(cwe: int) -> int:
+    """The representative of the weakness family ``cwe`` belongs to (itself if none)."""
+    return CWE_FAMILY.get(cwe, cwe)
+
+
 def _families(finding: Finding) -> set[int | str]:
     if not finding.cwe:
         return {finding.rule_key}
-    return {CWE_FAMILY.get(cwe, cwe) for cwe in finding.cwe}
+    return {family(cwe) for cwe in finding.cwe}
 
 
 def deduplicate(findings: Iterable[Finding]) -> list[Finding]:
@@ -64,7 +69,7 @@ def deduplicate(findings: Iterable[Finding]) -> list[Finding]:
             if finding.severity.rank < twin.severity.rank:
                 twin.severity = Severity(finding.severity)
             # a weakness only the other tool names (template injection that is also XSS) stays
-            extra = [c for c in finding.cwe if CWE_FAMILY.get(c, c) not in _families(twin)]
+            extra = [c for c in finding.cwe if family(c) not in _families(twin)]
             twin.cwe = (*twin.cwe, *extra)
         kept.extend(merged)
     return kept
@@ -85,8 +90,7 @@ def weakness(finding: Finding) -> str:
     """
     if not finding.cwe:
         return finding.rule_key
-    first = finding.cwe[0]
-    return f"CWE-{CWE_FAMILY.get(first, first)}"
+    return f"CWE-{family(finding.cwe[0])}"
 
 
 def assign_fingerprints(findings: list[Finding]) -> None:
