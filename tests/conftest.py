@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -173,17 +174,36 @@ def ray_address(test_services: TestServices) -> Iterator[str]:
     cleanup(load_settings())
 
 
+APP_VERSION = "test-session"
+USER_CONFIG = {"log_level": "INFO"}
+"""The Ingress's ``user_config`` as configs/serve.yaml gives it."""
+
+
+def session_app(deployment: Any, args: Any, user_config: dict[str, Any] = USER_CONFIG) -> Any:
+    """The session's app, bound with one fixed deployment version.
+
+    Ray Serve 2.60 gives a deployment run from Python a new random version on every
+    ``serve.run`` (``Deployment.options(version=...)`` was removed; the client reads the private
+    ``_version``), so every redeploy started a new replica (about 35 s here). With the version
+    fixed, a redeploy that changes only ``user_config`` (test_admission.py) is reconfigured in
+    place on the running replica (``Ingress.reconfigure``), as `up`'s declarative deploys are.
+    """
+    configured = deployment.options(user_config=user_config)
+    configured._version = APP_VERSION
+    return configured.bind(args)
+
+
 @pytest.fixture(scope="session")
 def serve_url(ray_address: str) -> Iterator[str]:
     """Base URL of the service's Serve application, deployed once for the session."""
     from ray import serve
 
     from core.embedded import free_port
-    from serve_app.app import AppArgs, build_app
+    from serve_app.app import AppArgs, Ingress
 
     port = free_port()
     serve.start(http_options={"host": "127.0.0.1", "port": port})
-    serve.run(build_app(AppArgs()), name="dcoder", route_prefix="/", blocking=False)
+    serve.run(session_app(Ingress, AppArgs()), name="dcoder", route_prefix="/", blocking=False)
     _wait_ready(f"http://127.0.0.1:{port}")
     yield f"http://127.0.0.1:{port}"
     serve.shutdown()

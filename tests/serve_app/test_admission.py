@@ -2,11 +2,11 @@
 
 The session's app is redeployed with a low in-flight bound (Serve ``user_config``
 ``webhooks_max_inflight``, applied by ``Ingress.reconfigure``) for this module and deployed as the
-session had it afterwards (an app deployed from Python gets a new code version on every
-``serve.run``, so both are restarts; `up` deploys declaratively, where a changed ``user_config``
-only reconfigures the running replicas). Slots are held deterministically by requests whose
-body has not arrived yet (the ingest counts a request from its first byte, before reading the
-body), so no assertion depends on timing.
+session had it afterwards. The session's app keeps one deployment version
+(``tests.conftest.session_app``), so both redeploys only reconfigure the running replica, as a
+changed ``user_config`` does for `up`'s declarative deploys. Slots are held deterministically
+by requests whose body has not arrived yet (the ingest counts a request from its first byte,
+before reading the body), so no assertion depends on timing.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import pytest
 
 from actors.pacing import pressure_subject
 from core.settings import load_settings
-from tests.conftest import TestServices
+from tests.conftest import USER_CONFIG, TestServices, session_app
 from tests.serve_app.api_client import TenantClient, install_generic, new_tenant, whsec
 from tests.serve_app.webhook_helpers import signed, wait_status
 
@@ -37,13 +37,14 @@ WAIT_S = 60.0
 DbFetch = Callable[..., list[Any]]
 
 
-def _deploy(user_config: dict[str, int] | None) -> None:
+def _deploy(user_config: dict[str, Any]) -> None:
     from ray import serve
 
     from serve_app.app import AppArgs, Ingress
 
-    deployment = Ingress.options(user_config=user_config)  # type: ignore[attr-defined]
-    serve.run(deployment.bind(AppArgs()), name="dcoder", route_prefix="/")
+    # the session's version: only the user_config changes, so Serve reconfigures the running
+    # replica in place (Ingress.reconfigure), as it does for `up`'s declarative deploys
+    serve.run(session_app(Ingress, AppArgs(), user_config), name="dcoder", route_prefix="/")
 
 
 def _gauge(serve_url: str, name: str) -> float | None:
@@ -65,12 +66,13 @@ def _wait_gauge(serve_url: str, name: str, want: float) -> None:
 
 @pytest.fixture(scope="module")
 def low_bound(serve_url: str) -> Iterator[int]:
-    _deploy({"webhooks_max_inflight": BOUND})
+    _deploy({**USER_CONFIG, "webhooks_max_inflight": BOUND})
     _wait_gauge(serve_url, "dcoder_webhook_ingest_inflight_limit", BOUND)
     try:
         yield BOUND
     finally:
-        _deploy(None)  # as conftest deployed it: the bound is DCODER_WEBHOOKS_MAX_INFLIGHT again
+        # as conftest deployed it: the bound is DCODER_WEBHOOKS_MAX_INFLIGHT again
+        _deploy(USER_CONFIG)
         _wait_gauge(
             serve_url, "dcoder_webhook_ingest_inflight_limit",
             load_settings().webhooks.max_inflight,

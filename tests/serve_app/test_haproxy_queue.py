@@ -33,6 +33,7 @@ from serve_app.haproxy_stats import admin_command, show_stat
 from serve_app.launcher.data_plane import haproxy_dir
 from serve_app.launcher.haproxy_shim import RETRY_RANGE_VAR
 from serve_app.retry_window import GROWTH
+from tests.conftest import session_app
 from tests.serve_app.api_client import TenantClient, install_generic, new_tenant, whsec
 from tests.serve_app.test_admission import HeldRequest, _no_rows
 from tests.serve_app.webhook_helpers import signed, wait_status
@@ -45,12 +46,19 @@ WAIT_S = 90.0
 DbFetch = Callable[..., list[Any]]
 
 
-def _deploy() -> None:
+def _deploy(*, session: bool = False) -> None:
+    """Redeploy the app on a new replica (so Serve renders HAProxy's config again).
+
+    Without a version Serve gives the deployment a new random one; ``session``: the session's
+    own version again (tests/conftest.py), which differs from that random one just as well.
+    """
     from ray import serve
 
     from serve_app.app import AppArgs, Ingress
 
-    serve.run(Ingress.bind(AppArgs()), name="dcoder", route_prefix="/")  # type: ignore[attr-defined]
+    fresh = Ingress.bind  # type: ignore[attr-defined]
+    app = session_app(Ingress, AppArgs()) if session else fresh(AppArgs())
+    serve.run(app, name="dcoder", route_prefix="/")
 
 
 def _haproxy_files(root: Path, name: str) -> list[Path]:
@@ -106,7 +114,7 @@ def tiny_queue(serve_url: str) -> Iterator[Path]:
         yield root
     finally:
         limits.write_text(original)
-        _deploy()  # the session's bound again (a new replica: Serve restarts HAProxy)
+        _deploy(session=True)  # the session's bound again (a new replica: Serve restarts HAProxy)
         _bounded_and_up(
             root, serve_url, settings.http.replica_maxconn, settings.http.queue_timeout_ms
         )
