@@ -53,7 +53,7 @@ class DatabaseSettings(BaseSettings):
     )  # fmt: skip
     pool_max: int = Field(
         10, ge=1, description="maximum connections per pool (one per process; an ingress replica "
-        "has a second one for the webhook ingest)",
+        "has a second one for the webhook ingest, which keeps all of them open)",
     )  # fmt: skip
     command_timeout_s: float = Field(10.0, gt=0, description="timeout of one SQL command")
 

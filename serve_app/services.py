@@ -62,8 +62,9 @@ class Services:
         deliveries = DeliveryStore(db)
         # the ingest's own pool: its commits do not wait for the disk (serve_app/ingest.py)
         ingest_db = Database(
-            database_url(settings), settings.database, server_settings=INGEST_SESSION
-        )
+            database_url(settings), settings.database, server_settings=INGEST_SESSION,
+            keep_open=True,  # no request waits for a new connection (core/db/pool.py)
+        )  # fmt: skip
         metrics = ApiMetrics()
         return cls(
             settings=settings,

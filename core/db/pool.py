@@ -37,11 +37,17 @@ class Database:
         settings: DatabaseSettings | None = None,
         server_settings: dict[str, str] | None = None,
         on_connect: Callable[[asyncpg.Connection], Awaitable[None]] | None = None,
+        *,
+        keep_open: bool = False,
     ) -> None:
         self.url = url
         self.settings = settings or DatabaseSettings()
         self.server_settings = server_settings
         self.on_connect = on_connect  # run once on every new pooled connection
+        self.keep_open = keep_open
+        """Open every connection (``pool_max``) with the pool, so none is closed when idle: for
+        a latency-bound pool (the webhook ingest's), where a request must not wait for a
+        connection to be made (see :meth:`_min_size`)."""
         self._pool: asyncpg.Pool | None = None
         self._lock = asyncio.Lock()
 
@@ -53,7 +59,7 @@ class Database:
                     try:
                         self._pool = await asyncpg.create_pool(
                             self.url,
-                            min_size=self.settings.pool_min,
+                            min_size=self._min_size(),
                             max_size=self.settings.pool_max,
                             command_timeout=self.settings.command_timeout_s,
                             timeout=self.settings.command_timeout_s,
@@ -64,6 +70,19 @@ class Database:
                     except (OSError, asyncpg.PostgresError, TimeoutError) as err:
                         raise DependencyUnavailable(f"PostgreSQL unreachable: {err}") from err
         return self._pool
+
+    def _min_size(self) -> int:
+        """Connections opened with the pool.
+
+        A pool that grows on demand opens a connection when its open ones are all in use:
+        during a burst, or a moment of contention, the requests that queue then wait for it.
+        A new connection costs a fork and a SCRAM exchange in PostgreSQL, a hash in this
+        process, and the first preparation of each statement: 35-80 ms each were seen in the
+        ingest's slowest requests under load (issue #19). asyncpg closes a connection above
+        ``min_size`` once it has been idle for 300 s, so a pool that stays small in calm
+        operation pays that again at each burst. ``keep_open`` pays it once, at start.
+        """
+        return self.settings.pool_max if self.keep_open else self.settings.pool_min
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 
 import asyncpg
@@ -53,3 +54,50 @@ async def test_session_settings_apply_to_every_pooled_connection(
         await plain.close()
     finally:
         await db.close()
+
+
+async def _backends(observer: asyncpg.Connection, name: str) -> int:
+    found: int = await observer.fetchval(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", name
+    )
+    return found
+
+
+async def test_a_pool_kept_open_has_every_connection_before_its_first_burst(
+    test_services: TestServices,
+) -> None:
+    """The ingest's pool (``keep_open``) opens ``pool_max`` connections with the pool: a burst
+    of concurrent queries makes none, so no request waits for one. A default pool opens
+    ``pool_min`` and grows under the same burst."""
+    url = test_services.database_url
+    observer = await asyncpg.connect(url)
+    kept_name, grown_name = (f"pool-{secrets.token_hex(4)}" for _ in range(2))
+    kept = Database(url, DatabaseSettings(pool_min=1, pool_max=4),
+                    server_settings={"application_name": kept_name}, keep_open=True)  # fmt: skip
+    grown = Database(url, DatabaseSettings(pool_min=1, pool_max=4),
+                     server_settings={"application_name": grown_name})  # fmt: skip
+    try:
+        for db in (kept, grown):
+            await db.fetchval("SELECT 1")
+        assert await _backends(observer, kept_name) == 4
+        assert await _backends(observer, grown_name) == 1
+        for db, name in ((kept, kept_name), (grown, grown_name)):
+            pids_before = {
+                r["pid"] for r in await observer.fetch(
+                    "SELECT pid FROM pg_stat_activity WHERE application_name = $1", name
+                )
+            }  # fmt: skip
+            await asyncio.gather(*(db.fetchval("SELECT pg_sleep(0.2)") for _ in range(4)))
+            pids_after = {
+                r["pid"] for r in await observer.fetch(
+                    "SELECT pid FROM pg_stat_activity WHERE application_name = $1", name
+                )
+            }  # fmt: skip
+            if db is kept:
+                assert pids_after == pids_before  # the burst opened no connection
+            else:
+                assert len(pids_after) == 4 and pids_before < pids_after
+    finally:
+        for db in (kept, grown):
+            await db.close()
+        await observer.close()
