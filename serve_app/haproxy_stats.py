@@ -31,6 +31,35 @@ READ_TIMEOUT_S = 1.0
 _NOT_APPS = {"prometheus", "http_frontend", "stats", "default_backend", SHED_BACKEND}
 
 
+class Complaints:
+    """Warn once when an HAProxy socket stops answering, once more when it answers again.
+
+    ``/metrics`` and the Retry-After steering (serve_app/retry_window.py, every second) read the
+    sockets over and over: a socket that stays unreadable (HAProxy restarting, or gone) would
+    otherwise write the same warning every second for as long as it lasts.
+    """
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.failing: set[Path] = set()
+
+    def failed(self, path: Path, err: BaseException) -> None:
+        if path in self.failing:
+            log.debug("%s still unavailable at %s: %r", self.what, path, err)
+            return
+        self.failing.add(path)
+        log.warning("%s unavailable at %s: %r (said once until it answers again)", self.what,
+                    path, err)  # fmt: skip
+
+    def answered(self, path: Path) -> None:
+        if path in self.failing:
+            self.failing.discard(path)
+            log.info("%s available again at %s", self.what, path)
+
+
+_stat_complaints = Complaints("HAProxy statistics")
+
+
 def admin_sockets(env: dict[str, str] | None = None) -> list[Path]:
     """The admin sockets of the HAProxy processes of this node (none without HAProxy)."""
     configured = (os.environ if env is None else env).get(SOCKET_ENV)
@@ -111,5 +140,7 @@ async def door_counters(env: dict[str, str] | None = None) -> DoorCounters | Non
         try:
             rows += await show_stat(path)
         except (OSError, TimeoutError, ValueError) as err:
-            log.warning("HAProxy statistics unavailable at %s: %r", path, err)
+            _stat_complaints.failed(path, err)
+        else:
+            _stat_complaints.answered(path)
     return DoorCounters(rows)

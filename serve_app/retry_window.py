@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from serve_app.admission import Admission
-from serve_app.haproxy_stats import admin_command, admin_sockets, door_counters
+from serve_app.haproxy_stats import Complaints, admin_command, admin_sockets, door_counters
 from serve_app.launcher.haproxy_shim import RETRY_RANGE_VAR
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ SHRINK = 0.8
 """Factor per second without overload."""
 STEER_EVERY_S = 1.0
 WRITE_TIMEOUT_S = 1.0
+_write_complaints = Complaints("HAProxy's admin socket (the Retry-After range)")
 
 
 @dataclass
@@ -148,4 +149,6 @@ async def write_range(value: int, sockets: list[Path] | None = None) -> None:
         try:
             await admin_command(path, command, WRITE_TIMEOUT_S)
         except (OSError, TimeoutError) as err:
-            log.warning("HAProxy at %s: Retry-After range not set: %r", path, err)
+            _write_complaints.failed(path, err)
+        else:
+            _write_complaints.answered(path)
