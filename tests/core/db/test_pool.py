@@ -56,11 +56,12 @@ async def test_session_settings_apply_to_every_pooled_connection(
         await db.close()
 
 
-async def _backends(observer: asyncpg.Connection, name: str) -> int:
-    found: int = await observer.fetchval(
-        "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", name
+async def _backends(observer: asyncpg.Connection, name: str) -> set[int]:
+    """The pids of the server processes of the connections named ``name``."""
+    rows = await observer.fetch(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = $1", name
     )
-    return found
+    return {r["pid"] for r in rows}
 
 
 async def test_a_pool_kept_open_has_every_connection_before_its_first_burst(
@@ -79,24 +80,16 @@ async def test_a_pool_kept_open_has_every_connection_before_its_first_burst(
     try:
         for db in (kept, grown):
             await db.fetchval("SELECT 1")
-        assert await _backends(observer, kept_name) == 4
-        assert await _backends(observer, grown_name) == 1
+        assert len(await _backends(observer, kept_name)) == 4
+        assert len(await _backends(observer, grown_name)) == 1
         for db, name in ((kept, kept_name), (grown, grown_name)):
-            pids_before = {
-                r["pid"] for r in await observer.fetch(
-                    "SELECT pid FROM pg_stat_activity WHERE application_name = $1", name
-                )
-            }  # fmt: skip
+            before = await _backends(observer, name)
             await asyncio.gather(*(db.fetchval("SELECT pg_sleep(0.2)") for _ in range(4)))
-            pids_after = {
-                r["pid"] for r in await observer.fetch(
-                    "SELECT pid FROM pg_stat_activity WHERE application_name = $1", name
-                )
-            }  # fmt: skip
+            after = await _backends(observer, name)
             if db is kept:
-                assert pids_after == pids_before  # the burst opened no connection
+                assert after == before  # the burst opened no connection
             else:
-                assert len(pids_after) == 4 and pids_before < pids_after
+                assert len(after) == 4 and before < after
     finally:
         for db in (kept, grown):
             await db.close()
